@@ -1,0 +1,414 @@
+"""Configuration: one TOML file -> frozen dataclasses.
+
+Why this shape: every other module receives an immutable, fully validated config
+object, so a typo is found at start-up (one line naming the key, exit status 2)
+rather than in the middle of a partner's submission. Secrets are never stored in
+the TOML itself: only the *name* of a file or environment variable holding them,
+and they are wrapped in :class:`Secret` so they cannot leak through ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LEVELS = ("public", "restricted", "confidential", "highly_confidential")
+DEVICE_TRUST_POLICIES = ("tofu", "verified")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line that names the key."""
+
+
+class Secret:
+    """A secret string that never shows itself in ``repr``, ``str`` or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    enabled: bool
+    homeserver: str
+    user_id: str
+    password: Secret | None
+    access_token: Secret | None
+    store_dir: Path
+    pickle_key: Secret
+    imo_room: str | None
+    coordinator_room: str | None
+    admin_room: str | None
+    device_trust: str
+    device_name: str = "clusterbot"
+    rate_limit_per_minute: int = 30
+    undecryptable_timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    enabled: bool
+    token: Secret | None
+    base_url: str | None = None
+    rate_limit_per_minute: int = 30
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database_url: str
+    blob_dir: Path
+    master_key_file: Path
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class ScreeningConfig:
+    sensitive_areas_file: Path | None
+    max_file_mb: int = 50
+    max_archive_members: int = 10_000
+    max_archive_depth: int = 3
+    max_uncompressed_mb: int = 1024
+    max_compression_ratio: int = 100
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    days_by_level: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "public": 0,
+            "restricted": 730,
+            "confidential": 365,
+            "highly_confidential": 180,
+        }
+    )
+    held_hours: int = 72
+    warn_before_hours: int = 72
+    keep_previous_versions: bool = False
+
+
+@dataclass(frozen=True)
+class IncidentConfig:
+    ack_deadline_hours: float = 24.0
+    escalate_after_hours: float = 48.0
+    escalation_contacts: tuple[str, ...] = ()
+    closed_retention_days: int = 365
+    draft_timeout_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class GuidanceConfig:
+    reminder_hours: float = 48.0
+    pseudonymous_orgs: bool = False
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None
+    matrix: MatrixConfig
+    telegram: TelegramConfig
+    storage: StorageConfig
+    screening: ScreeningConfig
+    retention: RetentionConfig
+    incidents: IncidentConfig
+    guidance: GuidanceConfig
+    logging: LoggingConfig
+    conversation_timeout_minutes: int = 30
+    rate_limit_per_minute: int = 30
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Section:
+    """Typed access to one TOML table that remembers which keys were consumed.
+
+    Unknown keys are an error: a misspelt ``pasword_file`` must not silently fall
+    back to a default.
+    """
+
+    def __init__(self, name: str, data: Mapping[str, Any], base: Path) -> None:
+        self.name = name
+        self.data = dict(data)
+        self.base = base
+        self.used: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}.{key}" if self.name else key
+
+    def _get(self, key: str, types: type | tuple[type, ...], expected: str, default: Any, required: bool) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"{self._key(key)}: missing (expected {expected})")
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise ConfigError(f"{self._key(key)}: expected {expected}, got a boolean")
+        if not isinstance(value, types):
+            raise ConfigError(f"{self._key(key)}: expected {expected}, got {type(value).__name__}")
+        return value
+
+    def str(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+        value = self._get(key, str, "a string", default, required)
+        if value is not None and required and not value.strip():
+            raise ConfigError(f"{self._key(key)}: must not be empty")
+        return value
+
+    def bool(self, key: str, default: bool) -> bool:
+        return bool(self._get(key, bool, "true or false", default, False))
+
+    def int(self, key: str, default: int, *, minimum: int = 0) -> int:
+        value = int(self._get(key, int, "a whole number", default, False))
+        if value < minimum:
+            raise ConfigError(f"{self._key(key)}: must be at least {minimum}, got {value}")
+        return value
+
+    def float(self, key: str, default: float, *, minimum: float = 0.0) -> float:
+        value = float(self._get(key, (int, float), "a number", default, False))
+        if value < minimum:
+            raise ConfigError(f"{self._key(key)}: must be at least {minimum}, got {value}")
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.str(key, default)
+        if value not in choices:
+            raise ConfigError(f"{self._key(key)}: must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    def path(self, key: str, default: str | None = None, *, required: bool = False) -> Path | None:
+        value = self.str(key, default, required=required)
+        if value is None:
+            return None
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else (self.base / p)
+
+    def str_list(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings", [], False)
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{self._key(key)}: expected a list of strings")
+        return tuple(value)
+
+    def table(self, key: str) -> _Section:
+        value = self._get(key, dict, "a table", {}, False)
+        return _Section(self._key(key), value, self.base)
+
+    def secret(self, key: str, *, required: bool) -> Secret | None:
+        """Read ``KEY_file`` or ``KEY_env``; a literal ``KEY`` is refused on purpose."""
+        self.used.add(key)
+        if key in self.data:
+            raise ConfigError(
+                f"{self._key(key)}: secrets are not allowed in the config file; "
+                f"use {key}_file or {key}_env"
+            )
+        file_key, env_key = f"{key}_file", f"{key}_env"
+        path = self.path(file_key)
+        env = self.str(env_key)
+        if path is not None and env is not None:
+            raise ConfigError(f"{self._key(key)}: set only one of {file_key} and {env_key}")
+        if path is not None:
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self._key(file_key)}: cannot read {path} ({exc.strerror or exc.__class__.__name__})"
+                ) from None
+            if not text:
+                raise ConfigError(f"{self._key(file_key)}: {path} is empty")
+            return Secret(text)
+        if env is not None:
+            value = os.environ.get(env, "")
+            if not value:
+                raise ConfigError(f"{self._key(env_key)}: environment variable {env} is not set")
+            return Secret(value)
+        if required:
+            raise ConfigError(f"{self._key(key)}: missing (set {file_key} or {env_key})")
+        return None
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(f"{self._key(unknown[0])}: unknown key")
+
+
+def _sections(root: _Section, names: tuple[str, ...]) -> Iterator[_Section]:
+    for name in names:
+        yield root.table(name)
+
+
+def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None) -> Config:
+    """Validate a parsed TOML mapping; relative paths are resolved against ``base``."""
+    root = _Section("", data, base)
+    bot_s, mx_s, tg_s, st_s, sc_s, re_s, in_s, gu_s, lo_s = _sections(
+        root,
+        ("bot", "matrix", "telegram", "storage", "screening", "retention", "incidents", "guidance", "logging"),
+    )
+    conversation_timeout = bot_s.int("conversation_timeout_minutes", 30, minimum=1)
+    rate_limit = bot_s.int("rate_limit_per_minute", 30, minimum=1)
+    bot_s.finish()
+
+    mx_enabled = mx_s.bool("enabled", True)
+    if mx_enabled:
+        homeserver = mx_s.str("homeserver", required=True)
+        if not str(homeserver).startswith(("http://", "https://")):
+            raise ConfigError("matrix.homeserver: must start with http:// or https://")
+        user_id = mx_s.str("user_id", required=True)
+        if not (str(user_id).startswith("@") and ":" in str(user_id)):
+            raise ConfigError("matrix.user_id: must look like @name:server")
+        password = mx_s.secret("password", required=False)
+        token = mx_s.secret("access_token", required=False)
+        if password is None and token is None:
+            raise ConfigError("matrix.password: missing (set password_file/password_env or access_token_*)")
+        pickle_key = mx_s.secret("pickle_key", required=True)
+        assert pickle_key is not None
+        store_dir = mx_s.path("store_dir", required=True)
+        assert store_dir is not None
+    else:
+        homeserver, user_id, password, token = "", "", None, None
+        pickle_key, store_dir = Secret(""), base / "matrix-store"
+        for key in ("homeserver", "user_id", "store_dir"):
+            mx_s.str(key)
+        for key in ("password", "access_token", "pickle_key"):
+            mx_s.used.update({key, f"{key}_file", f"{key}_env"})
+    matrix = MatrixConfig(
+        enabled=mx_enabled,
+        homeserver=str(homeserver),
+        user_id=str(user_id),
+        password=password,
+        access_token=token,
+        store_dir=store_dir,
+        pickle_key=pickle_key,
+        imo_room=mx_s.str("imo_room"),
+        coordinator_room=mx_s.str("coordinator_room"),
+        admin_room=mx_s.str("admin_room"),
+        device_trust=mx_s.choice("device_trust", "tofu", DEVICE_TRUST_POLICIES),
+        device_name=str(mx_s.str("device_name", "clusterbot")),
+        rate_limit_per_minute=mx_s.int("rate_limit_per_minute", rate_limit, minimum=1),
+        undecryptable_timeout_seconds=mx_s.float("undecryptable_timeout_seconds", 60.0, minimum=1.0),
+    )
+    mx_s.finish()
+
+    tg_enabled = tg_s.bool("enabled", False)
+    telegram = TelegramConfig(
+        enabled=tg_enabled,
+        token=tg_s.secret("token", required=tg_enabled),
+        base_url=tg_s.str("base_url"),
+        rate_limit_per_minute=tg_s.int("rate_limit_per_minute", rate_limit, minimum=1),
+    )
+    tg_s.finish()
+
+    data_dir = base / "data"
+    storage = StorageConfig(
+        database_url=str(st_s.str("database_url", f"sqlite+aiosqlite:///{data_dir / 'clusterbot.sqlite3'}")),
+        blob_dir=st_s.path("blob_dir", str(data_dir / "blobs")) or data_dir / "blobs",
+        master_key_file=st_s.path("master_key_file", str(data_dir / "master.key")) or data_dir / "master.key",
+    )
+    if not storage.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError("storage.database_url: must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    st_s.finish()
+
+    screening = ScreeningConfig(
+        sensitive_areas_file=sc_s.path("sensitive_areas_file"),
+        max_file_mb=sc_s.int("max_file_mb", 50, minimum=1),
+        max_archive_members=sc_s.int("max_archive_members", 10_000, minimum=1),
+        max_archive_depth=sc_s.int("max_archive_depth", 3, minimum=0),
+        max_uncompressed_mb=sc_s.int("max_uncompressed_mb", 1024, minimum=1),
+        max_compression_ratio=sc_s.int("max_compression_ratio", 100, minimum=1),
+        workers=sc_s.int("workers", 2, minimum=1),
+    )
+    sc_s.finish()
+
+    days_s = re_s.table("days")
+    default_days = RetentionConfig().days_by_level
+    retention = RetentionConfig(
+        days_by_level={level: days_s.int(level, default_days[level]) for level in LEVELS},
+        held_hours=re_s.int("held_hours", 72, minimum=1),
+        warn_before_hours=re_s.int("warn_before_hours", 72, minimum=0),
+        keep_previous_versions=re_s.bool("keep_previous_versions", False),
+    )
+    days_s.finish()
+    re_s.finish()
+
+    incidents = IncidentConfig(
+        ack_deadline_hours=in_s.float("ack_deadline_hours", 24.0, minimum=0.01),
+        escalate_after_hours=in_s.float("escalate_after_hours", 48.0, minimum=0.01),
+        escalation_contacts=in_s.str_list("escalation_contacts"),
+        closed_retention_days=in_s.int("closed_retention_days", 365, minimum=1),
+        draft_timeout_minutes=in_s.int("draft_timeout_minutes", 60, minimum=1),
+    )
+    in_s.finish()
+
+    guidance = GuidanceConfig(
+        reminder_hours=gu_s.float("reminder_hours", 48.0, minimum=0.01),
+        pseudonymous_orgs=gu_s.bool("pseudonymous_orgs", False),
+    )
+    gu_s.finish()
+
+    logging_cfg = LoggingConfig(
+        level=lo_s.choice("level", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        json=lo_s.bool("json", False),
+    )
+    lo_s.finish()
+    root.finish()
+
+    return Config(
+        source=source,
+        matrix=matrix,
+        telegram=telegram,
+        storage=storage,
+        screening=screening,
+        retention=retention,
+        incidents=incidents,
+        guidance=guidance,
+        logging=logging_cfg,
+        conversation_timeout_minutes=conversation_timeout,
+        rate_limit_per_minute=rate_limit,
+    )
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate ``path``; every problem is a one-line :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc.__class__.__name__}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(data, path.resolve().parent, source=path.resolve())

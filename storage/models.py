@@ -1,0 +1,295 @@
+"""Database schema (SQLAlchemy 2 declarative, shared by SQLite and PostgreSQL).
+
+Conventions that keep the security promises checkable:
+
+* Columns ending in ``_enc`` hold ``storage.crypto.seal`` output under the row's own
+  data key (``data_key_id``); nothing sensitive is stored in any other column.
+* Shredding an object = deleting its ``data_keys.wrapped_key`` (and its blob).
+* Identifiers that must not link a person to an anonymous action (conversation
+  keys, processed event ids) are stored as keyed hashes, not as raw ids.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+TS = DateTime(timezone=True)
+
+
+class DataKey(Base):
+    """One wrapped data-encryption key per stored object."""
+
+    __tablename__ = "data_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    shredded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    sector: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matrix_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    telegram_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    role: Mapped[str] = mapped_column(String(20))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("transport", "chat_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transport: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))  # direct | imo | coordinator | admin | other
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))  # held | accepted | withdrawn | deleted | expired
+    level: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    warned_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+    @property
+    def public_id(self) -> str:
+        return f"S-{self.id:04d}"
+
+
+class SubmissionVersion(Base):
+    __tablename__ = "submission_versions"
+    __table_args__ = (UniqueConstraint("submission_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="original")  # original | pseudonymised | correction
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    blob_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    filename_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    findings_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    mimetype: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    required_level: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(24))
+    categories: Mapped[str] = mapped_column(Text, default="")  # comma-separated category names
+    state: Mapped[str] = mapped_column(String(20))  # active | pending | superseded | shredded
+    created_at: Mapped[datetime] = mapped_column(TS)
+    shredded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class ConsentDecision(Base):
+    """Append-only, hash-chained consent ledger."""
+
+    __tablename__ = "consent_ledger"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    submission_id: Mapped[int] = mapped_column(Integer)
+    org_id: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[bool] = mapped_column(Boolean)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[datetime] = mapped_column(TS)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class GuidanceTicket(Base):
+    __tablename__ = "guidance_tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    asker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    question_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    closed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("guidance_tickets.id"))
+    author_role: Mapped[str] = mapped_column(String(20))
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    blob_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    filename_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    mimetype: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(24))
+    audience: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # draft | scheduled | sent | refused | cancelled
+    scheduled_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class ProductSource(Base):
+    __tablename__ = "product_sources"
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_hash: Mapped[str] = mapped_column(String(200))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    acked_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class IncidentEvent(Base):
+    __tablename__ = "incident_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class ConversationState(Base):
+    """A running dialog; ``key`` is a keyed hash of (transport, chat, sender)."""
+
+    __tablename__ = "conversations"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dialog: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40))
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    data_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+
+
+class ProcessedEvent(Base):
+    """Idempotency: an incoming event (keyed hash of transport + event id) is handled once."""
+
+    __tablename__ = "processed_events"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(TS)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained; never content, file names or free text."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[datetime] = mapped_column(TS)
+    actor_id: Mapped[str] = mapped_column(String(255))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(Base):
+    """Small key/value facts the bot must remember (e.g. the keyed-hash salt id)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Audience(Base):
+    __tablename__ = "audiences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class AudienceMember(Base):
+    __tablename__ = "audience_members"
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+
+
+__all__ = [
+    "Base",
+    "DataKey",
+    "Organisation",
+    "User",
+    "Room",
+    "Submission",
+    "SubmissionVersion",
+    "ConsentDecision",
+    "GuidanceTicket",
+    "TicketMessage",
+    "Product",
+    "ProductSource",
+    "Delivery",
+    "Incident",
+    "IncidentEvent",
+    "ConversationState",
+    "ProcessedEvent",
+    "AuditEntry",
+    "Setting",
+    "Audience",
+    "AudienceMember",
+]

@@ -1,0 +1,248 @@
+"""The storage facade: sessions, envelope encryption, blobs, audit log, idempotency.
+
+Handlers and the router reach the database only through this object (and the
+repositories built on it), so the rules "everything sensitive is sealed" and
+"every access is audited" live in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.blobs import BlobStore
+from storage.chain import GENESIS, ChainProblem, entry_hash, verify_chain
+from storage.crypto import CryptoError, KeyRing, new_key, open_sealed, seal
+from storage.engine import make_engine, make_sessionmaker
+from storage.models import AuditEntry, DataKey, ProcessedEvent, Setting
+
+log = logging.getLogger(__name__)
+
+Now = Callable[[], datetime]
+
+AUDIT_FIELDS = ("seq", "ts", "actor_id", "actor_role", "action", "object_id", "outcome")
+
+
+class Shredded(Exception):
+    """The object's data key was destroyed: its content is gone for good."""
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    """A usable data key together with its id (needed for associated data)."""
+
+    id: str
+    key: bytes
+
+    def __repr__(self) -> str:
+        return f"SealedKey(id={self.id!r})"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Storage:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        keyring: KeyRing,
+        blobs: BlobStore,
+        *,
+        now: Now = _utcnow,
+    ) -> None:
+        self.engine = engine
+        self.sessions: async_sessionmaker[AsyncSession] = make_sessionmaker(engine)
+        self.keyring = keyring
+        self.blobs = blobs
+        self.now = now
+        self._hmac_key: bytes | None = None
+        self._audit_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, database_url: str, blob_dir: Path, master_key_file: Path, *, now: Now = _utcnow
+    ) -> Storage:
+        """Open an existing, migrated database (see ``storage.migrate``)."""
+        keyring = KeyRing.load(master_key_file)
+        blobs = BlobStore(blob_dir)
+        blobs.ensure()
+        blobs.sweep()
+        store = cls(make_engine(database_url), keyring, blobs, now=now)
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+    # ------------------------------------------------------------------ data keys
+
+    async def new_data_key(self, session: AsyncSession, purpose: str) -> SealedKey:
+        dek_id = secrets.token_hex(16)
+        dek = new_key()
+        kek_id, wrapped = self.keyring.wrap(dek, dek_id)
+        session.add(
+            DataKey(id=dek_id, kek_id=kek_id, wrapped_key=wrapped, purpose=purpose, created_at=self.now())
+        )
+        return SealedKey(dek_id, dek)
+
+    async def data_key(self, session: AsyncSession, dek_id: str) -> SealedKey:
+        row = await session.get(DataKey, dek_id)
+        if row is None or row.wrapped_key is None:
+            raise Shredded(dek_id)
+        return SealedKey(dek_id, self.keyring.unwrap(row.kek_id, row.wrapped_key, dek_id))
+
+    async def shred(self, session: AsyncSession, dek_id: str) -> None:
+        """Destroy a data key; everything sealed under it becomes unreadable."""
+        row = await session.get(DataKey, dek_id)
+        if row is not None and row.wrapped_key is not None:
+            row.wrapped_key = None
+            row.shredded_at = self.now()
+
+    @staticmethod
+    def seal_text(key: SealedKey, aad: str, text: str) -> bytes:
+        return seal(key.key, text.encode("utf-8"), f"{key.id}|{aad}".encode())
+
+    @staticmethod
+    def open_text(key: SealedKey, aad: str, sealed: bytes) -> str:
+        return open_sealed(key.key, sealed, f"{key.id}|{aad}".encode()).decode("utf-8")
+
+    # ------------------------------------------------------------------ blobs
+
+    async def put_blob(self, key: SealedKey, blob_id: str, data: bytes) -> None:
+        sealed = await asyncio.to_thread(seal, key.key, data, f"{key.id}|blob:{blob_id}".encode())
+        await asyncio.to_thread(self.blobs.put, blob_id, sealed)
+
+    async def get_blob(self, key: SealedKey, blob_id: str) -> bytes:
+        sealed = await asyncio.to_thread(self.blobs.get, blob_id)
+        return await asyncio.to_thread(open_sealed, key.key, sealed, f"{key.id}|blob:{blob_id}".encode())
+
+    # ------------------------------------------------------------------ keyed hashes
+
+    async def hmac_key(self) -> bytes:
+        """A stable secret for keyed hashes of identifiers, itself sealed at rest."""
+        if self._hmac_key is not None:
+            return self._hmac_key
+        async with self.session() as session, session.begin():
+            row = await session.get(Setting, "hmac_data_key")
+            if row is None:
+                key = await self.new_data_key(session, "hmac")
+                session.add(Setting(name="hmac_data_key", value=key.id))
+                self._hmac_key = key.key
+            else:
+                self._hmac_key = (await self.data_key(session, row.value)).key
+        return self._hmac_key
+
+    async def pseudokey(self, *parts: str) -> str:
+        mac = hmac.new(await self.hmac_key(), "\x1f".join(parts).encode("utf-8"), hashlib.sha256)
+        return mac.hexdigest()
+
+    # ------------------------------------------------------------------ idempotency
+
+    async def claim_event(self, event_key: str) -> bool:
+        """Record an incoming event as processed; False when it was already claimed.
+
+        Claimed *before* handling: a crash mid-handler may drop that one event but can
+        never make the bot act twice on it (no duplicate submissions or replies).
+        """
+        key = await self.pseudokey("event", event_key)
+        try:
+            async with self.session() as session, session.begin():
+                session.add(ProcessedEvent(key=key, processed_at=self.now()))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_events_before(self, cutoff: datetime) -> int:
+        async with self.session() as session, session.begin():
+            result = await session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # ------------------------------------------------------------------ audit log
+
+    async def audit(
+        self, actor_id: str, actor_role: str, action: str, object_id: str | None, outcome: str
+    ) -> int:
+        """Append one entry; returns its sequence number. Never pass content here."""
+        if outcome not in ("allowed", "denied", "done", "failed"):
+            raise ValueError(f"bad audit outcome {outcome!r}")
+        async with self._audit_lock:
+            for attempt in range(20):
+                try:
+                    async with self.session() as session, session.begin():
+                        last = (
+                            await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+                        ).scalar_one_or_none()
+                        seq = 1 if last is None else last.seq + 1
+                        prev = GENESIS if last is None else last.hash
+                        fields = {
+                            "seq": seq,
+                            "ts": self.now(),
+                            "actor_id": actor_id,
+                            "actor_role": actor_role,
+                            "action": action,
+                            "object_id": object_id,
+                            "outcome": outcome,
+                        }
+                        session.add(AuditEntry(prev_hash=prev, hash=entry_hash(prev, fields), **fields))
+                    return seq
+                except IntegrityError:
+                    # another process appended at the same position: retry on the new tail
+                    await asyncio.sleep(0.01 * (attempt + 1))
+        raise RuntimeError("could not append to the audit log")
+
+    async def audit_entries(self) -> list[AuditEntry]:
+        async with self.session() as session:
+            return list((await session.execute(select(AuditEntry).order_by(AuditEntry.seq))).scalars())
+
+    async def verify_audit(self) -> ChainProblem | None:
+        rows = await self.audit_entries()
+        return verify_chain(
+            [(r.seq, r.prev_hash, r.hash, {f: getattr(r, f) for f in AUDIT_FIELDS}) for r in rows]
+        )
+
+    # ------------------------------------------------------------------ key rotation
+
+    async def rotate_master_key(self, master_key_file: Path) -> int:
+        """Re-wrap every live data key under a new master key; returns how many.
+
+        Crash-safe order: (1) write the key file with old and new keys, new active;
+        (2) re-wrap all rows in one transaction; (3) drop the old keys from the file.
+        A crash after (1) or (2) leaves a key file that still opens every row.
+        """
+        new_ring = self.keyring.with_new_active()
+        new_ring.save(master_key_file)
+        count = 0
+        async with self.session() as session, session.begin():
+            rows = (await session.execute(select(DataKey).where(DataKey.wrapped_key.is_not(None)))).scalars()
+            for row in rows:
+                assert row.wrapped_key is not None
+                dek = new_ring.unwrap(row.kek_id, row.wrapped_key, row.id)
+                row.kek_id, row.wrapped_key = new_ring.wrap(dek, row.id)
+                count += 1
+        final = new_ring.only_active()
+        final.save(master_key_file)
+        self.keyring = final
+        return count
+
+    async def count_data_keys(self) -> tuple[int, int]:
+        async with self.session() as session:
+            live = await session.scalar(select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_not(None)))
+            dead = await session.scalar(select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_(None)))
+        return int(live or 0), int(dead or 0)
+
+
+__all__ = ["Storage", "SealedKey", "Shredded", "CryptoError"]
