@@ -17,6 +17,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -33,7 +34,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,3 +302,162 @@ def running_synapse(base_dir: Path | None = None) -> Iterator[SynapseServer]:
     server = SynapseServer(base_dir)
     with server:
         yield server
+
+
+# ---------------------------------------------------------------------------------------
+# A scripted Matrix user (partner, IMO, coordinator) with its own encrypted store.
+# ---------------------------------------------------------------------------------------
+
+
+class ScriptedUser:
+    """A real matrix-nio client with its own crypto store, used to play a human.
+
+    It syncs in the background, auto-joins rooms it is invited to, trusts every device
+    (like a typical client with unverified devices) and records every message it sees,
+    decrypted where possible, so tests and the demo can wait for the bot's answers.
+    """
+
+    def __init__(self, homeserver: str, user: RegisteredUser, store_dir: Path) -> None:
+        from nio import AsyncClient, AsyncClientConfig
+
+        self.user = user
+        store_dir.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            homeserver, user.user_id, store_path=str(store_dir),
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False,
+                                     pickle_key=secrets.token_hex(16), max_timeouts=1,
+                                     backoff_factor=0.2, max_timeout_retry_wait_time=1),
+        )
+        self.events: list[tuple[str, object]] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+    async def login(self, device_name: str = "scripted") -> None:
+        from nio import LoginResponse
+
+        resp = await self.client.login(self.user.password, device_name=device_name)
+        if not isinstance(resp, LoginResponse):
+            raise RuntimeError(f"login failed for {self.user.user_id}: {resp}")
+        await self.client.keys_upload()
+        await self.sync_once(timeout=0)
+        self._task = asyncio.create_task(self._loop())
+
+    async def sync_once(self, timeout: int = 1000) -> None:
+        """One sync plus the key traffic a real client does between syncs."""
+        from nio import SyncResponse
+
+        client = self.client
+        resp = await client.sync(timeout=timeout, sync_filter={"room": {"timeline": {"limit": 100}}})
+        if isinstance(resp, SyncResponse):
+            for room_id in resp.rooms.invite:
+                await client.join(room_id)
+            new = [(room_id, ev) for room_id, info in resp.rooms.join.items() for ev in info.timeline.events]
+            if new:
+                self.events.extend(new)
+        if client.outgoing_to_device_messages:
+            await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.sync_once(timeout=5000)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. homeserver restarting in a test
+                await asyncio.sleep(0.5)
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 5)
+        await self.client.close()
+
+    # -- acting ----------------------------------------------------------------------
+
+    async def create_room(self, invite: list[str], *, encrypted: bool = True, name: str | None = None) -> str:
+        from nio import RoomCreateResponse
+
+        state = ([{"type": "m.room.encryption", "state_key": "",
+                   "content": {"algorithm": "m.megolm.v1.aes-sha2"}}] if encrypted else [])
+        resp = await self.client.room_create(invite=invite, initial_state=state, name=name,
+                                             is_direct=len(invite) == 1 and name is None)
+        if not isinstance(resp, RoomCreateResponse):
+            raise RuntimeError(f"room_create failed: {resp}")
+        return str(resp.room_id)
+
+    async def wait_joined(self, room_id: str, user_id: str, timeout: float = 30) -> None:
+        await self.wait_until(lambda: room_id in self.client.rooms
+                              and user_id in self.client.rooms[room_id].users
+                              and user_id not in self.client.rooms[room_id].invited_users, timeout)
+
+    async def send_text(self, room_id: str, text: str, *, msgtype: str = "m.text") -> str:
+        await self.wait_until(lambda: room_id in self.client.rooms, 30)
+        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": msgtype, "body": text},
+                                           ignore_unverified_devices=True)
+        event_id = getattr(resp, "event_id", None)
+        if not event_id:
+            raise RuntimeError(f"send failed: {resp}")
+        return str(event_id)
+
+    async def send_file(self, room_id: str, data: bytes, filename: str, mimetype: str) -> str:
+        import io
+
+        resp, keys = await self.client.upload(io.BytesIO(data), content_type=mimetype, filename=filename,
+                                              encrypt=True, filesize=len(data))
+        uri = getattr(resp, "content_uri", None)
+        if not uri or keys is None:
+            raise RuntimeError(f"upload failed: {resp}")
+        keys["url"] = uri
+        content = {"msgtype": "m.file", "body": filename, "filename": filename,
+                   "info": {"mimetype": mimetype, "size": len(data)}, "file": keys}
+        send = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        event_id = getattr(send, "event_id", None)
+        if not event_id:
+            raise RuntimeError(f"send failed: {send}")
+        return str(event_id)
+
+    # -- observing -------------------------------------------------------------------
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 30) -> None:
+        """Bounded wait for ``predicate`` (re-checked after every sync)."""
+        cond = self._changed
+
+        async def _wait() -> None:
+            async with cond:
+                await cond.wait_for(predicate)
+
+        await asyncio.wait_for(_wait(), timeout)
+
+    def messages_from(self, sender: str, room_id: str | None = None) -> list[object]:
+        """Decrypted (or plain) ``m.room.message`` events from ``sender``."""
+        from nio import RoomMessage
+
+        return [ev for rid, ev in self.events
+                if isinstance(ev, RoomMessage) and getattr(ev, "sender", None) == sender
+                and (room_id is None or rid == room_id)]
+
+    async def wait_for_message(self, sender: str, room_id: str | None = None, *, count: int = 1,
+                               contains: str | None = None, timeout: float = 30) -> object:
+        """Wait until ``sender`` has sent ``count`` messages (matching ``contains``); return the last."""
+        def matching() -> list[object]:
+            found = self.messages_from(sender, room_id)
+            if contains is not None:
+                found = [ev for ev in found if contains.lower() in str(getattr(ev, "body", "")).lower()]
+            return found
+
+        await self.wait_until(lambda: len(matching()) >= count, timeout)
+        return matching()[count - 1]

@@ -1,0 +1,770 @@
+"""The Matrix transport: matrix-nio (vodozemac) with end-to-end encryption.
+
+Why the bot runs its own sync loop instead of ``AsyncClient.sync_forever``:
+
+* the sync token is persisted only *after* every event of a batch was handed to the core,
+  so a crash redelivers (the core is idempotent by event id) but never loses a message;
+* an exception in a handler or a network error never ends the loop; the loop backs off
+  and reconnects by itself;
+* the device-trust policy runs after every key query and before every send, so nio never
+  shares a room key with a device the policy has not approved.
+
+Logs carry room ids, event ids, user ids and device ids only, never message text or
+file names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DownloadError,
+    InviteMemberEvent,
+    JoinError,
+    KeysQueryResponse,
+    LocalProtocolError,
+    LoginResponse,
+    MegolmEvent,
+    RoomCreateError,
+    RoomEncryptedMedia,
+    RoomMemberEvent,
+    RoomMessageMedia,
+    RoomMessageText,
+    RoomSendResponse,
+    SyncError,
+    SyncResponse,
+    UploadResponse,
+    WhoamiResponse,
+)
+from nio.crypto.attachments import decrypt_attachment
+from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
+
+from bot.events import Attachment, IncomingMessage, OutgoingFile
+from bot.transport import Capabilities, MessageCallback, TransportError
+from bot.transports.matrix.ratelimit import RateLimiter
+from bot.transports.matrix.state import (
+    PENDING_FILE,
+    Credentials,
+    crypto_db_path,
+    ensure_store_dir,
+    load_credentials,
+    load_sync_token,
+    read_json,
+    save_credentials,
+    save_sync_token,
+    write_json,
+)
+from bot.transports.matrix.trust import TOFU, DeviceChange, DeviceTrust
+
+if TYPE_CHECKING:
+    from bot.config import MatrixConfig
+
+log = logging.getLogger(__name__)
+
+IsKnownUser = Callable[[str], Awaitable[bool]]
+Audit = Callable[[str, str, "str | None", str], Awaitable[None]]
+NotifyAdmins = Callable[[str], Awaitable[None]]
+
+SYNC_TIMEOUT_MS = 30_000
+MAX_BACKOFF_SECONDS = 15.0
+DISPATCH_CONCURRENCY = 16
+RESET_HINT = "run `clusterbot matrix reset-device --config <file>` to log in as a new device and delete the old one"
+
+UNDECRYPTABLE_NOTICE = (
+    "I could not read your encrypted message: your app did not share its encryption keys with me. "
+    "Please send it again. If this keeps happening, open your app's security settings and make sure "
+    "this device is verified and up to date, or sign out and back in; an administrator can help."
+)
+RATE_LIMIT_NOTICE = (
+    "You are sending messages faster than I can handle them. Please wait a minute; "
+    "I will answer new messages again after that."
+)
+UNCONFIRMED_DEVICE_NOTICE = (
+    "This message came from a new device on your account that is not confirmed yet, so I did not "
+    "act on it. If the device is yours, send `!devices confirm` from one of your existing devices."
+)
+
+_REPLY_FALLBACK = re.compile(r"\A(?:>[^\n]*\n)+\n", re.MULTILINE)
+
+
+class StoreMismatchError(RuntimeError):
+    """The crypto store is missing or belongs to another device: start-up must stop loudly."""
+
+
+@dataclass
+class _Pending:
+    """An event that could not be decrypted yet, waiting for its room key."""
+
+    event: MegolmEvent
+    room_id: str
+    deadline: float
+
+
+@dataclass
+class _Batch:
+    messages: list[IncomingMessage] = field(default_factory=list)
+
+
+def make_client(config: MatrixConfig, creds: Credentials | None = None) -> AsyncClient:
+    """An AsyncClient whose store uses our pickle key, never nio's ``DEFAULT_KEY``."""
+    key = config.pickle_key.reveal()
+    if not key or key == "DEFAULT_KEY":
+        raise ValueError("matrix.pickle_key must be set to a secret passphrase")
+    client_config = AsyncClientConfig(
+        encryption_enabled=True,
+        store_sync_tokens=False,  # we persist the token ourselves, after handling a batch
+        pickle_key=key,
+        max_timeouts=2,
+        backoff_factor=0.5,
+        max_timeout_retry_wait_time=5,
+        request_timeout=SYNC_TIMEOUT_MS / 1000 + 15,
+    )
+    store_dir = ensure_store_dir(config.store_dir)
+    return AsyncClient(
+        creds.homeserver if creds else config.homeserver,
+        creds.user_id if creds else config.user_id,
+        device_id=creds.device_id if creds else None,
+        store_path=str(store_dir),
+        config=client_config,
+    )
+
+
+async def password_login(client: AsyncClient, config: MatrixConfig) -> Credentials:
+    """Log in with the password as a *new* device and persist the credentials."""
+    if config.password is None:
+        raise TransportError("matrix: no credentials in store_dir and no password configured")
+    resp = await client.login(config.password.reveal(), device_name=config.device_name)
+    if not isinstance(resp, LoginResponse):
+        raise TransportError(f"matrix: login failed: {getattr(resp, 'status_code', resp)}")
+    creds = Credentials(resp.user_id, resp.device_id, resp.access_token, config.homeserver)
+    save_credentials(config.store_dir, creds)
+    log.info("matrix: logged in as %s, new device %s", creds.user_id, creds.device_id)
+    return creds
+
+
+class MatrixTransport:
+    """The :class:`bot.transport.Transport` for Matrix; see the module docstring."""
+
+    name = "matrix"
+    capabilities = Capabilities(end_to_end_encrypted=True)
+
+    def __init__(
+        self,
+        config: MatrixConfig,
+        *,
+        is_known_user: IsKnownUser,
+        audit: Audit,
+        notify_admins: NotifyAdmins | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._is_known_user = is_known_user
+        self._audit = audit
+        self._notify_admins = notify_admins
+        self._clock = clock
+        self._client: AsyncClient | None = None
+        self._trust: DeviceTrust | None = None
+        self._on_message: MessageCallback | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._token: str | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._limiter = RateLimiter(config.rate_limit_per_minute, clock=clock)
+        self._dispatch_sem = asyncio.Semaphore(DISPATCH_CONCURRENCY)
+        self._synced = asyncio.Event()
+        self._sync_count = 0
+        self._direct: dict[str, str] = {}
+        self._protected_rooms: dict[str, str] = {}  # room id -> purpose (imo/coordinator/admin)
+        self._refused_rooms: set[str] = set()
+        self._send_lock: dict[str, asyncio.Lock] = {}
+        self.connected = False
+
+    # ------------------------------------------------------------------ lifecycle --
+
+    @property
+    def client(self) -> AsyncClient:
+        if self._client is None:
+            raise TransportError("matrix transport is not started")
+        return self._client
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    @property
+    def device_id(self) -> str:
+        return str(self.client.device_id)
+
+    async def start(self, on_message: MessageCallback) -> None:
+        """Log in or restore, check the store, do the first sync, then run the loop."""
+        self._on_message = on_message
+        self._stopping = False
+        client = await self._login_or_restore()
+        self._client = client
+        self._trust = DeviceTrust(self.config.store_dir, self.config.device_trust,
+                                  self.user_id, self.device_id)
+        await self._check_device_keys()
+        self._token = load_sync_token(self.config.store_dir)
+        self._load_pending()
+        await self._first_sync()
+        await self._resolve_protected_rooms()
+        self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+        log.info("matrix: started as %s device %s", self.user_id, self.device_id)
+
+    async def stop(self) -> None:
+        """Stop syncing and close HTTP; never ``logout()`` (that would destroy the device keys)."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+            self._task = None
+        if self._client is not None:
+            self._save_pending()
+            await self._client.close()
+            self._client = None
+        self.connected = False
+
+    async def _login_or_restore(self) -> AsyncClient:
+        cfg = self.config
+        ensure_store_dir(cfg.store_dir)
+        creds = load_credentials(cfg.store_dir)
+        if creds is not None and creds.user_id != cfg.user_id:
+            raise StoreMismatchError(
+                f"matrix: store_dir {cfg.store_dir} holds credentials for {creds.user_id}, "
+                f"not {cfg.user_id}; use a separate store_dir per account")
+        if creds is None:
+            if cfg.password is None and cfg.access_token is not None:
+                return await self._adopt_access_token()
+            client = make_client(cfg)
+            await password_login(client, cfg)
+            return client
+        if not crypto_db_path(cfg.store_dir, creds.user_id, creds.device_id).exists():
+            raise StoreMismatchError(
+                f"matrix: the encryption store for device {creds.device_id} is missing from "
+                f"{cfg.store_dir}; the bot cannot decrypt anything with it. {RESET_HINT}.")
+        client = make_client(cfg, creds)
+        client.restore_login(creds.user_id, creds.device_id, creds.access_token)
+        return client
+
+    async def _adopt_access_token(self) -> AsyncClient:
+        """First start with only an access token: learn the device id from ``whoami``."""
+        cfg = self.config
+        assert cfg.access_token is not None
+        probe = make_client(cfg)
+        probe.access_token = cfg.access_token.reveal()
+        who = await probe.whoami()
+        await probe.close()
+        if not isinstance(who, WhoamiResponse) or not who.device_id:
+            raise TransportError("matrix: the configured access token is not valid")
+        creds = Credentials(who.user_id, who.device_id, cfg.access_token.reveal(), cfg.homeserver)
+        save_credentials(cfg.store_dir, creds)
+        client = make_client(cfg, creds)
+        client.restore_login(creds.user_id, creds.device_id, creds.access_token)
+        return client
+
+    async def _check_device_keys(self) -> None:
+        """Refuse to run when the server's keys for our device are not the store's keys.
+
+        That happens when the store was replaced or restored from an old backup: the bot
+        would silently fail to decrypt everything, so we stop with instructions instead.
+        """
+        client = self.client
+        who = await client.whoami()
+        if not isinstance(who, WhoamiResponse):
+            raise StoreMismatchError(
+                f"matrix: the homeserver rejected the stored access token for device "
+                f"{client.device_id} ({getattr(who, 'status_code', who)}). If the device was "
+                f"deleted or logged out, {RESET_HINT}.")
+        server_keys = await self._server_device_keys(self.user_id, self.device_id)
+        assert client.olm is not None
+        ours = client.olm.account.identity_keys["ed25519"]
+        if server_keys is None:
+            if client.olm.account.shared:
+                log.warning("matrix: server has no keys for our device; re-uploading")
+                client.olm.account.shared = False
+        elif server_keys != ours:
+            raise StoreMismatchError(
+                f"matrix: the encryption store in {self.config.store_dir} does not match device "
+                f"{self.device_id} on the homeserver (different identity key). {RESET_HINT}.")
+        if client.should_upload_keys:
+            await client.keys_upload()
+
+    async def _server_device_keys(self, user_id: str, device_id: str) -> str | None:
+        body = {"device_keys": {user_id: [device_id]}, "timeout": 10000}
+        data = await self._raw("POST", "/_matrix/client/v3/keys/query", body)
+        device = data.get("device_keys", {}).get(user_id, {}).get(device_id)
+        if not device:
+            return None
+        return device.get("keys", {}).get(f"ed25519:{device_id}")
+
+    async def _raw(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A plain authenticated JSON request for endpoints nio does not wrap the way we need."""
+        client = self.client
+        async with aiohttp.ClientSession() as session, session.request(
+            method, client.homeserver + path, json=body,
+            headers={"Authorization": f"Bearer {client.access_token}"},
+            timeout=aiohttp.ClientTimeout(total=30),
+        ) as resp:
+            data = await resp.json(content_type=None)
+            if resp.status >= 400:
+                raise TransportError(f"matrix: {method} {path} -> {resp.status} {data.get('errcode')}")
+            return dict(data)
+
+    # ---------------------------------------------------------------------- sync --
+
+    def _sync_filter(self, timeline_limit: int) -> dict[str, Any]:
+        return {"room": {"timeline": {"limit": timeline_limit}, "state": {"lazy_load_members": False}},
+                "presence": {"not_types": ["*"]}}
+
+    async def _first_sync(self) -> None:
+        """Catch up. Without a saved token, all existing history is skipped (never handled)."""
+        fresh = self._token is None
+        resp = await self.client.sync(timeout=0, since=self._token, full_state=True,
+                                      sync_filter=self._sync_filter(1 if fresh else 100))
+        if not isinstance(resp, SyncResponse):
+            raise TransportError(f"matrix: first sync failed: {getattr(resp, 'status_code', resp)}")
+        await self._after_sync(resp, handle_timeline=not fresh)
+        self.connected = True
+
+    async def _sync_loop(self) -> None:
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                resp = await self.client.sync(timeout=SYNC_TIMEOUT_MS, since=self._token,
+                                              sync_filter=self._sync_filter(100))
+                if isinstance(resp, SyncError):
+                    raise TransportError(f"sync error {resp.status_code}")
+                if not self.connected:
+                    log.info("matrix: reconnected to the homeserver")
+                self.connected = True
+                backoff = 1.0
+                await self._after_sync(resp, handle_timeline=True)
+            except asyncio.CancelledError:
+                raise
+            except (TimeoutError, aiohttp.ClientError, OSError, TransportError) as exc:
+                self.connected = False
+                wait = backoff * (0.8 + 0.4 * random.random())
+                log.warning("matrix: homeserver unreachable (%s); retrying in %.1fs", type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            except Exception:
+                log.exception("matrix: unexpected error in the sync loop; continuing")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def _after_sync(self, resp: SyncResponse, *, handle_timeline: bool) -> None:
+        """Everything one sync response implies, ending with persisting its token."""
+        await self._crypto_housekeeping()
+        await self._handle_invites(resp)
+        batch = _Batch()
+        if handle_timeline:
+            for room_id, info in resp.rooms.join.items():
+                for event in self._new_events(info.timeline.events):
+                    await self._collect(room_id, event, batch)
+        await self._retry_pending(batch)
+        await self._dispatch_all(batch.messages)
+        self._token = resp.next_batch
+        save_sync_token(self.config.store_dir, resp.next_batch)
+        self._save_pending()
+        self._sync_count += 1
+        self._synced.set()
+        self._synced = asyncio.Event()
+
+    async def _crypto_housekeeping(self) -> None:
+        client = self.client
+        if client.outgoing_to_device_messages:
+            await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            resp = await client.keys_query()
+            if isinstance(resp, KeysQueryResponse):
+                pass
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await self._apply_trust_policy()
+
+    async def _apply_trust_policy(self) -> None:
+        assert self._trust is not None
+        for change in self._trust.apply(self.client):
+            await self._report_new_device(change)
+
+    async def wait_synced(self, timeout: float = 30.0) -> None:
+        """Wait for the next completed sync (used by tests, the demo and the bench)."""
+        await asyncio.wait_for(self._synced.wait(), timeout)
+
+    def _new_events(self, events: list[Any]) -> list[Any]:
+        """Drop events from before the bot joined (history it was never meant to act on)."""
+        start = 0
+        for index, event in enumerate(events):
+            if (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id
+                    and event.membership == "join" and event.prev_membership != "join"):
+                start = index + 1
+        return events[start:]
+
+    # ------------------------------------------------------------------ invites --
+
+    async def _handle_invites(self, resp: SyncResponse) -> None:
+        for room_id, info in resp.rooms.invite.items():
+            inviter = next((e.sender for e in info.invite_state
+                            if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
+                            and e.membership == "invite"), None)
+            if inviter and await self._is_known_user(inviter):
+                result = await self.client.join(room_id)
+                if isinstance(result, JoinError):
+                    log.warning("matrix: joining %s failed: %s", room_id, result.status_code)
+                    continue
+                log.info("matrix: joined %s on invitation by %s", room_id, inviter)
+                await self._audit(inviter, "matrix.invite", room_id, "allowed")
+            else:
+                await self.client.room_leave(room_id)
+                log.warning("matrix: rejected invitation to %s from unknown user %s", room_id, inviter)
+                await self._audit(inviter or "unknown", "matrix.invite", room_id, "denied")
+
+    # ----------------------------------------------------------------- incoming --
+
+    async def _collect(self, room_id: str, event: Any, batch: _Batch) -> None:
+        if getattr(event, "sender", None) == self.user_id:
+            return
+        if isinstance(event, MegolmEvent):
+            await self._undecryptable(room_id, event)
+            return
+        try:
+            msg = await self._to_incoming(room_id, event)
+        except Exception:
+            log.exception("matrix: could not convert event %s in %s", getattr(event, "event_id", "?"), room_id)
+            return
+        if msg is not None:
+            await self._admit(msg, event, batch)
+
+    async def _admit(self, msg: IncomingMessage, event: Any, batch: _Batch) -> None:
+        """Rate limit, device check and the Matrix-only ``!devices`` command, then queue."""
+        if not self._limiter.allow(msg.sender_id):
+            if self._limiter.should_warn(msg.sender_id):
+                await self._safe_send_text(msg.chat_id, RATE_LIMIT_NOTICE, reply_to=msg.event_id)
+            log.info("matrix: rate limited %s (event %s)", msg.sender_id, msg.event_id)
+            return
+        command = msg.text.strip().lower()
+        if command.startswith("!devices"):
+            await self._devices_command(msg, event, confirm=command.split()[1:2] == ["confirm"])
+            return
+        if msg.encrypted and self.config.device_trust == TOFU and not self._from_trusted_device(event):
+            await self._safe_send_text(msg.chat_id, UNCONFIRMED_DEVICE_NOTICE, reply_to=msg.event_id)
+            log.warning("matrix: event %s from an unconfirmed device of %s not passed on",
+                        msg.event_id, msg.sender_id)
+            return
+        batch.messages.append(msg)
+
+    async def _to_incoming(self, room_id: str, event: Any) -> IncomingMessage | None:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return None
+        encrypted = bool(getattr(event, "decrypted", False)) and room.encrypted
+        content = event.source.get("content", {})
+        reply_to = (content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
+        if isinstance(event, RoomMessageText):
+            text = _strip_reply_fallback(event.body) if reply_to else event.body
+            attachments: tuple[Attachment, ...] = ()
+        elif isinstance(event, (RoomEncryptedMedia, RoomMessageMedia)):
+            text = ""
+            attachments = (await self._download(event),)
+        else:
+            return None
+        return IncomingMessage(
+            transport=self.name, chat_id=room_id, sender_id=event.sender, event_id=event.event_id,
+            text=text, attachments=attachments, encrypted=encrypted,
+            direct=self._is_direct(room_id), reply_to=reply_to,
+            timestamp=datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC),
+        )
+
+    async def _download(self, event: Any) -> Attachment:
+        """Fetch a file; encrypted ones are decrypted and their SHA-256 checked by nio."""
+        resp = await self.client.download(mxc=event.url)
+        if isinstance(resp, DownloadError):
+            raise TransportError(f"download failed for event {event.event_id}: {resp.status_code}")
+        data: bytes = resp.body
+        content = event.source.get("content", {})
+        if isinstance(event, RoomEncryptedMedia):
+            data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
+            mimetype = event.mimetype or "application/octet-stream"
+        else:
+            mimetype = (content.get("info") or {}).get("mimetype") or "application/octet-stream"
+        filename = content.get("filename") or event.body or "file"
+        return Attachment(filename=filename, mimetype=mimetype, data=data)
+
+    def _is_direct(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return False
+        members = set(room.users) | set(room.invited_users)
+        return len(members) <= 2
+
+    def _from_trusted_device(self, event: Any) -> bool:
+        assert self._trust is not None
+        device = self.client.device_store.device_from_sender_key(event.sender, event.sender_key or "") \
+            if event.sender in self.client.device_store.users else None
+        return device is not None and self._trust.is_trusted(device)
+
+    async def _dispatch_all(self, messages: list[IncomingMessage]) -> None:
+        """Hand a batch to the core concurrently; errors are logged, never propagated."""
+        if messages:
+            await asyncio.gather(*(self._dispatch_one(m) for m in messages))
+
+    async def _dispatch_one(self, msg: IncomingMessage) -> None:
+        assert self._on_message is not None
+        async with self._dispatch_sem:
+            try:
+                await self._on_message(msg)
+            except Exception:
+                log.exception("matrix: handler failed for event %s in %s", msg.event_id, msg.chat_id)
+
+    # ------------------------------------------------------------ undecryptable --
+
+    async def _undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        """Ask the sender's devices for the key; remember the event to retry it later."""
+        event.room_id = room_id
+        if event.event_id in self._pending:
+            return
+        log.warning("matrix: cannot decrypt event %s in %s yet; requesting the key", event.event_id, room_id)
+        self._pending[event.event_id] = _Pending(event, room_id,
+                                                 self._clock() + self.config.undecryptable_timeout_seconds)
+        try:
+            await self.client.request_room_key(event)
+        except LocalProtocolError:
+            pass  # already requested for this session
+
+    async def _retry_pending(self, batch: _Batch) -> None:
+        now = self._clock()
+        for event_id, pending in list(self._pending.items()):
+            try:
+                decrypted = self.client.decrypt_event(pending.event)
+            except EncryptionError:
+                decrypted = None
+            if decrypted is not None and not isinstance(decrypted, MegolmEvent):
+                del self._pending[event_id]
+                log.info("matrix: event %s decrypted after the key arrived", event_id)
+                await self._collect(pending.room_id, decrypted, batch)
+            elif now >= pending.deadline:
+                del self._pending[event_id]
+                log.warning("matrix: gave up on event %s in %s; telling the sender", event_id, pending.room_id)
+                await self._safe_send_text(pending.room_id, UNDECRYPTABLE_NOTICE, reply_to=event_id)
+
+    def _save_pending(self) -> None:
+        """Keep undecryptable events (ciphertext only) across restarts so none is dropped silently."""
+        data = [{"room_id": p.room_id, "source": p.event.source} for p in self._pending.values()]
+        write_json(self.config.store_dir / PENDING_FILE, data)
+
+    def _load_pending(self) -> None:
+        for item in read_json(self.config.store_dir / PENDING_FILE, []):
+            event = MegolmEvent.from_dict(item["source"])
+            if isinstance(event, MegolmEvent):
+                event.room_id = item["room_id"]
+                self._pending[event.event_id] = _Pending(
+                    event, item["room_id"], self._clock() + self.config.undecryptable_timeout_seconds)
+
+    # ------------------------------------------------------------ device trust --
+
+    async def _report_new_device(self, change: DeviceChange) -> None:
+        text = (
+            f"A new device was added to your Matrix account: {change.display_name or 'unnamed'} "
+            f"(ID {change.device_id}). Until you confirm it, I will not share encrypted messages "
+            f"with it. If this device is yours, reply `!devices confirm` from one of your existing "
+            f"devices. If it is not yours, change your password now and tell an administrator."
+        )
+        log.warning("matrix: told %s about new device %s", change.user_id, change.device_id)
+        await self._audit(change.user_id, "matrix.device.new", change.device_id, "denied")
+        try:
+            room_id = await self.direct_chat(change.user_id)
+            await self.send_text(room_id, text)
+        except Exception:
+            log.exception("matrix: could not notify %s about a new device", change.user_id)
+
+    async def _devices_command(self, msg: IncomingMessage, event: Any, *, confirm: bool) -> None:
+        assert self._trust is not None
+        pending = self._trust.pending_for(msg.sender_id)
+        if not confirm:
+            lines = [f"- {d.id} {d.display_name or ''} ({self._device_status(d)})"
+                     for d in self.client.device_store.active_user_devices(msg.sender_id)]
+            await self._safe_send_text(msg.chat_id, "Your devices:\n" + "\n".join(lines or ["(none known)"]),
+                                       reply_to=msg.event_id)
+            return
+        if not pending:
+            await self._safe_send_text(msg.chat_id, "There is no new device to confirm.", reply_to=msg.event_id)
+            return
+        if not msg.encrypted or not self._from_trusted_device(event):
+            await self._safe_send_text(
+                msg.chat_id,
+                "Please confirm from one of your already confirmed devices, in an encrypted chat. "
+                "If you no longer have any of them, ask an administrator to trust the new device.",
+                reply_to=msg.event_id)
+            await self._audit(msg.sender_id, "matrix.device.confirm", ",".join(sorted(pending)), "denied")
+            if self._notify_admins:
+                await self._notify_admins(
+                    f"{msg.sender_id} asked to confirm device(s) {', '.join(sorted(pending))} "
+                    "without a confirmed device; `clusterbot admin device trust` can do it.")
+            return
+        confirmed = self._trust.confirm_pending(self.client, msg.sender_id)
+        await self._audit(msg.sender_id, "matrix.device.confirm", ",".join(confirmed), "allowed")
+        log.info("matrix: %s confirmed device(s) %s", msg.sender_id, ",".join(confirmed))
+        await self._safe_send_text(msg.chat_id, f"Confirmed: {', '.join(confirmed)}. Thank you.",
+                                   reply_to=msg.event_id)
+
+    def _device_status(self, device: Any) -> str:
+        assert self._trust is not None
+        if self._trust.is_trusted(device):
+            return "confirmed"
+        if device.id in self._trust.pending_for(device.user_id):
+            return "waiting for confirmation"
+        return "not trusted"
+
+    # ----------------------------------------------------------------- outgoing --
+
+    async def is_encrypted(self, chat_id: str) -> bool:
+        room = self.client.rooms.get(chat_id)
+        return bool(room and room.encrypted)
+
+    async def send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> str:
+        content: dict[str, Any] = {"msgtype": "m.notice", "body": text}
+        return await self._send(chat_id, content, reply_to)
+
+    async def send_file(self, chat_id: str, file: OutgoingFile, *, reply_to: str | None = None) -> str:
+        """Upload encrypted (``encrypt=True``) and send an ``m.file`` with the ``file`` key info."""
+        if not await self.is_encrypted(chat_id):
+            log.warning("matrix: refused to send a file to unencrypted room %s", chat_id)
+            raise TransportError("refusing to send a file to a room that is not end-to-end encrypted")
+        resp, keys = await self.client.upload(lambda *_: file.data, content_type="application/octet-stream",
+                                              filename=None, encrypt=True, filesize=len(file.data))
+        if not isinstance(resp, UploadResponse) or keys is None:
+            raise TransportError(f"matrix: upload failed: {getattr(resp, 'status_code', resp)}")
+        keys["url"] = resp.content_uri
+        content = {
+            "msgtype": "m.file", "body": file.filename, "filename": file.filename,
+            "info": {"mimetype": file.mimetype, "size": len(file.data)}, "file": keys,
+        }
+        return await self._send(chat_id, content, reply_to)
+
+    async def delete_message(self, chat_id: str, message_id: str) -> None:
+        await self.client.room_redact(chat_id, message_id)
+
+    async def _send(self, chat_id: str, content: dict[str, Any], reply_to: str | None) -> str:
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        await self._guard_protected_room(chat_id)
+        if chat_id not in self.client.rooms:
+            await self._wait_for_room(chat_id)
+        lock = self._send_lock.setdefault(chat_id, asyncio.Lock())
+        for _attempt in range(3):
+            await self._apply_trust_policy()
+            try:
+                async with lock:  # one key share per room at a time
+                    resp = await self.client.room_send(chat_id, "m.room.message", content,
+                                                       ignore_unverified_devices=False)
+            except OlmUnverifiedDeviceError:
+                continue  # a device appeared between policy and share: classify it, retry
+            except (TimeoutError, aiohttp.ClientError, OSError, LocalProtocolError) as exc:
+                raise TransportError(f"matrix: send to {chat_id} failed: {type(exc).__name__}") from exc
+            if isinstance(resp, RoomSendResponse):
+                return str(resp.event_id)
+            raise TransportError(f"matrix: send to {chat_id} failed: {getattr(resp, 'status_code', resp)}")
+        raise TransportError(f"matrix: could not settle device trust for {chat_id}")
+
+    async def _safe_send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> None:
+        try:
+            await self.send_text(chat_id, text, reply_to=reply_to)
+        except Exception:
+            log.exception("matrix: could not send a notice to %s", chat_id)
+
+    async def _wait_for_room(self, room_id: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while room_id not in self.client.rooms:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransportError(f"matrix: room {room_id} is not known to the bot")
+            try:
+                await asyncio.wait_for(self._synced.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    # ------------------------------------------------------------ direct chats --
+
+    async def direct_chat(self, user_id: str) -> str:
+        """Reuse an encrypted one-to-one room with ``user_id`` or create one (encrypted)."""
+        if user_id in self._direct and self._direct[user_id] in self.client.rooms:
+            return self._direct[user_id]
+        for room_id, room in self.client.rooms.items():
+            members = set(room.users) | set(room.invited_users)
+            if room.encrypted and members == {self.user_id, user_id}:
+                self._direct[user_id] = room_id
+                return room_id
+        resp = await self.client.room_create(
+            is_direct=True, invite=[user_id], preset=_trusted_private_chat(),
+            initial_state=[{"type": "m.room.encryption", "state_key": "",
+                            "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
+        )
+        if isinstance(resp, RoomCreateError):
+            raise TransportError(f"matrix: could not create a direct chat: {resp.status_code}")
+        self._direct[user_id] = resp.room_id
+        await self._wait_for_room(resp.room_id)
+        log.info("matrix: created encrypted direct chat %s with %s", resp.room_id, user_id)
+        return str(resp.room_id)
+
+    # ---------------------------------------------------------- protected rooms --
+
+    async def _resolve_protected_rooms(self) -> None:
+        for purpose in ("imo_room", "coordinator_room", "admin_room"):
+            ref = getattr(self.config, purpose, None)
+            if not ref:
+                continue
+            room_id = ref
+            if ref.startswith("#"):
+                resolved = await self.client.room_resolve_alias(ref)
+                room_id = getattr(resolved, "room_id", None) or ref
+            self._protected_rooms[room_id] = purpose
+            await self._check_protected(room_id)
+
+    async def _check_protected(self, room_id: str) -> bool:
+        """Configured rooms must be encrypted; otherwise refuse and say why (log + admins)."""
+        if await self.is_encrypted(room_id):
+            self._refused_rooms.discard(room_id)
+            return True
+        if room_id not in self._refused_rooms:
+            self._refused_rooms.add(room_id)
+            purpose = self._protected_rooms[room_id].replace("_", " ")
+            reason = (f"The configured {purpose} {room_id} is not end-to-end encrypted (or the bot is "
+                      f"not in it). The bot will not post there until encryption is enabled in that room.")
+            log.error("matrix: %s", reason)
+            if self._notify_admins and self._protected_rooms[room_id] != "admin_room":
+                try:
+                    await self._notify_admins(reason)
+                except Exception:
+                    log.exception("matrix: could not notify admins")
+        return False
+
+    async def _guard_protected_room(self, chat_id: str) -> None:
+        if chat_id in self._protected_rooms and not await self._check_protected(chat_id):
+            raise TransportError(f"refusing to post to {chat_id}: the configured room is not encrypted")
+
+
+def _strip_reply_fallback(body: str) -> str:
+    """Remove the quoted ``> <@user> ...`` block clients put in front of replies."""
+    return _REPLY_FALLBACK.sub("", body, count=1)
+
+
+def _trusted_private_chat() -> Any:
+    from nio.api import RoomPreset
+
+    return RoomPreset.trusted_private_chat
