@@ -321,9 +321,11 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
     mx_s.finish()
 
     tg_enabled = tg_s.bool("enabled", False)
+    if not tg_enabled:  # a disabled channel's secrets are not read (they may not exist here)
+        tg_s.used.update({"token", "token_file", "token_env"})
     telegram = TelegramConfig(
         enabled=tg_enabled,
-        token=tg_s.secret("token", required=tg_enabled),
+        token=tg_s.secret("token", required=True) if tg_enabled else None,
         base_url=tg_s.str("base_url"),
         rate_limit_per_minute=tg_s.int("rate_limit_per_minute", rate_limit, minimum=1),
     )
@@ -335,6 +337,16 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
         blob_dir=st_s.path("blob_dir", str(data_dir / "blobs")) or data_dir / "blobs",
         master_key_file=st_s.path("master_key_file", str(data_dir / "master.key")) or data_dir / "master.key",
     )
+    if storage.database_url.startswith("sqlite+aiosqlite:///") and not storage.database_url.startswith(
+        "sqlite+aiosqlite:////"
+    ):
+        rel = storage.database_url[len("sqlite+aiosqlite:///") :]
+        if rel and rel != ":memory:":
+            storage = StorageConfig(
+                database_url=f"sqlite+aiosqlite:///{(base / rel).resolve()}",
+                blob_dir=storage.blob_dir,
+                master_key_file=storage.master_key_file,
+            )
     if not storage.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError("storage.database_url: must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     st_s.finish()

@@ -1,0 +1,17 @@
+"""User-facing workflows. Each module has ``register(app)``; none imports nio or telegram."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+
+def register_all(app: Application) -> None:
+    from handlers import help as help_handler
+    from handlers import rights, submissions
+
+    help_handler.register(app)
+    submissions.register(app)
+    rights.register(app)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -173,36 +174,46 @@ class Storage:
 
     # ------------------------------------------------------------------ audit log
 
-    async def audit(
-        self, actor_id: str, actor_role: str, action: str, object_id: str | None, outcome: str
-    ) -> int:
-        """Append one entry; returns its sequence number. Never pass content here."""
-        if outcome not in ("allowed", "denied", "done", "failed"):
-            raise ValueError(f"bad audit outcome {outcome!r}")
+    async def append_chained(self, model: type[Any], fields: dict[str, Any]) -> int:
+        """Append a row to a hash-chained table (audit log, consent ledger); returns its seq.
+
+        ``seq`` is ``last + 1`` under the primary key: a concurrent writer (the CLI
+        while the bot runs) loses the race with an integrity error and retries on the
+        new tail, so the chain never forks.
+        """
         async with self._audit_lock:
             for attempt in range(20):
                 try:
                     async with self.session() as session, session.begin():
                         last = (
-                            await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+                            await session.execute(select(model).order_by(model.seq.desc()).limit(1))
                         ).scalar_one_or_none()
                         seq = 1 if last is None else last.seq + 1
                         prev = GENESIS if last is None else last.hash
-                        fields = {
-                            "seq": seq,
-                            "ts": self.now(),
-                            "actor_id": actor_id,
-                            "actor_role": actor_role,
-                            "action": action,
-                            "object_id": object_id,
-                            "outcome": outcome,
-                        }
-                        session.add(AuditEntry(prev_hash=prev, hash=entry_hash(prev, fields), **fields))
+                        row = {"seq": seq, **fields}
+                        session.add(model(prev_hash=prev, hash=entry_hash(prev, row), **row))
                     return seq
                 except IntegrityError:
-                    # another process appended at the same position: retry on the new tail
                     await asyncio.sleep(0.01 * (attempt + 1))
-        raise RuntimeError("could not append to the audit log")
+        raise RuntimeError(f"could not append to {model.__tablename__}")
+
+    async def audit(
+        self, actor_id: str, actor_role: str, action: str, object_id: str | None, outcome: str
+    ) -> int:
+        """Append one audit entry; returns its sequence number. Never pass content here."""
+        if outcome not in ("allowed", "denied", "done", "failed"):
+            raise ValueError(f"bad audit outcome {outcome!r}")
+        return await self.append_chained(
+            AuditEntry,
+            {
+                "ts": self.now(),
+                "actor_id": actor_id,
+                "actor_role": actor_role,
+                "action": action,
+                "object_id": object_id,
+                "outcome": outcome,
+            },
+        )
 
     async def audit_entries(self) -> list[AuditEntry]:
         async with self.session() as session:

@@ -1,0 +1,350 @@
+"""The running bot: storage, router, dialogs, transports, scheduler and worker pool.
+
+Transports hand every event to :meth:`Application.dispatch`; handlers reach the
+outside world only through the methods here (``send_text``, ``send_to_user``,
+``post_room``, ``screen``), which is where the security rules on *outgoing*
+content are enforced: files only into end-to-end encrypted chats, sensitive text
+never through Telegram or an unencrypted room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+import multiprocessing
+from typing import Any
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.conversation import ConversationEngine
+from bot.events import IncomingMessage, OutgoingFile
+from bot.policy import allowed
+from bot.router import (
+    UNENCRYPTED_REFUSAL,
+    Context,
+    RateLimiter,
+    Router,
+    error_reference,
+    log_exception_without_content,
+    parse_command,
+)
+from bot.transport import Transport, TransportError
+from storage.directory import Directory, UserInfo
+from storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+Sweep = Callable[["Application"], Awaitable[None]]
+Job = Callable[["Application", dict[str, Any]], Awaitable[None]]
+ROOM_KINDS = ("imo", "coordinator", "admin")
+
+
+@dataclass
+class Services:
+    """Things handler modules register at start-up besides commands."""
+
+    sweeps: dict[str, Sweep] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+
+
+class Application:
+    def __init__(
+        self,
+        config: Config,
+        storage: Storage,
+        *,
+        transports: Iterable[Transport] = (),
+        clock: Clock | None = None,
+        executor: Executor | None = None,
+        rooms: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self.clock = clock or SystemClock()
+        self.directory = Directory(storage)
+        self.router = Router()
+        self.conversations = ConversationEngine(storage)
+        self.transports: dict[str, Transport] = {t.name: t for t in transports}
+        self.services = Services()
+        self.rooms: dict[str, tuple[str, str]] = dict(rooms or {})
+        self._own_executor = executor is None
+        self.executor: Executor = executor or ProcessPoolExecutor(
+            max_workers=config.screening.workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        self.limiter = RateLimiter(config.rate_limit_per_minute)
+        self.scheduler: Any = None
+        self.state: dict[str, Any] = {}  # per-process handler state (e.g. pending confirmations)
+        if config.matrix.enabled:
+            for kind in ROOM_KINDS:
+                room = getattr(config.matrix, f"{kind}_room")
+                if room and kind not in self.rooms:
+                    self.rooms[kind] = ("matrix", room)
+        from handlers import register_all
+
+        register_all(self)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    async def create(
+        cls,
+        config: Config,
+        *,
+        transports: Iterable[Transport] = (),
+        clock: Clock | None = None,
+        executor: Executor | None = None,
+        rooms: dict[str, tuple[str, str]] | None = None,
+        check_schema: bool = True,
+    ) -> Application:
+        from storage import migrate
+
+        clock = clock or SystemClock()
+        if check_schema and await migrate.pending(config.storage.database_url):
+            raise RuntimeError("the database schema is out of date: run 'clusterbot db upgrade --config FILE'")
+        storage = await Storage.open(
+            config.storage.database_url, config.storage.blob_dir, config.storage.master_key_file, now=clock.now
+        )
+        return cls(config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms)
+
+    async def start(self, *, scheduler: bool = True) -> None:
+        for transport in self.transports.values():
+            await transport.start(self.dispatch)
+        if scheduler:
+            from bot.scheduler import start_scheduler
+
+            self.scheduler = start_scheduler(self)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        for transport in self.transports.values():
+            try:
+                await transport.stop()
+            except Exception as exc:  # noqa: BLE001 - shutting down anyway
+                log.warning("transport %s did not stop cleanly: %s", transport.name, type(exc).__name__)
+        if self._own_executor:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        await self.storage.close()
+
+    # ------------------------------------------------------------------ transport hooks
+
+    async def is_known_user(self, handle: str, transport: str = "matrix") -> bool:
+        return await self.directory.is_known(transport, handle)
+
+    async def audit_hook(self, actor_id: str, action: str, object_id: str | None, outcome: str) -> None:
+        """For transports: actor ids they pass are chat handles, so store a keyed hash."""
+        user = await self.directory.lookup("matrix", actor_id)
+        if user is not None:
+            await self.storage.audit(user.audit_id, user.role, action, object_id, outcome)
+        else:
+            await self.storage.audit(await self.unknown_actor(actor_id), "unknown", action, object_id, outcome)
+
+    async def unknown_actor(self, handle: str) -> str:
+        return "unknown:" + (await self.storage.pseudokey("actor", handle))[:16]
+
+    async def notify_admins(self, text: str) -> None:
+        if "admin" in self.rooms:
+            await self.post_room("admin", text)
+        for admin in await self.directory.users_with_role("admin"):
+            await self.send_to_user(admin, text, sensitive=False)
+
+    # ------------------------------------------------------------------ outgoing
+
+    def transport(self, name: str) -> Transport:
+        try:
+            return self.transports[name]
+        except KeyError:
+            raise TransportError(f"transport {name} is not running") from None
+
+    async def chat_is_encrypted(self, transport: str, chat_id: str) -> bool:
+        t = self.transport(transport)
+        return t.capabilities.end_to_end_encrypted and await t.is_encrypted(chat_id)
+
+    async def send_text(self, transport: str, chat_id: str, text: str, *, reply_to: str | None = None) -> str:
+        return await self.transport(transport).send_text(chat_id, text, reply_to=reply_to)
+
+    async def send_file(
+        self, transport: str, chat_id: str, file: OutgoingFile, *, reply_to: str | None = None
+    ) -> str:
+        if not await self.chat_is_encrypted(transport, chat_id):
+            raise TransportError("refusing to send a file to a chat that is not end-to-end encrypted")
+        return await self.transport(transport).send_file(chat_id, file, reply_to=reply_to)
+
+    async def direct_chat_for(self, user: UserInfo, *, sensitive: bool) -> tuple[str, str] | None:
+        """Where to reach a user: an encrypted Matrix direct chat first, Telegram only for non-sensitive text."""
+        for name, t in self.transports.items():
+            if name == "telegram":
+                continue
+            if user.matrix_id:
+                return name, await t.direct_chat(user.matrix_id)
+        if not sensitive and user.telegram_id and "telegram" in self.transports:
+            return "telegram", await self.transports["telegram"].direct_chat(user.telegram_id)
+        return None
+
+    async def send_to_user(self, user: UserInfo, text: str, *, sensitive: bool = True) -> bool:
+        target = await self.direct_chat_for(user, sensitive=sensitive)
+        if target is None:
+            return False
+        transport, chat = target
+        if sensitive and not await self.chat_is_encrypted(transport, chat):
+            log.warning("not sending sensitive text to user:%s: no encrypted chat", user.id)
+            return False
+        try:
+            await self.send_text(transport, chat, text)
+        except TransportError as exc:
+            log.warning("send to user:%s failed: %s", user.id, type(exc).__name__)
+            return False
+        return True
+
+    async def send_file_to_user(self, user: UserInfo, file: OutgoingFile) -> str:
+        target = await self.direct_chat_for(user, sensitive=True)
+        if target is None:
+            raise TransportError("user has no end-to-end encrypted chat")
+        return await self.send_file(target[0], target[1], file)
+
+    async def post_room(self, kind: str, text: str, *, file: OutgoingFile | None = None) -> bool:
+        """Post to the configured IMO / coordinator / admin room, only if it is encrypted."""
+        target = self.rooms.get(kind)
+        if target is None:
+            log.warning("no %s room configured; notice not posted", kind)
+            return False
+        transport, chat = target
+        if not await self.chat_is_encrypted(transport, chat):
+            log.error("the %s room is not end-to-end encrypted; refusing to post there", kind)
+            if kind != "admin":
+                await self.notify_admins(
+                    f"The configured {kind} room is not end-to-end encrypted, so I will not post there. "
+                    "Enable encryption in that room."
+                )
+            return False
+        try:
+            if file is not None:
+                await self.send_file(transport, chat, file)
+            await self.send_text(transport, chat, text)
+        except TransportError as exc:
+            log.warning("posting to the %s room failed: %s", kind, type(exc).__name__)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ workers
+
+    async def run_in_worker(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """CPU-heavy work (screening, pseudonymising) never runs on the event loop."""
+        loop = asyncio.get_running_loop()
+        if kwargs:
+            import functools
+
+            return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self.executor, fn, *args)
+
+    async def run_sweeps(self) -> None:
+        """Run every periodic job once (the scheduler calls the same functions)."""
+        for name, sweep in list(self.services.sweeps.items()):
+            try:
+                await sweep(self)
+            except Exception as exc:  # noqa: BLE001 - one failing sweep must not stop the others
+                ref = error_reference()
+                log_exception_without_content(ref, exc)
+                log.error("sweep %s failed ref=%s", name, ref)
+
+    # ------------------------------------------------------------------ incoming
+
+    async def dispatch(self, msg: IncomingMessage) -> None:
+        """Handle one incoming event; never raises (transports call this from their loops)."""
+        try:
+            if not await self.storage.claim_event(msg.key):
+                log.debug("duplicate event ignored")
+                return
+            await self._dispatch(msg)
+        except Exception as exc:  # noqa: BLE001 - the error boundary
+            ref = error_reference()
+            log_exception_without_content(ref, exc)
+            try:
+                await self.send_text(
+                    msg.transport,
+                    msg.chat_id,
+                    f"Sorry, something went wrong on my side and I could not finish that. "
+                    f"Nothing you sent before was lost. If it keeps happening, tell the IMO this reference: {ref}",
+                    reply_to=msg.event_id,
+                )
+            except Exception:  # noqa: BLE001
+                log.error("could not deliver the apology for ref=%s", ref)
+
+    async def _dispatch(self, msg: IncomingMessage) -> None:
+        if not self.limiter.allow(f"{msg.transport}:{msg.sender_id}"):
+            if f"{msg.transport}:{msg.sender_id}" not in self.limiter.warned:
+                self.limiter.warned.add(f"{msg.transport}:{msg.sender_id}")
+                await self.send_text(
+                    msg.transport,
+                    msg.chat_id,
+                    "You are sending messages faster than I can handle. Please wait a minute and try again.",
+                    reply_to=msg.event_id,
+                )
+            return
+        user = await self.directory.lookup(msg.transport, msg.sender_id)
+        if user is None:
+            await self.storage.audit(await self.unknown_actor(msg.sender_id), "unknown", "access", None, "denied")
+            await self.send_text(
+                msg.transport,
+                msg.chat_id,
+                "Sorry, I don't know you yet. Ask your cluster's Information Management Officer to add you.",
+                reply_to=msg.event_id,
+            )
+            return
+        ctx = Context(self, msg, user)
+        parsed = parse_command(msg.text) if msg.text else None
+
+        active = await self.conversations.active_for(ctx)
+        if active is not None and (parsed is None or parsed[0] in ("cancel", "back")) and not msg.attachments:
+            await self.conversations.handle(ctx, active, msg.text)
+            return
+        if parsed is not None and parsed[0] == "cancel":
+            await ctx.reply("There is nothing to cancel.")
+            return
+
+        if msg.attachments:
+            await self._dispatch_file(ctx)
+            return
+        if parsed is not None:
+            await self._dispatch_command(ctx, *parsed)
+            return
+        for rule in self.router.text_rules:
+            if allowed(user.role, rule.action) and rule.matches(msg.text):
+                await rule.handler(ctx, msg.text)
+                return
+        await ctx.reply("I only understand commands. Send !help to see what you can do.")
+
+    async def _dispatch_command(self, ctx: Context, name: str, args: str) -> None:
+        cmd = self.router.commands.get(name)
+        if cmd is None:
+            await ctx.reply(f"I don't know the command !{name}. Send !help to see what you can do.")
+            return
+        if not allowed(ctx.role, cmd.action):
+            await ctx.deny(cmd.action, None, f"Sorry, your role ({ctx.role}) cannot use !{name}.")
+            return
+        if cmd.sensitive and not await ctx.is_encrypted():
+            await ctx.audit(cmd.action, None, "denied")
+            await ctx.reply(UNENCRYPTED_REFUSAL)
+            return
+        await cmd.handler(ctx, args)
+
+    async def _dispatch_file(self, ctx: Context) -> None:
+        if self.router.file_handler is None:
+            await ctx.reply("I can't take files here.")
+            return
+        action, handler = self.router.file_handler
+        if not allowed(ctx.role, action):
+            await ctx.deny(action, None, "Sorry, only partner organisations submit files to me.")
+            return
+        if not await ctx.is_encrypted():
+            await ctx.audit(action, None, "denied")
+            await ctx.reply(
+                "I did not keep that file: this chat is not end-to-end encrypted. "
+                "Please send it in an encrypted direct chat with me on Matrix."
+            )
+            return
+        await handler(ctx)

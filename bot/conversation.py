@@ -1,0 +1,226 @@
+"""Dialogs declared as tables of states, persisted encrypted so they survive restarts.
+
+A dialog is data: a name, a start state and a mapping of state -> :class:`Step`.
+Each step has a prompt and an ``on_answer`` coroutine that validates the answer,
+stores what it needs in ``data`` and returns the next state (or ``END``). The engine
+does the rest in one place: ``!back`` (history), ``!cancel``, per-dialog timeouts,
+and sealing the whole state under its own data key after every step, so a restart
+mid-dialog loses nothing and a shredded draft is gone for good.
+
+The row key is a keyed hash of (transport, chat, sender): the database never holds
+a chat handle next to a dialog's content.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.clock import as_utc
+from storage.models import ConversationState
+from storage.store import Shredded, Storage
+
+if TYPE_CHECKING:
+    from bot.router import Context
+
+END = "__end__"
+
+
+class InvalidAnswer(Exception):
+    """Raised by a step: the text is shown to the user and the step is asked again."""
+
+
+Prompt = str | Callable[[dict[str, Any]], str]
+AnswerHandler = Callable[["Context", str, dict[str, Any]], Awaitable[str]]
+FinishHandler = Callable[["Context", dict[str, Any]], Awaitable[None]]
+TimeoutHandler = Callable[["ConversationEngine", "ActiveDialog"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Step:
+    prompt: Prompt
+    on_answer: AnswerHandler
+
+
+@dataclass(frozen=True)
+class Dialog:
+    name: str
+    start: str
+    steps: Mapping[str, Step]
+    on_finish: FinishHandler
+    timeout: timedelta = timedelta(minutes=30)
+    on_timeout: TimeoutHandler | None = None
+    on_cancel: FinishHandler | None = None
+
+    def prompt(self, state: str, data: dict[str, Any]) -> str:
+        p = self.steps[state].prompt
+        return p(data) if callable(p) else p
+
+
+@dataclass
+class ActiveDialog:
+    key: str
+    dialog: str
+    state: str
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    expires_at: datetime | None = None
+    reply_to: dict[str, str] = field(default_factory=dict)  # transport + chat to answer on timeout
+
+
+class ConversationEngine:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.dialogs: dict[str, Dialog] = {}
+
+    def register(self, dialog: Dialog) -> None:
+        if dialog.start not in dialog.steps:
+            raise ValueError(f"dialog {dialog.name}: start state {dialog.start!r} is not a step")
+        self.dialogs[dialog.name] = dialog
+
+    async def key_for(self, transport: str, chat_id: str, sender_id: str) -> str:
+        return await self.storage.pseudokey("conversation", transport, chat_id, sender_id)
+
+    # ---------------------------------------------------------------- persistence
+
+    async def load(self, key: str) -> ActiveDialog | None:
+        async with self.storage.session() as s:
+            row = await s.get(ConversationState, key)
+            if row is None:
+                return None
+            try:
+                dk = await self.storage.data_key(s, row.data_key_id)
+            except Shredded:
+                return None
+            payload = json.loads(self.storage.open_text(dk, f"conversation:{key}", row.data_enc))
+        return ActiveDialog(
+            key=key,
+            dialog=row.dialog,
+            state=row.state,
+            data=payload["data"],
+            history=payload["history"],
+            expires_at=as_utc(row.expires_at),
+            reply_to=payload.get("reply_to", {}),
+        )
+
+    async def save(self, active: ActiveDialog) -> None:
+        dialog = self.dialogs[active.dialog]
+        now = self.storage.now()
+        active.expires_at = now + dialog.timeout
+        payload = json.dumps({"data": active.data, "history": active.history, "reply_to": active.reply_to})
+        async with self.storage.session() as s, s.begin():
+            row = await s.get(ConversationState, active.key)
+            if row is None:
+                dk = await self.storage.new_data_key(s, "conversation")
+                row = ConversationState(
+                    key=active.key,
+                    dialog=active.dialog,
+                    state=active.state,
+                    data_key_id=dk.id,
+                    data_enc=self.storage.seal_text(dk, f"conversation:{active.key}", payload),
+                    updated_at=now,
+                    expires_at=active.expires_at,
+                )
+                s.add(row)
+            else:
+                dk = await self.storage.data_key(s, row.data_key_id)
+                row.dialog, row.state = active.dialog, active.state
+                row.data_enc = self.storage.seal_text(dk, f"conversation:{active.key}", payload)
+                row.updated_at, row.expires_at = now, active.expires_at
+
+    async def discard(self, key: str) -> None:
+        """End a dialog and shred its stored state."""
+        async with self.storage.session() as s, s.begin():
+            row = await s.get(ConversationState, key)
+            if row is not None:
+                await self.storage.shred(s, row.data_key_id)
+                await s.delete(row)
+
+    # ---------------------------------------------------------------- flow
+
+    async def begin(self, ctx: Context, name: str, data: dict[str, Any] | None = None) -> None:
+        dialog = self.dialogs[name]
+        key = await self.key_for(ctx.msg.transport, ctx.msg.chat_id, ctx.msg.sender_id)
+        await self.discard(key)
+        active = ActiveDialog(
+            key=key,
+            dialog=name,
+            state=dialog.start,
+            data=dict(data or {}),
+            reply_to={"transport": ctx.msg.transport, "chat_id": ctx.msg.chat_id},
+        )
+        await self.save(active)
+        await ctx.reply(dialog.prompt(dialog.start, active.data) + "\n(Send !back to go back, !cancel to stop.)")
+
+    async def active_for(self, ctx: Context) -> ActiveDialog | None:
+        key = await self.key_for(ctx.msg.transport, ctx.msg.chat_id, ctx.msg.sender_id)
+        active = await self.load(key)
+        if active is None or active.dialog not in self.dialogs:
+            return None
+        if active.expires_at is not None and active.expires_at <= self.storage.now():
+            await self.expire(active)
+            await ctx.reply("Your earlier conversation timed out and was discarded. Start again when you are ready.")
+            return None
+        return active
+
+    async def handle(self, ctx: Context, active: ActiveDialog, text: str) -> None:
+        dialog = self.dialogs[active.dialog]
+        word = text.strip().lower()
+        if word in ("!cancel", "/cancel"):
+            await self.discard(active.key)
+            if dialog.on_cancel is not None:
+                await dialog.on_cancel(ctx, active.data)
+            await ctx.reply("Cancelled. Nothing was kept.")
+            return
+        if word in ("!back", "/back"):
+            if not active.history:
+                await ctx.reply("This is the first question.\n" + dialog.prompt(active.state, active.data))
+                return
+            active.state = active.history.pop()
+            await self.save(active)
+            await ctx.reply(dialog.prompt(active.state, active.data))
+            return
+        step = dialog.steps[active.state]
+        try:
+            nxt = await step.on_answer(ctx, text, active.data)
+        except InvalidAnswer as exc:
+            await ctx.reply(f"{exc}\n{dialog.prompt(active.state, active.data)}")
+            return
+        if nxt == END:
+            await dialog.on_finish(ctx, active.data)
+            await self.discard(active.key)
+            return
+        if nxt not in dialog.steps:
+            raise RuntimeError(f"dialog {dialog.name}: step returned unknown state {nxt!r}")
+        active.history.append(active.state)
+        active.state = nxt
+        await self.save(active)
+        await ctx.reply(dialog.prompt(nxt, active.data))
+
+    async def expire(self, active: ActiveDialog) -> None:
+        dialog = self.dialogs.get(active.dialog)
+        if dialog is not None and dialog.on_timeout is not None:
+            await dialog.on_timeout(self, active)
+        else:
+            await self.discard(active.key)
+
+    async def expired(self) -> list[ActiveDialog]:
+        async with self.storage.session() as s:
+            keys = list(
+                (
+                    await s.execute(
+                        select(ConversationState.key).where(ConversationState.expires_at <= self.storage.now())
+                    )
+                ).scalars()
+            )
+        out = []
+        for key in keys:
+            active = await self.load(key)
+            if active is not None:
+                out.append(active)
+        return out

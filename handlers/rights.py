@@ -1,0 +1,154 @@
+"""Consent decisions and partners' data rights (!consent, !consents, !mydata, !products)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from bot.events import OutgoingFile
+from storage.consent import SCOPES, ConsentLedger
+from storage.models import AuditEntry, Delivery, Product, ProductSource, Submission
+from storage.store import Shredded
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.router import Context
+    from handlers.submissions import Submissions
+
+YES = {"yes", "y", "true", "agree"}
+NO = {"no", "n", "false", "refuse", "revoke"}
+
+
+class Rights:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.ledger = ConsentLedger(app.storage)
+
+    @property
+    def subs(self) -> Submissions:
+        return self.app.state["submissions"]  # type: ignore[no-any-return]
+
+    async def cmd_consent(self, ctx: Context, args: str) -> None:
+        parts = args.split()
+        if len(parts) != 3 or parts[1].lower() not in SCOPES or parts[2].lower() not in YES | NO:
+            await ctx.reply(f"Usage: !consent S-0042 {'|'.join(SCOPES)} yes|no")
+            return
+        view = await self.subs.load_for(ctx, parts[0], "consent.record")
+        if view is None:
+            return
+        if view.state != "accepted":
+            await ctx.reply(f"{view.public_id} is {view.state}; consent is recorded for accepted submissions.")
+            return
+        scope, decision = parts[1].lower(), parts[2].lower() in YES
+        seq = await self.ledger.record(view.id, view.org_id, scope, decision, ctx.user.audit_id)
+        await ctx.reply(
+            f"Recorded (ledger entry {seq}): {view.public_id} may {'now' if decision else 'not'} be used for '{scope}'."
+        )
+
+    async def cmd_consents(self, ctx: Context, args: str) -> None:
+        await ctx.audit("consent.list", None, "allowed")
+        history = await self.ledger.history(org_id=ctx.user.org_id)
+        if not history:
+            await ctx.reply("No consent decisions recorded yet. Use !consent S-0042 SCOPE yes|no.")
+            return
+        latest: dict[tuple[int, str], bool] = {}
+        for d in history:
+            latest[(d.submission_id, d.scope)] = d.decision
+        lines = [
+            f"S-{sid:04d} {scope}: {'yes' if ok else 'no'}" for (sid, scope), ok in sorted(latest.items())
+        ]
+        await ctx.reply("Current consent decisions:\n" + "\n".join(lines) + f"\n({len(history)} ledger entries in all)")
+
+    async def products_for_org(self, org_id: int | None) -> list[Product]:
+        async with self.app.storage.session() as s:
+            q = (
+                select(Product)
+                .join(ProductSource, ProductSource.product_id == Product.id)
+                .join(Submission, Submission.id == ProductSource.submission_id)
+                .where(Submission.org_id == org_id, Product.state == "sent")
+                .distinct()
+            )
+            return list((await s.execute(q)).scalars())
+
+    async def cmd_mydata(self, ctx: Context, args: str) -> None:
+        await ctx.audit("rights.mydata", None, "allowed")
+        org_id = ctx.user.org_id
+        ids = await self.subs.repo.ids_for(org_id=org_id)
+        lines = [f"Data held for {ctx.user.org_name}:"]
+        if not ids:
+            lines.append("No submissions.")
+        sids = {f"S-{i:04d}" for i in ids}
+        for sub_id in ids:
+            v = await self.subs.repo.get(sub_id)
+            if v is None:
+                continue
+            lines.append(f"{v.public_id}: {v.state}, level {v.level or '-'}, submitted {v.created_at:%Y-%m-%d}")
+            for ver in v.versions:
+                lines.append(f"  v{ver.version} ({ver.kind}): {ver.state}, needs {ver.required_level or '-'}")
+            consent = await self.ledger.current(sub_id)
+            if consent:
+                lines.append("  consent: " + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in sorted(consent.items())))
+        async with self.app.storage.session() as s:
+            accesses = list(
+                (
+                    await s.execute(
+                        select(AuditEntry).where(AuditEntry.object_id.in_(sids)).order_by(AuditEntry.seq)
+                    )
+                ).scalars()
+            ) if sids else []
+            product_rows = (
+                await s.execute(
+                    select(Product.id, ProductSource.submission_id)
+                    .join(ProductSource, ProductSource.product_id == Product.id)
+                    .join(Submission, Submission.id == ProductSource.submission_id)
+                    .where(Submission.org_id == org_id)
+                )
+            ).all()
+            shares = (
+                await s.execute(
+                    select(Delivery.product_id, Delivery.state).where(Delivery.product_id.in_([p for p, _ in product_rows]))
+                )
+            ).all() if product_rows else []
+        if accesses:
+            lines.append("Every access and action:")
+            for a in accesses[-40:]:
+                lines.append(f"  {a.ts:%Y-%m-%d %H:%M} {a.object_id} {a.action} by a {a.actor_role}: {a.outcome}")
+        if product_rows:
+            lines.append("Products built from your data:")
+            for pid, sid in product_rows:
+                delivered = sum(1 for p, st in shares if p == pid and st == "delivered")
+                lines.append(f"  P-{pid:04d} from S-{sid:04d}, shared with {delivered} recipients")
+        await ctx.reply("\n".join(lines))
+
+    async def cmd_products(self, ctx: Context, args: str) -> None:
+        await ctx.audit("rights.products", None, "allowed")
+        products = await self.products_for_org(ctx.user.org_id)
+        if not products:
+            await ctx.reply("No products have been built from your organisation's data yet.")
+            return
+        for p in products:
+            async with self.app.storage.session() as s:
+                try:
+                    dk = await self.app.storage.data_key(s, p.data_key_id)
+                except Shredded:
+                    continue
+                assert p.filename_enc is not None and p.blob_id is not None
+                name = self.app.storage.open_text(dk, f"product:{p.id}:filename", p.filename_enc)
+            data = await self.app.storage.get_blob(dk, p.blob_id)
+            await ctx.reply_file(OutgoingFile(name, p.mimetype, data))
+            await ctx.audit("product.fetch", f"P-{p.id:04d}", "allowed")
+        await ctx.reply(f"Sent {len(products)} product(s) built from your data.")
+
+
+def register(app: Application) -> None:
+    rights = Rights(app)
+    app.state["rights"] = rights
+    r = app.router
+    r.command("consent", "consent.record", "record a consent decision", usage="ID SCOPE yes|no", sensitive=True)(
+        rights.cmd_consent
+    )
+    r.command("consents", "consent.list", "list your consent decisions", sensitive=True)(rights.cmd_consents)
+    r.command("mydata", "rights.mydata", "what the cluster holds from your organisation", sensitive=True)(rights.cmd_mydata)
+    r.command("products", "rights.products", "get the products built from your data", sensitive=True)(rights.cmd_products)
+

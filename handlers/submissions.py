@@ -1,0 +1,523 @@
+"""Partners' submissions: screening, holding, labels, pseudonymisation, withdrawal, access.
+
+A file sent to the bot is screened in the worker pool before anything else. Clear
+or properly labelled files are accepted; unlabelled sensitive files are *held*:
+stored sealed, visible to nobody but the submitting organisation, until the
+partner labels, pseudonymises or withdraws them, or the hold expires.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation import END, Dialog, InvalidAnswer, Step
+from bot.events import OutgoingFile
+from bot.policy import Role
+from handlers.common import (
+    MB,
+    first_word,
+    format_findings,
+    human_size,
+    level_in_text,
+    level_rank,
+    org_label,
+    parse_level_word,
+    screen,
+)
+from storage.store import Shredded
+from storage.submissions import ScreeningResult, SubmissionRepo, SubmissionView, parse_submission_id
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.router import Context
+
+HELD_NEXT_STEPS = (
+    "What you can do now:\n"
+    "• !label {sid} LEVEL — if the data really is that sensitive (levels: public, restricted, confidential, "
+    "highly_confidential); it is accepted if the level is adequate\n"
+    "• !pseudonymize {sid} — I send you a pseudonymised copy; then !accept {sid} submits that copy instead\n"
+    "• !withdraw {sid} — I destroy it"
+)
+
+
+def result_from(verdict: Any) -> ScreeningResult:
+    return ScreeningResult(
+        verdict=verdict.verdict,
+        required_level=verdict.required_level,
+        label=verdict.label,
+        categories=tuple(verdict.categories),
+        findings=tuple(f.to_json() for f in verdict.findings),
+    )
+
+
+def accepted_level(result: ScreeningResult) -> str:
+    levels = [lv for lv in (result.label, result.required_level) if lv]
+    return max(levels, key=level_rank) if levels else "public"
+
+
+class Submissions:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.repo = SubmissionRepo(app.storage)
+
+    # ------------------------------------------------------------------ lookups
+
+    async def load_for(self, ctx: Context, args: str, action: str) -> SubmissionView | None:
+        """Parse an id, check ownership, audit the access (allowed or denied)."""
+        sid_text, _ = first_word(args)
+        sub_id = parse_submission_id(sid_text)
+        if sub_id is None:
+            await ctx.reply("Please give a submission id, like S-0042.")
+            return None
+        view = await self.repo.get(sub_id)
+        object_id = f"S-{sub_id:04d}"
+        if view is None or not self.may_access(ctx, view, action):
+            # the same answer for "does not exist" and "not yours": ids are not an oracle
+            await ctx.deny(action, object_id, f"I can't find a submission {object_id} that you can access.")
+            return None
+        await ctx.audit(action, object_id, "allowed")
+        return view
+
+    def may_access(self, ctx: Context, view: SubmissionView, action: str) -> bool:
+        if ctx.role == Role.PARTNER:
+            return ctx.user.org_id == view.org_id
+        if ctx.role == Role.IMO and action in ("submission.get", "submission.list"):
+            return view.state == "accepted"
+        return False
+
+    def expiry_for(self, state: str, level: str | None) -> Any:
+        now = self.app.clock.now()
+        ret = self.app.config.retention
+        if state in ("held", "locked"):
+            return now + timedelta(hours=ret.held_hours)
+        days = ret.days_by_level.get(level or "public", 0)
+        return now + timedelta(days=days) if days > 0 else None
+
+    # ------------------------------------------------------------------ receiving
+
+    async def on_file(self, ctx: Context) -> None:
+        active = await self.app.conversations.active_for(ctx)
+        correcting = active.data.get("submission_id") if active and active.dialog == "correct" else None
+        for att in ctx.msg.attachments:
+            if att.size > self.app.config.screening.max_file_mb * MB:
+                await ctx.reply(
+                    f"That file is {human_size(att.size)}; the limit is {self.app.config.screening.max_file_mb} MB. "
+                    "I did not keep it. Split it, or ask the IMO for another way to share it."
+                )
+                continue
+            label = level_in_text(ctx.msg.text or "")
+            if att.size > MB:
+                await ctx.reply(f"Received {human_size(att.size)}, screening…")
+            verdict = await screen(self.app, att.data, att.filename, label)
+            if verdict.verdict == "unreadable":
+                await ctx.audit("submission.submit", None, "failed")
+                await ctx.reply(
+                    f"I could not read that file, so I did not keep it: {verdict.error or 'unknown format'}. "
+                    "Please check the file and send it again."
+                )
+                continue
+            if correcting is not None and active is not None:
+                await self.store_correction(ctx, int(correcting), att.data, att.filename, att.mimetype, verdict)
+                await self.app.conversations.discard(active.key)
+                correcting = None
+                continue
+            await self.store_new(ctx, att.data, att.filename, att.mimetype, verdict)
+
+    async def store_new(self, ctx: Context, data: bytes, filename: str, mimetype: str, verdict: Any) -> None:
+        result = result_from(verdict)
+        if result.verdict in ("clear", "labelled"):
+            state, level = "accepted", accepted_level(result)
+        elif result.verdict == "encrypted":
+            state, level = "locked", None
+        else:
+            state, level = "held", None
+        sub_id = await self.repo.create(
+            org_id=ctx.user.org_id or 0,
+            submitter_id=ctx.user.id,
+            data=data,
+            filename=filename,
+            mimetype=mimetype,
+            result=result,
+            state=state,
+            level=level,
+            expires_at=self.expiry_for(state, level),
+        )
+        sid = f"S-{sub_id:04d}"
+        await ctx.audit("submission.submit", sid, "done")
+        if state == "accepted":
+            await self.announce_accepted(sub_id)
+            await ctx.reply(
+                f"{sid} accepted as {level}. Thank you.\n"
+                f"Record who may use it: !consent {sid} cluster|agencies|products yes|no"
+            )
+        elif state == "locked":
+            await ctx.reply(
+                f"{sid} is password-protected, so I could not screen it. It is held and nobody else can see it.\n"
+                f"To have it screened, send: !password {sid} THE-PASSWORD (here, in this encrypted chat). "
+                "I delete that message and never store the password. Or !withdraw "
+                f"{sid}."
+            )
+        else:
+            findings = format_findings(list(result.findings))
+            await ctx.reply(
+                f"{sid} is held: it contains data that needs the level {result.required_level}, "
+                f"but it is labelled {result.label or 'nowhere'}. Nobody else can see it.\n"
+                f"What I found:\n{findings}\n" + HELD_NEXT_STEPS.format(sid=sid)
+            )
+
+    async def store_correction(
+        self, ctx: Context, sub_id: int, data: bytes, filename: str, mimetype: str, verdict: Any
+    ) -> None:
+        result = result_from(verdict)
+        view = await self.repo.get(sub_id)
+        if view is None:
+            return
+        sid = view.public_id
+        n = await self.repo.add_version(
+            sub_id, kind="correction", data=data, filename=filename, mimetype=mimetype, result=result, state="active"
+        )
+        old = view.current_version
+        if result.verdict in ("clear", "labelled"):
+            level = accepted_level(result)
+            await self.repo.update(
+                sub_id, current_version=n, state="accepted", level=level, expires_at=self.expiry_for("accepted", level)
+            )
+            reply = f"{sid} corrected: version {n} accepted as {level}."
+            await self.announce_accepted(sub_id, corrected=True)
+        else:
+            await self.repo.update(sub_id, current_version=n, state="held", expires_at=self.expiry_for("held", None))
+            reply = (
+                f"{sid} version {n} is held: it needs the level {result.required_level}.\n"
+                + format_findings(list(result.findings))
+                + "\n"
+                + HELD_NEXT_STEPS.format(sid=sid)
+            )
+        if self.app.config.retention.keep_previous_versions:
+            await self.repo.set_version_state(sub_id, old, "superseded")
+        else:
+            await self.repo.shred_version(sub_id, old)
+        await ctx.audit("submission.correct", sid, "done")
+        await ctx.reply(reply)
+
+    async def announce_accepted(self, sub_id: int, *, corrected: bool = False) -> None:
+        view = await self.repo.get(sub_id)
+        if view is None:
+            return
+        cur = view.current
+        cats = ", ".join(c.replace("_", " ") for c in cur.categories) or "none"
+        what = "Corrected submission" if corrected else "New submission"
+        await self.app.post_room(
+            "imo",
+            f"{what} {view.public_id} from {await org_label(self.app, view.org_id)}: level {view.level}, "
+            f"categories: {cats}, size {human_size(cur.size)}. Fetch with !get {view.public_id}",
+        )
+
+    # ------------------------------------------------------------------ commands
+
+    async def cmd_label(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.label")
+        if view is None:
+            return
+        _, rest = first_word(args)
+        level = parse_level_word(rest.split()[0]) if rest else None
+        if level is None:
+            await ctx.reply("Say which level: !label S-0042 confidential (public, restricted, confidential, highly_confidential).")
+            return
+        if view.state not in ("held", "accepted"):
+            await ctx.reply(f"{view.public_id} is {view.state}; labels apply to held or accepted submissions.")
+            return
+        cur = view.current
+        if level_rank(level) < level_rank(cur.required_level):
+            await ctx.reply(
+                f"{level} is not enough for {view.public_id}: it contains "
+                f"{', '.join(c.replace('_', ' ') for c in cur.categories)}, which needs at least {cur.required_level}. "
+                "Label it higher, pseudonymise it or withdraw it."
+            )
+            return
+        if view.state == "accepted" and level_rank(level) < level_rank(view.level):
+            await ctx.reply(f"{view.public_id} is already accepted as {view.level}; a label can only raise it.")
+            return
+        await self.repo.set_version_state(view.id, cur.version, cur.state, label=level)
+        was_held = view.state == "held"
+        await self.repo.update(view.id, state="accepted", level=level, expires_at=self.expiry_for("accepted", level))
+        await ctx.reply(
+            f"{view.public_id} accepted as {level}."
+            + (f"\nRecord who may use it: !consent {view.public_id} cluster|agencies|products yes|no" if was_held else "")
+        )
+        if was_held:
+            await self.announce_accepted(view.id)
+
+    async def cmd_password(self, ctx: Context, args: str) -> None:
+        # remove the password from the chat history first, whatever happens next
+        try:
+            await self.app.transport(ctx.msg.transport).delete_message(ctx.msg.chat_id, ctx.msg.event_id)
+        except Exception:  # noqa: BLE001 - best effort; the chat is encrypted anyway
+            pass
+        view = await self.load_for(ctx, args, "submission.password")
+        if view is None:
+            return
+        _, password = first_word(args)
+        if view.state != "locked" or not password:
+            await ctx.reply(f"Usage: !password {view.public_id} PASSWORD, for a password-protected submission.")
+            return
+        filename, _, data = await self.repo.read(view.id, view.current_version)
+        verdict = await screen(self.app, data, filename, view.current.label, password=password)
+        del password
+        if verdict.verdict in ("encrypted", "unreadable"):
+            await ctx.reply(f"That password did not open {view.public_id}. Try again, or !withdraw {view.public_id}.")
+            return
+        # the stored file stays the protected original; only its screening result changes
+        result = result_from(verdict)
+        await self.repo.set_result(view.id, view.current_version, result)
+        if result.verdict in ("clear", "labelled"):
+            level = accepted_level(result)
+            await self.repo.update(view.id, state="accepted", level=level, expires_at=self.expiry_for("accepted", level))
+            await ctx.reply(f"{view.public_id} screened and accepted as {level}. Share the password with the IMO separately.")
+            await self.announce_accepted(view.id)
+        else:
+            await self.repo.update(view.id, state="held")
+            await ctx.reply(
+                f"{view.public_id} is held: it needs the level {result.required_level}.\n"
+                + format_findings(list(result.findings))
+                + "\n"
+                + HELD_NEXT_STEPS.format(sid=view.public_id)
+            )
+
+    async def cmd_withdraw(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.withdraw")
+        if view is None:
+            return
+        if view.state not in ("held", "locked"):
+            await ctx.reply(f"{view.public_id} is {view.state}. To remove an accepted submission use !delete {view.public_id}.")
+            return
+        await self.repo.shred_all(view.id, "withdrawn")
+        await ctx.audit("submission.shred", view.public_id, "done")
+        await ctx.reply(f"{view.public_id} withdrawn and destroyed. Nobody saw it.")
+
+    async def cmd_pseudonymize(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.pseudonymize")
+        if view is None:
+            return
+        if view.state != "held":
+            await ctx.reply(f"{view.public_id} is {view.state}; only held submissions are pseudonymised here.")
+            return
+        from bot.screening import pseudonymize_bytes
+
+        from handlers.common import screening_limits, sensitive_areas
+
+        filename, mimetype, data = await self.repo.read(view.id, view.current_version)
+        key = await self.app.storage.pseudokey("pseudonym-key", "v1")
+        out, out_name, verdict = await self.app.run_in_worker(
+            pseudonymize_bytes,
+            data,
+            filename,
+            bytes.fromhex(key),
+            sensitive_areas=sensitive_areas(self.app),
+            limits=screening_limits(self.app),
+        )
+        if verdict.verdict == "unreadable":
+            await ctx.reply(f"I could not pseudonymise {view.public_id}: {verdict.error}.")
+            return
+        result = result_from(verdict)
+        n = await self.repo.add_version(
+            view.id, kind="pseudonymised", data=out, filename=out_name, mimetype=mimetype, result=result, state="pending"
+        )
+        await ctx.reply_file(OutgoingFile(out_name, mimetype, out))
+        if result.verdict == "unlabelled_sensitive":
+            tail = (
+                f"The copy still needs the level {result.required_level}:\n{format_findings(list(result.findings))}\n"
+                f"You can still !label {view.public_id} LEVEL or !withdraw {view.public_id}."
+            )
+        else:
+            tail = f"The copy screens as {result.verdict}. Send !accept {view.public_id} to submit this copy instead."
+        await ctx.reply(f"Here is a pseudonymised copy of {view.public_id} (version {n}). {tail}")
+
+    async def cmd_accept(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.accept")
+        if view is None:
+            return
+        pending = [v for v in view.versions if v.kind == "pseudonymised" and v.state == "pending"]
+        if view.state != "held" or not pending:
+            await ctx.reply(f"There is no pseudonymised copy of {view.public_id} waiting. Use !pseudonymize first.")
+            return
+        v = pending[-1]
+        if v.verdict == "unlabelled_sensitive":
+            await ctx.reply(
+                f"The pseudonymised copy of {view.public_id} still needs the level {v.required_level}. "
+                f"Label it (!label {view.public_id} {v.required_level}) or withdraw it."
+            )
+            return
+        level = max([lv for lv in (v.label, v.required_level) if lv] or ["public"], key=level_rank)
+        old = view.current_version
+        await self.repo.set_version_state(view.id, v.version, "active")
+        await self.repo.update(
+            view.id, current_version=v.version, state="accepted", level=level, expires_at=self.expiry_for("accepted", level)
+        )
+        await self.repo.shred_version(view.id, old)  # the identifying original was never accepted
+        await ctx.reply(
+            f"{view.public_id} accepted (pseudonymised copy) as {level}. The original was destroyed.\n"
+            f"Record who may use it: !consent {view.public_id} cluster|agencies|products yes|no"
+        )
+        await self.announce_accepted(view.id)
+
+    async def cmd_get(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.get")
+        if view is None:
+            return
+        if not await ctx.is_encrypted():
+            await ctx.audit("submission.get", view.public_id, "denied")
+            from bot.router import UNENCRYPTED_REFUSAL
+
+            await ctx.reply(UNENCRYPTED_REFUSAL)
+            return
+        try:
+            filename, mimetype, data = await self.repo.read(view.id, view.current_version)
+        except Shredded:
+            await ctx.reply(f"{view.public_id} was destroyed; there is nothing to send.")
+            return
+        await ctx.reply_file(OutgoingFile(filename, mimetype, data))
+        await ctx.reply(f"{view.public_id} version {view.current_version}, level {view.level or 'held'}.")
+
+    async def cmd_list(self, ctx: Context, args: str) -> None:
+        if ctx.role == Role.PARTNER:
+            ids = await self.repo.ids_for(org_id=ctx.user.org_id)
+        else:
+            ids = await self.repo.ids_for(states=("accepted",))
+        await ctx.audit("submission.list", None, "allowed")
+        if not ids:
+            await ctx.reply("No submissions.")
+            return
+        lines = []
+        for sub_id in ids[-50:]:
+            v = await self.repo.get(sub_id)
+            if v is None:
+                continue
+            lines.append(f"{v.public_id}: {v.state}, level {v.level or '-'}, version {v.current_version}")
+        await ctx.reply("\n".join(lines))
+
+    async def cmd_correct(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.correct")
+        if view is None:
+            return
+        if view.state not in ("accepted", "held"):
+            await ctx.reply(f"{view.public_id} is {view.state}; it cannot be corrected.")
+            return
+        await self.app.conversations.begin(ctx, "correct", {"submission_id": view.id})
+
+    async def cmd_delete(self, ctx: Context, args: str) -> None:
+        view = await self.load_for(ctx, args, "submission.delete")
+        if view is None:
+            return
+        if view.state in ("deleted", "withdrawn", "expired"):
+            await ctx.reply(f"{view.public_id} is already {view.state}.")
+            return
+        await self.app.conversations.begin(ctx, "delete", {"submission_id": view.id, "sid": view.public_id})
+
+    async def finish_delete(self, ctx: Context, data: dict[str, Any]) -> None:
+        sub_id = int(data["submission_id"])
+        await self.repo.shred_all(sub_id, "deleted")
+        await ctx.audit("submission.delete", data["sid"], "done")
+        await ctx.reply(f"{data['sid']} and all its versions are destroyed. The audit log keeps only that it happened.")
+
+    # ------------------------------------------------------------------ retention
+
+    async def sweep(self, app: Application) -> None:
+        now = app.clock.now()
+        warn = timedelta(hours=app.config.retention.warn_before_hours)
+        for sub_id in await self.repo.due(now, ("held", "locked", "accepted")):
+            view = await self.repo.get(sub_id)
+            if view is None:
+                continue
+            final = "expired" if view.state in ("held", "locked") else "deleted"
+            await self.repo.shred_all(sub_id, final)
+            await app.storage.audit("system", "system", "submission.retention_delete", view.public_id, "done")
+            await self.tell_submitter(view, f"{view.public_id} reached the end of its retention time and was destroyed.")
+        for sub_id in await self.repo.due(now + warn, ("held", "locked", "accepted"), unwarned=True):
+            view = await self.repo.get(sub_id)
+            if view is None or view.expires_at is None:
+                continue
+            await self.repo.update(sub_id, warned_at=now)
+            when = view.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+            if view.state == "accepted":
+                text = f"Reminder: {view.public_id} will be deleted on {when} under the retention rules."
+            else:
+                text = (
+                    f"Reminder: {view.public_id} is still held and will be destroyed on {when} "
+                    f"unless you !label, !pseudonymize or !withdraw it."
+                )
+            await self.tell_submitter(view, text)
+
+    async def tell_submitter(self, view: SubmissionView, text: str) -> None:
+        if view.submitter_id is None:
+            return
+        user = await self.app.directory.by_id(view.submitter_id)
+        if user is not None:
+            await self.app.send_to_user(user, text, sensitive=False)
+
+
+def _confirm_step() -> Step:
+    async def on_answer(ctx: Context, text: str, data: dict[str, Any]) -> str:
+        word = text.strip().lower()
+        if word in ("yes", "y", "confirm"):
+            return END
+        if word in ("no", "n"):
+            raise InvalidAnswer("Nothing was deleted. Send !cancel to stop, or yes to delete.")
+        raise InvalidAnswer("Please answer yes or no.")
+
+    return Step(
+        prompt=lambda d: (
+            f"Delete {d['sid']} and every version of it, for good? Nobody will be able to recover it. Answer yes or no."
+        ),
+        on_answer=on_answer,
+    )
+
+
+def register(app: Application) -> None:
+    subs = Submissions(app)
+    app.state["submissions"] = subs
+    r = app.router
+    r.on_file("submission.submit")(subs.on_file)
+    r.command("label", "submission.label", "label a submission", usage="ID LEVEL", sensitive=True)(subs.cmd_label)
+    r.command("password", "submission.password", "unlock a password-protected submission", usage="ID PASSWORD", sensitive=True)(
+        subs.cmd_password
+    )
+    r.command("pseudonymize", "submission.pseudonymize", "get a pseudonymised copy of a held file", usage="ID", sensitive=True)(
+        subs.cmd_pseudonymize
+    )
+    r.command("accept", "submission.accept", "submit the pseudonymised copy instead", usage="ID", sensitive=True)(subs.cmd_accept)
+    r.command("withdraw", "submission.withdraw", "withdraw and destroy a held submission", usage="ID", sensitive=True)(
+        subs.cmd_withdraw
+    )
+    r.command("get", "submission.get", "fetch a submission (encrypted)", usage="ID", sensitive=True)(subs.cmd_get)
+    r.command("submissions", "submission.list", "list submissions you can see", sensitive=True)(subs.cmd_list)
+    r.command("correct", "submission.correct", "send a corrected version", usage="ID", sensitive=True)(subs.cmd_correct)
+    r.command("delete", "submission.delete", "destroy a submission and all its versions", usage="ID", sensitive=True)(
+        subs.cmd_delete
+    )
+
+    async def correct_answer(ctx: Context, text: str, data: dict[str, Any]) -> str:
+        raise InvalidAnswer("Please send the corrected file (or !cancel).")
+
+    async def correct_done(ctx: Context, data: dict[str, Any]) -> None:
+        return None
+
+    app.conversations.register(
+        Dialog(
+            name="correct",
+            start="await_file",
+            steps={"await_file": Step(lambda d: f"Send the corrected file for S-{int(d['submission_id']):04d} now.", correct_answer)},
+            on_finish=correct_done,
+            timeout=timedelta(minutes=app.config.conversation_timeout_minutes),
+        )
+    )
+    app.conversations.register(
+        Dialog(
+            name="delete",
+            start="confirm",
+            steps={"confirm": _confirm_step()},
+            on_finish=subs.finish_delete,
+            timeout=timedelta(minutes=10),
+        )
+    )
+    app.services.sweeps["submissions.retention"] = subs.sweep
