@@ -32,7 +32,6 @@ from nio import (
     DownloadError,
     InviteMemberEvent,
     JoinError,
-    KeysQueryResponse,
     LocalProtocolError,
     LoginResponse,
     MegolmEvent,
@@ -210,15 +209,19 @@ class MatrixTransport:
         """Log in or restore, check the store, do the first sync, then run the loop."""
         self._on_message = on_message
         self._stopping = False
-        client = await self._login_or_restore()
-        self._client = client
-        self._trust = DeviceTrust(self.config.store_dir, self.config.device_trust,
-                                  self.user_id, self.device_id)
-        await self._check_device_keys()
-        self._token = load_sync_token(self.config.store_dir)
-        self._load_pending()
-        await self._first_sync()
-        await self._resolve_protected_rooms()
+        self._client = await self._login_or_restore()
+        try:
+            self._trust = DeviceTrust(self.config.store_dir, self.config.device_trust,
+                                      self.user_id, self.device_id)
+            await self._check_device_keys()
+            self._token = load_sync_token(self.config.store_dir)
+            self._load_pending()
+            await self._first_sync()
+            await self._resolve_protected_rooms()
+        except BaseException:
+            await self._client.close()
+            self._client = None
+            raise
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
         log.info("matrix: started as %s device %s", self.user_id, self.device_id)
 
@@ -257,7 +260,14 @@ class MatrixTransport:
                 f"matrix: the encryption store for device {creds.device_id} is missing from "
                 f"{cfg.store_dir}; the bot cannot decrypt anything with it. {RESET_HINT}.")
         client = make_client(cfg, creds)
-        client.restore_login(creds.user_id, creds.device_id, creds.access_token)
+        try:
+            client.restore_login(creds.user_id, creds.device_id, creds.access_token)
+        except Exception as exc:  # vodozemac raises its own pickle exceptions
+            await client.close()
+            raise StoreMismatchError(
+                f"matrix: the encryption store in {cfg.store_dir} cannot be opened with the configured "
+                f"pickle_key ({type(exc).__name__}). Restore the right pickle_key; if it is lost, "
+                f"{RESET_HINT}.") from exc
         return client
 
     async def _adopt_access_token(self) -> AsyncClient:
@@ -344,7 +354,7 @@ class MatrixTransport:
         backoff = 1.0
         while not self._stopping:
             try:
-                resp = await self.client.sync(timeout=SYNC_TIMEOUT_MS, since=self._token,
+                resp = await self.client.sync(timeout=self._poll_timeout_ms(), since=self._token,
                                               sync_filter=self._sync_filter(100))
                 if isinstance(resp, SyncError):
                     raise TransportError(f"sync error {resp.status_code}")
@@ -365,6 +375,13 @@ class MatrixTransport:
                 log.exception("matrix: unexpected error in the sync loop; continuing")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def _poll_timeout_ms(self) -> int:
+        """Long-poll, but wake up in time to give up on an undecryptable event."""
+        if not self._pending:
+            return SYNC_TIMEOUT_MS
+        soonest = min(p.deadline for p in self._pending.values()) - self._clock()
+        return int(min(SYNC_TIMEOUT_MS, max(0.5, soonest + 0.1) * 1000))
 
     async def _after_sync(self, resp: SyncResponse, *, handle_timeline: bool) -> None:
         """Everything one sync response implies, ending with persisting its token."""
@@ -391,9 +408,7 @@ class MatrixTransport:
         if client.should_upload_keys:
             await client.keys_upload()
         if client.should_query_keys:
-            resp = await client.keys_query()
-            if isinstance(resp, KeysQueryResponse):
-                pass
+            await client.keys_query()
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
         await self._apply_trust_policy()
