@@ -82,9 +82,21 @@ class Application:
                 room = getattr(config.matrix, f"{kind}_room")
                 if room and kind not in self.rooms:
                     self.rooms[kind] = ("matrix", room)
+        self.services.sweeps["conversations.expire"] = self._expire_conversations
+        self.services.sweeps["events.forget"] = self._forget_old_events
         from handlers import register_all
 
         register_all(self)
+
+    async def _expire_conversations(self, _app: Application) -> None:
+        for active in await self.conversations.expired():
+            await self.conversations.expire(active)
+
+    async def _forget_old_events(self, _app: Application) -> None:
+        """Processed-event records are kept 90 days: far longer than any redelivery window."""
+        from datetime import timedelta
+
+        await self.storage.forget_events_before(self.clock.now() - timedelta(days=90))
 
     # ------------------------------------------------------------------ construction
 

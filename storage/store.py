@@ -98,6 +98,7 @@ class Storage:
         session.add(
             DataKey(id=dek_id, kek_id=kek_id, wrapped_key=wrapped, purpose=purpose, created_at=self.now())
         )
+        await session.flush()  # rows referencing it (no ORM relationship) must be inserted after it
         return SealedKey(dek_id, dek)
 
     async def data_key(self, session: AsyncSession, dek_id: str) -> SealedKey:

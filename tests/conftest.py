@@ -143,6 +143,7 @@ class Harness:
         self.transport = MemoryTransport()
         self.transport.encrypted_chats.update(old.encrypted_chats)
         self.transport._direct.update(old._direct)
+        self.transport._ids = old._ids  # event ids keep counting, as a homeserver's would
         self.executor = ThreadPoolExecutor(max_workers=2)
         return await self.start()
 
