@@ -1,0 +1,89 @@
+"""The real bot (Application + handlers + Matrix transport) against Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+import pytest
+
+from bot.demo import BENEFICIARY_CSV, BotStack
+from tests.e2e.synapse import ScriptedUser
+
+pytestmark = pytest.mark.e2e
+
+
+def _screening_ready() -> bool:
+    try:
+        return hasattr(importlib.import_module("bot.screening"), "screen_bytes")
+    except ImportError:
+        return False
+
+
+@pytest.fixture
+async def stack(synapse, new_user, tmp_path):
+    bot_user = new_user("bot")
+    s = BotStack(synapse, tmp_path / "bot", bot_user)
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def _partner(stack, synapse, new_user, scripted, role="partner", org="Relief Org"):
+    user = new_user(role)
+    await stack.add_users([(user.user_id, role, org if role == "partner" else None)])
+    client: ScriptedUser = await scripted(user)
+    return client
+
+
+async def test_help_in_encrypted_direct_chat(stack, synapse, new_user, scripted):
+    partner = await _partner(stack, synapse, new_user, scripted)
+    room = await partner.create_room([stack.bot_user.user_id])
+    await partner.wait_joined(room, stack.bot_user.user_id)
+    await partner.send_text(room, "!help")
+    reply = await partner.wait_for_message(stack.bot_user.user_id, room, timeout=30)
+    assert reply.decrypted and "!label" in reply.body
+    assert reply.source["content"]["msgtype"] == "m.notice"
+
+
+async def test_sensitive_command_refused_in_unencrypted_room(stack, synapse, new_user, scripted):
+    partner = await _partner(stack, synapse, new_user, scripted)
+    room = await partner.create_room([stack.bot_user.user_id], encrypted=False)
+    await partner.wait_joined(room, stack.bot_user.user_id)
+    await partner.send_text(room, "!mydata")
+    reply = await partner.wait_for_message(stack.bot_user.user_id, room, timeout=30)
+    assert "not end-to-end encrypted" in reply.body
+
+
+@pytest.mark.skipif(not _screening_ready(), reason="screening engine (bot.screening.screen_bytes) not landed yet")
+async def test_file_submission_is_held_then_accepted_after_label(stack, synapse, new_user, scripted):
+    partner = await _partner(stack, synapse, new_user, scripted)
+    bot_id = stack.bot_user.user_id
+    room = await partner.create_room([bot_id])
+    await partner.wait_joined(room, bot_id)
+    await partner.send_file(room, BENEFICIARY_CSV, "beneficiaries.csv", "text/csv")
+    held = await partner.wait_for_message(bot_id, room, contains="held", timeout=60)
+    import re
+
+    sid = re.search(r"S-\d{4}", held.body).group(0)
+    await partner.send_text(room, f"!label {sid} confidential")
+    accepted = await partner.wait_for_message(bot_id, room, contains="accepted", timeout=60)
+    assert sid in accepted.body
+
+
+async def test_restart_answers_message_sent_while_down_exactly_once(stack, synapse, new_user, scripted):
+    partner = await _partner(stack, synapse, new_user, scripted)
+    bot_id = stack.bot_user.user_id
+    room = await partner.create_room([bot_id])
+    await partner.wait_joined(room, bot_id)
+    await partner.send_text(room, "!help")
+    await partner.wait_for_message(bot_id, room, timeout=30)
+    device = stack.transport.device_id
+    await stack.stop()
+
+    await partner.send_text(room, "!help")  # while the bot is down
+    await stack.start()  # same database, same Matrix store: a restart
+    assert stack.transport.device_id == device
+    await partner.wait_for_message(bot_id, room, count=2, timeout=30)
+    await asyncio.sleep(2)
+    assert len(partner.messages_from(bot_id, room)) == 2
