@@ -1,0 +1,270 @@
+"""Entry points: screen_bytes / screen_path.  Sniffs the format, runs the right streaming
+reader, and turns every failure into a Verdict ('unreadable' or 'encrypted') in plain words.
+Pure and synchronous: safe to call from worker threads or processes."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from .areas import SensitiveAreas
+from .collector import Collector, Encrypted, Unreadable
+from .labels import label_from_filename
+from .levels import max_level, rank
+from .model import Limits, Verdict
+from .readers.archive import (
+    Budget,
+    MemberOpener,
+    check_zip,
+    guard_encryption,
+    open_zip,
+    safe_name,
+)
+from .readers.delimited import screen_delimited, screen_text
+from .readers.jsonr import screen_json
+from .readers.ooxml import screen_docx, screen_xlsx
+from .readers.pdf import screen_pdf
+from .readers.textio import looks_binary
+
+Opener = Callable[[], IO[bytes]]
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+TEXT_EXT = {"txt", "md", "markdown", "text", "log", "jsonl", "ndjson", "rst", "html", "htm", "xml", "srt"}
+CSV_EXT = {"csv"}
+TSV_EXT = {"tsv", "tab"}
+JSON_EXT = {"json", "geojson"}
+
+
+def _ext(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def _head(opener: Opener, n: int = 2048) -> bytes:
+    with opener() as fh:
+        return fh.read(n)
+
+
+class _MemberResult:
+    def __init__(self, name: str, verdict: Verdict) -> None:
+        self.name = name
+        self.verdict = verdict
+
+
+class Screening:
+    """One screening run of one top-level file (and its archive members)."""
+
+    def __init__(self, limits: Limits, areas: SensitiveAreas | None, password: str | None,
+                 given_label: str | None) -> None:
+        self.limits = limits
+        self.areas = areas
+        self.password = password
+        self.given_label = given_label
+        self.budget = Budget()
+        self.deadline = time.monotonic() + limits.max_seconds
+
+    # ---------------------------------------------------------------- dispatch
+    def screen(self, opener: Opener, name: str, col: Collector, depth: int, size: int | None) -> list[_MemberResult]:
+        if size is not None and size > self.limits.max_file_size:
+            raise Unreadable(f"the file is larger than the size limit ({self.limits.max_file_size // (1 << 20)} MB)")
+        head = _head(opener)
+        ext = _ext(name)
+        if not head:
+            return []
+        if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+            return self._zip_container(opener, name, col, depth)
+        if head.lstrip()[:1024].find(b"%PDF") >= 0 and head.find(b"%PDF") < 1024:
+            with opener() as fh:
+                screen_pdf(fh, col, name, self.password)
+            return []
+        if head.startswith(OLE_MAGIC):
+            self._ole(opener, ext)
+        if head.startswith((b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh")):
+            raise Unreadable("only .zip archives are supported (this is a gzip/7z/rar/bz2 archive)")
+        if ext in ("xlsx", "xlsm", "docx", "docm", "zip", "pdf"):
+            raise Unreadable(f"the file is damaged: it is named .{ext} but is not a real .{ext} file")
+        if ext in ("xls", "doc", "ppt", "pptx", "odt", "ods"):
+            raise Unreadable(f".{ext} files are not supported; please send .xlsx, .docx, .csv or .pdf")
+        if ext in JSON_EXT or (ext not in CSV_EXT | TSV_EXT | TEXT_EXT and head.lstrip()[:1] in (b"{", b"[")):
+            screen_json(opener, col, name)
+            return []
+        if looks_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise Unreadable("unsupported file type (not text, not a supported document)")
+        with opener() as fh:
+            if ext in CSV_EXT:
+                screen_delimited(fh, col, name, delimiter=",")
+            elif ext in TSV_EXT:
+                screen_delimited(fh, col, name, delimiter="\t")
+            else:
+                screen_text(fh, col, name)
+        return []
+
+    def _ole(self, opener: Opener, ext: str) -> None:
+        """Old binary Office, or an encrypted Office 2007+ file (OLE with an EncryptionInfo stream)."""
+        marks = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+        found = False
+        with opener() as fh:
+            tail = b""
+            read = 0
+            while read < self.limits.max_file_size:
+                blk = fh.read(1 << 20)
+                if not blk:
+                    break
+                read += len(blk)
+                data = tail + blk
+                if any(m in data for m in marks):
+                    found = True
+                    break
+                tail = data[-64:]
+        if found:
+            if self.password is None:
+                raise Encrypted("the Office file is password protected")
+            raise Unreadable("cannot open encrypted Office files; please send it unencrypted")
+        raise Unreadable("old binary Office files (.xls/.doc) are not supported; please save as .xlsx or .docx")
+
+    def _zip_container(self, opener: Opener, name: str, col: Collector, depth: int) -> list[_MemberResult]:
+        if depth > self.limits.max_depth:
+            raise Unreadable(f"archives are nested deeper than the limit ({self.limits.max_depth})")
+        with opener() as fh:
+            z = open_zip(fh)
+            with z:
+                infos = check_zip(z, col, self.budget)
+                names = {i.filename for i in infos}
+                if "xl/workbook.xml" in names or "word/document.xml" in names:
+                    if any(i.flag_bits & 1 for i in infos):
+                        raise Unreadable("the Office file is damaged (encrypted parts)")
+                    try:
+                        if "xl/workbook.xml" in names:
+                            screen_xlsx(z, col, name)
+                        else:
+                            screen_docx(z, col, name)
+                    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+                        raise Unreadable(f"the file is damaged ({type(exc).__name__})") from None
+                    return []
+                if "mimetype" in names or any(n.startswith("ppt/") for n in names):
+                    raise Unreadable("this document format is not supported; please send .xlsx, .docx, .csv or .pdf")
+                return self._archive(z, infos, name, col, depth)
+
+    def _archive(self, z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str, col: Collector,
+                 depth: int) -> list[_MemberResult]:
+        pwd = guard_encryption(infos, self.password)
+        results: list[_MemberResult] = []
+        outer = max_level(col.label, self.given_label, label_from_filename(name))
+        for info in infos:
+            if info.is_dir() or info.filename.rsplit("/", 1)[-1].lower() in (".ds_store", "thumbs.db",
+                                                                             "desktop.ini") \
+                    or info.filename.startswith("__MACOSX/"):
+                continue
+            col.check_time()
+            mname = safe_name(info.filename)
+            child = Collector(self.limits, self.areas, prefix=f"{col.prefix}member {mname}: ",
+                              deadline=self.deadline)
+            child.add_label(label_from_filename(mname))
+            opener = MemberOpener(z, info, child, self.budget, pwd)
+            try:
+                sub = self.screen(opener, mname, child, depth + 1, info.file_size)
+                v = _final(child, mname, outer, sub)
+            except Encrypted as exc:
+                v = Verdict(mname, "encrypted", None, None, error=f"{mname}: {exc}")
+            except Unreadable as exc:
+                v = Verdict(mname, "unreadable", None, None, error=f"{mname}: {exc}")
+            except RuntimeError as exc:  # zipfile: bad password etc.
+                msg = "wrong password" if "password" in str(exc).lower() else "cannot be read"
+                v = Verdict(mname, "encrypted" if "password" in str(exc).lower() else "unreadable", None,
+                            None, error=f"{mname}: {msg}")
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
+                v = Verdict(mname, "unreadable", None, None, error=f"{mname}: damaged ({type(exc).__name__})")
+            col.merge(child)
+            results.append(_MemberResult(mname, v))
+        return results
+
+
+def _final(col: Collector, path: str, given: str | None, members: list[_MemberResult]) -> Verdict:
+    """Verdict for a file; for archives, fold in the members' verdicts."""
+    base = col.verdict(path, given)
+    if not members:
+        return base
+    verdicts = [m.verdict for m in members]
+    errors = [v.error for v in verdicts if v.error]
+    if any(v.verdict == "unlabelled_sensitive" for v in verdicts):
+        kind = "unlabelled_sensitive"
+    elif any(v.verdict == "encrypted" for v in verdicts):
+        kind = "encrypted"
+    elif any(v.verdict == "unreadable" for v in verdicts):
+        kind = "unreadable"
+    else:
+        kind = base.verdict
+        if rank(base.required_level) >= rank("confidential"):
+            kind = "labelled"
+    sens = [v for v in verdicts if v.required_level and rank(v.required_level) >= rank("confidential")]
+    label = base.label
+    if label is None and sens:
+        labels = [v.label for v in sens]
+        label = None if any(lb is None for lb in labels) else min(labels, key=rank)  # type: ignore[arg-type]
+    return Verdict(path=path, verdict=kind, required_level=base.required_level, label=label,
+                   categories=base.categories, findings=base.findings, risk=base.risk,
+                   error="; ".join(e for e in errors if e)[:500] or None if kind in ("encrypted", "unreadable")
+                   else None)
+
+
+def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
+         sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits) -> Verdict:
+    given = label if label in ("public", "restricted", "confidential", "highly_confidential") else None
+    if label is not None and given is None:
+        from .levels import parse_level
+
+        given = parse_level(label)
+    given = max_level(given, label_from_filename(name))
+    run = Screening(limits, sensitive_areas, password, given)
+    col = Collector(limits, sensitive_areas, deadline=run.deadline)
+    try:
+        members = run.screen(opener, name, col, 0, size)
+        return _final(col, path, given, members)
+    except Encrypted as exc:
+        return Verdict(path, "encrypted", None, given, error=str(exc))
+    except Unreadable as exc:
+        return Verdict(path, "unreadable", None, given, error=str(exc))
+    except RuntimeError as exc:
+        if "password" in str(exc).lower() or "encrypted" in str(exc).lower():
+            return Verdict(path, "encrypted", None, given, error="the file is password protected (wrong password?)")
+        return Verdict(path, "unreadable", None, given, error=f"the file could not be read ({type(exc).__name__})")
+    except FileNotFoundError:
+        return Verdict(path, "unreadable", None, given, error="the file does not exist")
+    except PermissionError:
+        return Verdict(path, "unreadable", None, given, error="the file cannot be opened (permission denied)")
+    except IsADirectoryError:
+        return Verdict(path, "unreadable", None, given, error="this is a folder, not a file")
+    except MemoryError:
+        return Verdict(path, "unreadable", None, given, error="the file needs too much memory to check")
+    except RecursionError:
+        return Verdict(path, "unreadable", None, given, error="the file is nested too deeply to check")
+    except zipfile.BadZipFile:
+        return Verdict(path, "unreadable", None, given, error="the file is damaged (bad zip structure)")
+    except Exception as exc:  # noqa: BLE001 - never a traceback, on any input
+        return Verdict(path, "unreadable", None, given,
+                       error=f"the file could not be read (damaged or unsupported: {type(exc).__name__})")
+
+
+def screen_bytes(data: bytes, filename: str, *, label: str | None = None,
+                 sensitive_areas: SensitiveAreas | None = None, password: str | None = None,
+                 limits: Limits = Limits()) -> Verdict:
+    """Screen an in-memory file.  Never raises."""
+    return _run(lambda: io.BytesIO(data), filename, filename, len(data), label=label,
+                sensitive_areas=sensitive_areas, password=password, limits=limits)
+
+
+def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: SensitiveAreas | None = None,
+                password: str | None = None, limits: Limits = Limits()) -> Verdict:
+    """Screen a file on disk, streaming (memory does not grow with file size).  Never raises."""
+    p = str(path)
+    try:
+        size: int | None = os.stat(p).st_size
+    except OSError:
+        size = None
+    return _run(lambda: open(p, "rb"), p, os.path.basename(p), size, label=label,
+                sensitive_areas=sensitive_areas, password=password, limits=limits)

@@ -1,0 +1,108 @@
+"""Recognising the label a submitter gave: file name tokens, markings in the content,
+Office sensitivity labels/properties, PDF metadata.  The highest label found wins."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from .levels import level_from_words, max_level, parse_level
+
+_SPLIT = re.compile(r"[-_ .]+")
+_MARKING = re.compile(
+    r"(?i)\b(?:security\s+|data\s+|information\s+)?(?:classification|sensitivity|classified|label|marking)"
+    r"\s*(?:level)?\s*[:=\-]\s*\W*\s*((?:highly|strictly)?[\s_\-]*confidential|restricted|public)"
+)
+_ONLY_LEVEL = re.compile(
+    r"(?i)^[\W_]*((?:highly|strictly)[\s_\-]*confidential|confidential|restricted|public)(?:[\W_]*(?:data|information|document|file))?[\W_]*$"
+)
+
+
+def label_from_filename(name: str) -> str | None:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    words = [w.lower() for w in _SPLIT.split(base) if w]
+    return level_from_words(words)
+
+
+def label_from_line(line: str) -> str | None:
+    """`Classification: X`, `Sensitivity: X`, or the level words alone on a line."""
+    if not line or len(line) > 2000:
+        return None
+    best: str | None = None
+    for m in _MARKING.finditer(line):
+        best = max_level(best, parse_level(m.group(1)))
+    stripped = line.strip().strip('"').strip(",;\t|").strip().strip('"').strip()
+    m2 = _ONLY_LEVEL.match(stripped)
+    if m2:
+        best = max_level(best, parse_level(m2.group(1)))
+    return best
+
+
+def label_from_lines(lines: list[str]) -> str | None:
+    best: str | None = None
+    for ln in lines:
+        best = max_level(best, label_from_line(ln))
+    return best
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def label_from_custom_xml(data: bytes) -> str | None:
+    """docProps/custom.xml: MSIP_Label_<guid>_Name, or a property named Classification/Sensitivity."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return None
+    best: str | None = None
+    enabled: dict[str, bool] = {}
+    names: dict[str, str] = {}
+    for prop in root:
+        pname = prop.get("name") or ""
+        value = "".join(prop.itertext()).strip()
+        low = pname.lower()
+        m = re.match(r"(?i)msip_label_([0-9a-f\-]+)_(name|enabled)$", pname)
+        if m:
+            if m.group(2).lower() == "name":
+                names[m.group(1)] = value
+            else:
+                enabled[m.group(1)] = value.lower() in ("true", "1")
+            continue
+        if any(k in low for k in ("classification", "sensitivity", "confidentiality", "security")):
+            best = max_level(best, parse_level(value))
+    for guid, name in names.items():
+        if enabled.get(guid, True):
+            best = max_level(best, parse_level(name))
+    return best
+
+
+def label_from_labelinfo_xml(data: bytes, known_names: dict[str, str] | None = None) -> str | None:
+    """docMetadata/LabelInfo.xml holds label GUIDs (and sometimes names)."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return None
+    best: str | None = None
+    for el in root.iter():
+        if _local(el.tag) != "label" or el.get("removed") == "1":
+            continue
+        for attr in ("name", "labelName"):
+            best = max_level(best, parse_level(el.get(attr)))
+        gid = (el.get("id") or "").strip("{}").lower()
+        if known_names and gid in known_names:
+            best = max_level(best, parse_level(known_names[gid]))
+    return best
+
+
+def label_from_core_xml(data: bytes) -> str | None:
+    """docProps/core.xml: keywords, category (and subject/contentStatus) naming a level."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return None
+    best: str | None = None
+    for el in root:
+        if _local(el.tag) in ("keywords", "category", "subject", "contentStatus"):
+            best = max_level(best, parse_level("".join(el.itertext())))
+    return best

@@ -1,0 +1,144 @@
+"""ZIP archives (nested too), read member by member from the central directory with
+zipfile streams: never extracted to disk, member paths never used as paths.
+
+Limits: depth, member count, declared total size, per-member compression ratio, and the
+*actual* number of bytes inflated (declared sizes can lie) via CountingReader."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from ..collector import Collector, Encrypted, Unreadable
+from .textio import CountingReader
+
+AES_EXTRA = 0x9901
+SKIP_NAMES = (".ds_store", "thumbs.db", "desktop.ini")
+
+
+@dataclass
+class Budget:
+    """Shared across one top-level file: total inflated bytes and members seen."""
+
+    total: int = 0
+    members: int = 0
+
+
+def is_aes(info: zipfile.ZipInfo) -> bool:
+    if info.compress_type == 99:
+        return True
+    extra = info.extra
+    i = 0
+    while i + 4 <= len(extra):
+        hid = int.from_bytes(extra[i:i + 2], "little")
+        size = int.from_bytes(extra[i + 2:i + 4], "little")
+        if hid == AES_EXTRA:
+            return True
+        i += 4 + size
+    return False
+
+
+def safe_name(name: str) -> str:
+    """Printable, bounded member name (never used to touch the file system)."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in name.replace("\\", "/"))
+    return cleaned[-120:]
+
+
+def check_zip(z: zipfile.ZipFile, col: Collector, budget: Budget) -> list[zipfile.ZipInfo]:
+    lim = col.limits
+    infos = z.infolist()
+    budget.members += len(infos)
+    if budget.members > lim.max_members:
+        raise Unreadable(f"the archive has too many files (more than {lim.max_members})")
+    declared = sum(max(i.file_size, 0) for i in infos)
+    if budget.total + declared > lim.max_total_uncompressed:
+        raise Unreadable("the archive would unpack to more than the size limit "
+                         f"({lim.max_total_uncompressed // (1 << 20)} MB)")
+    for i in infos:
+        if i.file_size > lim.max_file_size:
+            raise Unreadable(f"a file in the archive is larger than the size limit ({lim.max_file_size // (1 << 20)} MB)")
+        if i.file_size > (1 << 20) and i.compress_size > 0 and i.file_size / i.compress_size > lim.max_ratio:
+            raise Unreadable("the archive looks like a zip bomb (compression ratio over the limit)")
+        if i.file_size > (1 << 20) and i.compress_size == 0:
+            raise Unreadable("the archive looks like a zip bomb (declared sizes are inconsistent)")
+    return infos
+
+
+def encrypted_members(infos: list[zipfile.ZipInfo]) -> tuple[bool, bool]:
+    enc = any(i.flag_bits & 0x1 for i in infos)
+    aes = any((i.flag_bits & 0x1) and is_aes(i) for i in infos)
+    return enc, aes
+
+
+class MemberOpener:
+    """Re-openable, byte-counted stream of one member (some readers need two passes)."""
+
+    def __init__(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, col: Collector, budget: Budget,
+                 password: bytes | None) -> None:
+        self.z = z
+        self.info = info
+        self.col = col
+        self.budget = budget
+        self.password = password
+        self.opened = 0
+
+    def __call__(self) -> IO[bytes]:
+        lim = self.col.limits
+        cap = min(lim.max_file_size, max(int(self.info.compress_size * lim.max_ratio), 1 << 20),
+                  max(lim.max_total_uncompressed - self.budget.total, 0))
+        self.opened += 1
+        stream = self.z.open(self.info, pwd=self.password)
+        return _BudgetReader(stream, cap, self.budget, lim.max_total_uncompressed,
+                             f"archive member {safe_name(self.info.filename)}", count=self.opened == 1)
+
+
+class _BudgetReader(CountingReader):
+    def __init__(self, raw: IO[bytes], cap: int, budget: Budget, total_cap: int, what: str,
+                 count: bool) -> None:
+        super().__init__(raw, cap, what)
+        self.budget = budget
+        self.total_cap = total_cap
+        self.do_count = count
+
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size)
+        if self.do_count:
+            self.budget.total += len(data)
+            if self.budget.total > self.total_cap:
+                raise Unreadable("the archive unpacks to more than the size limit")
+        return data
+
+    def seekable(self) -> bool:
+        return bool(getattr(self.raw, "seekable", lambda: False)())
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return int(self.raw.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self.raw.tell())
+
+
+ScreenFn = Callable[[Callable[[], IO[bytes]], str, Collector, int], None]
+
+
+def open_zip(stream: IO[bytes]) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError, IndexError):
+        raise Unreadable("the archive is damaged or not a zip file") from None
+    except NotImplementedError:
+        raise Unreadable("the archive uses a feature that is not supported") from None
+
+
+def guard_encryption(infos: list[zipfile.ZipInfo], password: str | None) -> bytes | None:
+    enc, aes = encrypted_members(infos)
+    if not enc:
+        return None
+    if password is None:
+        raise Encrypted("the archive is password protected; send the password with --password")
+    if aes:
+        raise Unreadable("the archive uses AES encryption, which cannot be opened here; "
+                         "please send it unencrypted or with standard zip encryption")
+    return password.encode("utf-8")

@@ -1,0 +1,488 @@
+"""XLSX and DOCX, streamed straight out of the zip (never extracted, never openpyxl).
+
+XLSX: shared strings are loaded up to a cap; each sheet's first rows are parsed with
+iterparse (elements cleared as we go) to classify columns, the rest of the sheet XML is
+scanned as raw bytes by RE2.  DOCX: document.xml is streamed paragraph by paragraph;
+tables go through the table analyser, text through the block scanner."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator
+from typing import IO
+
+from ..collector import Collector, Unreadable
+from ..labels import (
+    label_from_core_xml,
+    label_from_custom_xml,
+    label_from_labelinfo_xml,
+    label_from_line,
+    label_from_lines,
+)
+from ..scanner import BulkScanner, Place, run_blocks
+from ..table import ALL_KEYS, TableAnalyzer
+from .delimited import find_header
+from .textio import CountingReader
+
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_HF = re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)[^>]*>([^<]*)<")
+_HF_CODES = re.compile(r"&(?:[LCRPNDTZAFBIUESHKXY]|\"[^\"]*\"|\d+)")
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _read_small(z: zipfile.ZipFile, name: str, cap: int = 8 << 20) -> bytes | None:
+    try:
+        info = z.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > cap:
+        return None
+    with z.open(info) as fh:
+        return CountingReader(fh, cap, name).read(cap + 1)
+
+
+def office_labels(z: zipfile.ZipFile, col: Collector) -> None:
+    custom = _read_small(z, "docProps/custom.xml")
+    if custom:
+        col.add_label(label_from_custom_xml(custom))
+    names: dict[str, str] = {}
+    if custom:
+        for m in re.finditer(rb'name="MSIP_Label_([0-9a-fA-F\-]+)_Name"[^>]*>\s*<[^>]*>([^<]*)<', custom):
+            names[m.group(1).decode().lower()] = m.group(2).decode("utf-8", "replace")
+    info = _read_small(z, "docMetadata/LabelInfo.xml")
+    if info:
+        col.add_label(label_from_labelinfo_xml(info, names))
+    core = _read_small(z, "docProps/core.xml")
+    if core:
+        col.add_label(label_from_core_xml(core))
+
+
+def member_stream(z: zipfile.ZipFile, name: str, col: Collector) -> IO[bytes]:
+    info = z.getinfo(name)
+    cap = min(col.limits.max_file_size * 8, max(int(info.compress_size * col.limits.max_ratio), 1 << 20))
+    return CountingReader(z.open(info), cap, f"part {name}")  # type: ignore[return-value]
+
+
+class _Tee(io.RawIOBase):
+    """Remembers the last chunks handed to the XML parser so that nothing is skipped when
+    we switch from parsing to raw scanning."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.recent: list[bytes] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.recent.append(data)
+        if len(self.recent) > 2:
+            self.recent.pop(0)
+        return data
+
+
+# ============================================================================ XLSX
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _shared_strings(z: zipfile.ZipFile, col: Collector, cap_items: int = 300_000,
+                    cap_chars: int = 40_000_000) -> list[str]:
+    names = [n for n in z.namelist() if n.lower() in ("xl/sharedstrings.xml",)]
+    if not names:
+        return []
+    out: list[str] = []
+    chars = 0
+    stream = member_stream(z, names[0], col)
+    try:
+        for _ev, el in ET.iterparse(stream, events=("end",)):
+            if local(el.tag) == "si":
+                t = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
+                out.append(t)
+                chars += len(t)
+                el.clear()
+                if len(out) >= cap_items or chars >= cap_chars:
+                    break
+                if len(out) % 20000 == 0:
+                    col.check_time()
+    except ET.ParseError as exc:
+        raise Unreadable(f"the spreadsheet is damaged (shared strings: {exc.__class__.__name__})") from None
+    return out
+
+
+def _sheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, part path) in workbook order."""
+    wb = _read_small(z, "xl/workbook.xml")
+    rels = _read_small(z, "xl/_rels/workbook.xml.rels")
+    out: list[tuple[str, str]] = []
+    if wb and rels:
+        try:
+            targets = {el.get("Id"): el.get("Target") or "" for el in ET.fromstring(rels)
+                       if local(el.tag) == "Relationship"}
+            for el in ET.fromstring(wb).iter():
+                if local(el.tag) == "sheet":
+                    rid = next((v for k, v in el.attrib.items() if local(k) == "id"), None)
+                    tgt = targets.get(rid, "")
+                    if tgt:
+                        path = tgt.lstrip("/") if tgt.startswith("/") else posixpath.normpath("xl/" + tgt)
+                        out.append((el.get("name") or path, path))
+        except ET.ParseError:
+            out = []
+    known = {p for _, p in out}
+    names = set(z.namelist())
+    out = [(n, p) for n, p in out if p in names]
+    for n in sorted(names):
+        if n.startswith("xl/worksheets/") and n.endswith(".xml") and n not in known:
+            out.append((posixpath.basename(n)[:-4], n))
+    return out
+
+
+def screen_xlsx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
+    if "xl/workbook.xml" not in z.namelist():
+        raise Unreadable("the spreadsheet is damaged (no workbook part)")
+    office_labels(z, col)
+    sst = _shared_strings(z, col)
+    confirmed: set[str] = set()
+    sheets = _sheets(z)
+    if not sheets:
+        raise Unreadable("the spreadsheet has no sheets")
+    any_area_context = False
+    for sheet_name, part in sheets[:200]:
+        col.check_time()
+        conf, area_ctx = _screen_sheet(z, part, sheet_name, sst, col, name)
+        confirmed |= conf
+        any_area_context = any_area_context or area_ctx
+    # buried identifiers in text cells (shared strings) that no column accounted for
+    if "xl/sharedStrings.xml" in z.namelist():
+        keys = set(ALL_KEYS) - confirmed
+        loc = _XmlTextLocator("text cells (shared strings)")
+        scanner = BulkScanner(col, keys, loc, text_mode=False, areas=any_area_context, area_needs_context=False)
+        run_blocks(scanner, member_stream(z, "xl/sharedStrings.xml", col), col.limits.block_size, col,
+                   sep=b">")
+
+
+class _XmlTextLocator:
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __call__(self, blk: bytes, s: int, e: int) -> Place:
+        if blk.rfind(b"<", 0, s) > blk.rfind(b">", 0, s):
+            return Place("", skip=True)
+        return Place(self.where)
+
+
+class _SheetLocator:
+    def __init__(self, an: TableAnalyzer, context: str) -> None:
+        self.an = an
+        self.context = context
+
+    def __call__(self, blk: bytes, s: int, e: int) -> Place:
+        lt = blk.rfind(b"<", 0, s)
+        if lt > blk.rfind(b">", 0, s):
+            return Place("", skip=True)  # inside markup
+        c = max(blk.rfind(b"<c ", 0, s), blk.rfind(b":c ", 0, s))
+        if c >= 0:
+            m = _CELL_REF.search(blk, c, c + 80)
+            if m:
+                ci = _col_index(m.group(1).decode())
+                return Place(f"row {int(m.group(2))}, {self.an.where(ci) if ci < len(self.an.header) else 'column ' + m.group(1).decode() + self.context}", ci)
+        return Place(f"sheet cells{self.context}")
+
+
+def _iter_rows(stream: IO[bytes], sst: list[str], col: Collector) -> Iterator[tuple[int, list[str]]]:
+    """Yield (row number, values) from sheet XML, clearing parsed elements."""
+    it = ET.iterparse(stream, events=("start", "end"))
+    root = None
+    rownum = 0
+    cells: dict[int, str] = {}
+    for ev, el in it:
+        tag = local(el.tag)
+        if ev == "start":
+            if root is None:
+                root = el
+            continue
+        if tag == "c":
+            ref = el.get("r")
+            t = el.get("t")
+            if ref:
+                letters = "".join(ch for ch in ref if ch.isalpha())
+                ci = _col_index(letters.upper()) if letters else len(cells)
+            else:
+                ci = max(cells) + 1 if cells else 0
+            val = ""
+            if t == "inlineStr":
+                val = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
+            else:
+                v = next((x for x in el if local(x.tag) == "v"), None)
+                raw = (v.text or "") if v is not None else ""
+                if t == "s":
+                    try:
+                        idx = int(raw)
+                        val = sst[idx] if 0 <= idx < len(sst) else ""
+                    except ValueError:
+                        val = ""
+                else:
+                    val = raw
+                    if raw.endswith(".0") and raw[:-2].isdigit():
+                        val = raw[:-2]
+            if 0 <= ci < 16384 and val:
+                cells[ci] = val
+            el.clear()
+        elif tag == "row":
+            r = el.get("r")
+            rownum = int(r) if r and r.isdigit() else rownum + 1
+            width = max(cells) + 1 if cells else 0
+            row = [""] * width
+            for k, v2 in cells.items():
+                row[k] = v2
+            cells = {}
+            el.clear()
+            if root is not None:
+                root.clear()
+            yield rownum, row
+
+
+def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, sst: list[str], col: Collector,
+                  name: str) -> tuple[set[str], bool]:
+    limits = col.limits
+    context = f" (sheet {sheet_name[:40]})"
+    tee = _Tee(member_stream(z, part, col))
+    rows: list[list[str]] = []
+    want = limits.sample_rows + 30
+    rows_iter = _iter_rows(tee, sst, col)
+    try:
+        for _rn, row in rows_iter:
+            rows.append(row)
+            if len(rows) >= want:
+                break
+    except ET.ParseError:
+        raise Unreadable(f"the spreadsheet is damaged (sheet {sheet_name[:40]} cannot be read)") from None
+    # markings in the first 5 rows
+    col.add_label(label_from_lines([" ".join(c for c in r if c) for r in rows[:5]] + [c for r in rows[:5] for c in r]))
+    an = TableAnalyzer(col, context=context, title=f"{name} {sheet_name}", sample_rows=limits.sample_rows)
+    hdr_idx, hxl_idx = find_header(rows)
+    an.set_header(rows[hdr_idx] if hdr_idx >= 0 else [], rows[hxl_idx] if hxl_idx is not None else None)
+    start = max(hdr_idx, hxl_idx if hxl_idx is not None else -1) + 1
+    for r in rows[start:]:
+        if not an.add_row(r):
+            break
+    an.finish_sample()
+    complete = len(rows) < want
+    if an.risk is not None:
+        for r in rows[start:]:
+            an.add_risk_row(r)
+        if not complete:
+            try:
+                for _rn, row in rows_iter:
+                    rows.append(row)  # keep counting rows below
+                    rows.pop()
+                    an.rows_seen += 1
+                    if not an.add_risk_row(row):
+                        break
+            except ET.ParseError:
+                pass
+    total = max(len(rows) - start, 0)
+    if not complete:
+        keys = an.bulk_keys()
+        loc = _SheetLocator(an, context)
+        scanner = BulkScanner(col, keys, loc, text_mode=False, column_ok=an.column_ok, areas=not an.area_found,
+                              area_needs_context=not an.area_context)
+        counter = _RowCounter(col)
+        recent = b"".join(tee.recent)
+        stream: IO[bytes] = _prepend(recent, tee)
+        run_blocks(scanner, stream, limits.block_size, col, sep=b">", on_block=counter)
+        total = max(counter.rows + an.rows_seen, total)
+    else:
+        # tail (header/footer markings) is already parsed away; read it for labels
+        _consume_tail(tee, col)
+    an.finish(total)
+    conf = set(an.confirmed)
+    return conf, an.area_context
+
+
+class _RowCounter:
+    def __init__(self, col: Collector) -> None:
+        self.rows = 0
+        self.col = col
+
+    def __call__(self, blk: bytes) -> None:
+        self.rows += blk.count(b"</row>") + blk.count(b":row>")
+        if b"Header>" in blk or b"Footer>" in blk:
+            for m in _HF.finditer(blk):
+                text = _HF_CODES.sub(" ", m.group(1).decode("utf-8", "replace"))
+                self.col.add_label(label_from_line(text.replace("&amp;", "&")))
+
+
+def _consume_tail(tee: _Tee, col: Collector) -> None:
+    counter = _RowCounter(col)
+    for chunk in tee.recent:
+        counter(chunk)
+    while True:
+        data = tee.read(1 << 20)
+        if not data:
+            break
+        counter(data)
+
+
+def _prepend(first: bytes, raw: IO[bytes]) -> IO[bytes]:
+    from .textio import _Prepend
+
+    return _Prepend(first, raw)  # type: ignore[return-value]
+
+
+# ============================================================================ DOCX
+_W_TEXT = {"t", "delText", "instrText"}
+
+
+def _docx_parts(z: zipfile.ZipFile, kind: str) -> list[str]:
+    return sorted(n for n in z.namelist() if re.match(rf"word/{kind}\d*\.xml$", n))
+
+
+def _paragraph_text(el: ET.Element) -> str:
+    out: list[str] = []
+    for x in el.iter():
+        lt = local(x.tag)
+        if lt == "t" and x.text:
+            out.append(x.text)
+        elif lt == "tab":
+            out.append("\t")
+        elif lt in ("br", "cr"):
+            out.append(" ")
+    return "".join(out)
+
+
+class _TextFeeder:
+    """Collects text lines and feeds them to a text-mode scanner in ~1 MB blocks."""
+
+    def __init__(self, col: Collector, where: str) -> None:
+        from .delimited import LineLocator
+
+        self.loc = LineLocator(context="", unit=where)
+        self.scanner = BulkScanner(col, ALL_KEYS, self.loc, text_mode=True, areas=True, area_needs_context=True)
+        self.buf: list[bytes] = []
+        self.size = 0
+        self.col = col
+
+    def add(self, line: str) -> None:
+        b = line.encode("utf-8", "replace") + b"\n"
+        self.buf.append(b)
+        self.size += len(b)
+        if self.size >= 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buf:
+            return
+        blk = b"".join(self.buf)
+        self.buf, self.size = [], 0
+        self.col.check_time()
+        self.loc.on_block(blk)
+        if not self.scanner.done():
+            self.scanner.feed(blk)
+
+
+def screen_docx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
+    if "word/document.xml" not in z.namelist():
+        raise Unreadable("the document is damaged (no main document part)")
+    office_labels(z, col)
+    for part in _docx_parts(z, "header") + _docx_parts(z, "footer"):
+        data = _read_small(z, part, 4 << 20)
+        if not data:
+            continue
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError:
+            continue
+        lines = [_paragraph_text(p) for p in root.iter() if local(p.tag) == "p"]
+        col.add_label(label_from_lines(lines))
+        hf = _TextFeeder(col, "header/footer line")
+        for ln in lines:
+            hf.add(ln)
+        hf.flush()
+    feeder = _TextFeeder(col, "paragraph")
+    first_page: list[str] = []
+    on_first_page = True
+    depth_tbl = 0
+    table_rows: list[list[str]] = []
+    cur_row: list[str] = []
+    cur_cell: list[str] = []
+    tables = 0
+    try:
+        for ev, el in ET.iterparse(member_stream(z, "word/document.xml", col), events=("start", "end")):
+            tag = local(el.tag)
+            if ev == "start":
+                if tag == "tbl":
+                    depth_tbl += 1
+                    if depth_tbl == 1:
+                        table_rows = []
+                elif tag == "br" and on_first_page:
+                    if next((v for k, v in el.attrib.items() if local(k) == "type"), "") == "page":
+                        on_first_page = False
+                elif tag == "lastRenderedPageBreak":
+                    on_first_page = False
+                continue
+            if tag == "p":
+                text = _paragraph_text(el)
+                if depth_tbl:
+                    cur_cell.append(text)
+                else:
+                    feeder.add(text)
+                    if on_first_page and len(first_page) < 80:
+                        first_page.append(text)
+                    if len(first_page) >= 80:
+                        on_first_page = False
+                el.clear()
+            elif tag == "tc" and depth_tbl == 1:
+                cur_row.append(" ".join(t for t in cur_cell if t))
+                cur_cell = []
+                el.clear()
+            elif tag == "tr" and depth_tbl == 1:
+                if len(table_rows) < 100_000:
+                    table_rows.append(cur_row)
+                if len(table_rows) > col.limits.sample_rows + 30:
+                    feeder.add("\t".join(cur_row))
+                cur_row = []
+                el.clear()
+            elif tag == "tbl":
+                depth_tbl -= 1
+                if depth_tbl == 0:
+                    tables += 1
+                    _docx_table(table_rows, col, name, tables, feeder)
+                    if on_first_page:
+                        first_page.extend(" ".join(r) for r in table_rows[:5])
+                    table_rows = []
+                el.clear()
+            elif tag == "body":
+                el.clear()
+    except ET.ParseError:
+        raise Unreadable("the document is damaged (its text cannot be read)") from None
+    feeder.flush()
+    col.add_label(label_from_lines(first_page))
+
+
+def _docx_table(rows: list[list[str]], col: Collector, name: str, n: int, feeder: _TextFeeder) -> None:
+    if not rows:
+        return
+    an = TableAnalyzer(col, context=f" (table {n})", title=name, sample_rows=col.limits.sample_rows)
+    hdr_idx, hxl_idx = find_header(rows)
+    an.set_header(rows[hdr_idx] if hdr_idx >= 0 else [], rows[hxl_idx] if hxl_idx is not None else None)
+    start = max(hdr_idx, hxl_idx if hxl_idx is not None else -1) + 1
+    for r in rows[start:]:
+        if not an.add_row(r):
+            break
+    an.finish_sample()
+    if an.risk is not None:
+        for r in rows[start:]:
+            an.add_risk_row(r)
+    an.finish(len(rows) - start)

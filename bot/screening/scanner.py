@@ -1,0 +1,231 @@
+"""Raw block scanning: one combined RE2 program over large UTF-8 byte blocks.
+
+This is what keeps screening as fast as a plain csv parse: Python only runs on candidate
+matches (validated with phonenumbers etc.), never per cell.  Categories already confirmed
+(e.g. by the column classifier) are left out of the program, and a category stops being
+scanned once it has been seen `SATURATE` times (the verdict cannot change any more)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from . import mask
+from .collector import Collector
+from .patterns import (
+    ACTIVITY_RE,
+    BULK_PARTS,
+    VULNERABLE_RE,
+    classify_match,
+    combined,
+    personal_email,
+    valid_gps_pair,
+    valid_nrc,
+    valid_phone,
+    valid_text_name,
+)
+
+SATURATE = 2000
+KEY_CATEGORY = {
+    "phone": "phone_number",
+    "email": "email_address",
+    "nrc": "national_id",
+    "pcode": "precise_location",
+    "gps": "precise_location",
+    "name": "person_name",
+    "namelabel": "person_name",
+    "dob": "date_of_birth",
+}
+_CURRENCY = (b"mmk", b"kyat", b"ks", b"usd", b"$", b"k ", b"lakh", b"thb", b"baht")
+_NOT_PERSON_LABEL = frozenset(
+    b"""project org organisation organization file activity township village camp site partner company user
+    place location item programme program school facility district state region cluster sector form team group
+    event dataset sheet indicator field business brand product vessel agency ward tract donor unit site's
+    document folder course training drug medicine disease commodity book road street""".split()
+)
+
+
+@dataclass
+class Place:
+    """Where a match sits: a printable location and, in a table, the column index."""
+
+    where: str
+    column: int | None = None
+    same_cell: bool = True
+    skip: bool = False  # e.g. the match is inside XML markup, not cell text
+
+
+Locator = Callable[[bytes, int, int], Place]
+ColumnFilter = Callable[[str, int, str], bool]
+
+
+class BulkScanner:
+    def __init__(self, col: Collector, keys: Iterable[str], locate: Locator, *, text_mode: bool,
+                 column_ok: ColumnFilter | None = None, areas: bool = False,
+                 area_needs_context: bool = True) -> None:
+        self.col = col
+        self.keys = set(keys) & set(BULK_PARTS)
+        self.locate = locate
+        self.text_mode = text_mode
+        self.column_ok = column_ok
+        self.seen: dict[str, int] = {}
+        self.area_pat = col.areas.pattern() if (areas and col.areas) else None
+        self.area_needs_context = area_needs_context
+        self.area_found = False
+
+    def done(self) -> bool:
+        return not self.keys and self.area_pat is None
+
+    def feed(self, block: bytes) -> None:
+        if self.keys:
+            self._scan_ids(block)
+        if self.area_pat is not None:
+            self._scan_areas(block)
+
+    # ------------------------------------------------------------------ identifiers
+    def _scan_ids(self, block: bytes) -> None:
+        keys = frozenset(self.keys)
+        prog = combined(keys)
+        pos = 0
+        n = len(block)
+        while pos < n:
+            m = prog.search(block, pos)
+            if m is None:
+                break
+            s, e = m.span()
+            pos = e if e > s else s + 1
+            text = block[s:e]
+            kind = classify_match(text, keys)
+            if kind is None:
+                continue
+            example = self._validate(kind, block, s, e, text)
+            if example is None:
+                continue
+            place = self.locate(block, s, e)
+            if place.skip:
+                continue
+            if kind == "gps" and not place.same_cell:
+                continue
+            if self.column_ok is not None and place.column is not None and not self.column_ok(
+                    kind, place.column, example[1]):
+                continue
+            cat = KEY_CATEGORY[kind]
+            self.col.add(cat, place.where, 1, example[0])
+            if self.text_mode and kind in ("phone", "nrc", "name", "namelabel", "email", "dob"):
+                self._vulnerable_near(block, s, e, place.where)
+            self.seen[kind] = self.seen.get(kind, 0) + 1
+            if self.seen[kind] >= SATURATE:
+                self.keys.discard(kind)
+                if not self.keys:
+                    return
+                keys = frozenset(self.keys)
+                prog = combined(keys)
+
+    def _validate(self, kind: str, block: bytes, s: int, e: int, text: bytes) -> tuple[str, str] | None:
+        """(masked example, normalised value) or None when the candidate is not real."""
+        t = text.decode("utf-8", "replace")
+        if kind == "phone":
+            prev = block[s - 1:s]
+            if prev and (prev.isdigit() or prev in (b".", b",", b"/", b"-") and s > 1 and block[s - 2:s - 1].isdigit()):
+                return None
+            nxt = block[e:e + 2]
+            if nxt[:1].isdigit() or (nxt[:1] in (b".", b",") and nxt[1:2].isdigit()):
+                return None
+            after = block[e:e + 8].lower().lstrip()
+            if after.startswith(_CURRENCY):
+                return None
+            digits = valid_phone(t)
+            if digits is None:
+                return None
+            return mask.mask_middle(digits), digits
+        if kind == "email":
+            return (mask.mask_email(t), t) if personal_email(t) else None
+        if kind == "nrc":
+            return (mask.mask_middle(t), t) if valid_nrc(t) else None
+        if kind == "pcode":
+            return t[:9] + "***", t
+        if kind == "gps":
+            return (mask.mask_coord(t), t) if valid_gps_pair(t) else None
+        if kind == "name":
+            return (mask.mask_name(t), t) if valid_text_name(t) else None
+        if kind == "namelabel":
+            before = block[max(0, s - 40):s].rstrip().lower().split()
+            if before and before[-1].strip(b"'\":,;") in _NOT_PERSON_LABEL:
+                return None
+            label = t.split(":")[0].split("-")[0].strip()
+            return label + ": ***", t
+        if kind == "dob":
+            return t.split(":")[0].strip()[:20] + ": ****", t
+        return None
+
+    def _vulnerable_near(self, block: bytes, s: int, e: int, where: str) -> None:
+        ls = block.rfind(b"\n", max(0, s - 2000), s) + 1
+        le = block.find(b"\n", e, e + 2000)
+        if le < 0:
+            le = min(len(block), e + 2000)
+        m = VULNERABLE_RE.search(block[max(ls, s - 2000):le])
+        if m:
+            self.col.add("vulnerable_individual", where, 1, m.group(0).decode("utf-8", "replace")[:30])
+
+    # ------------------------------------------------------------------ sensitive areas
+    def _scan_areas(self, block: bytes) -> None:
+        assert self.area_pat is not None
+        pos = 0
+        while True:
+            m = self.area_pat.search(block, pos)
+            if m is None:
+                return
+            s, e = m.span()
+            pos = e if e > s else s + 1
+            if self.area_needs_context:
+                ls = block.rfind(b"\n", max(0, s - 3000), s) + 1
+                le = block.find(b"\n", e, e + 3000)
+                le = le if le >= 0 else min(len(block), e + 3000)
+                if not ACTIVITY_RE.search(block[ls:le]):
+                    continue
+            place = self.locate(block, s, e)
+            if place.skip:
+                continue
+            self.col.add("partner_presence_sensitive_area", place.where, 1,
+                         m.group(0).decode("utf-8", "replace")[:40])
+            self.area_found = True
+            self.area_pat = None  # one is enough: the verdict cannot change
+            return
+
+
+def blocks(stream: IO[bytes], size: int, sep: bytes = b"\n", first: bytes = b"") -> Iterator[bytes]:
+    """Yield blocks of about `size` bytes cut just after `sep`, so no line (row, tag) is split.
+
+    A line longer than 4x `size` (e.g. a 10 MB single line) is cut at a space or '>' near the
+    end, or hard-cut as a last resort, keeping memory bounded."""
+    buf = first
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            if buf:
+                yield buf
+            return
+        buf = buf + chunk if buf else chunk
+        cut = buf.rfind(sep)
+        if cut < 0 and len(buf) >= 4 * size:
+            cut = max(buf.rfind(b" ", len(buf) - 4096), buf.rfind(b">", len(buf) - 4096))
+            if cut < 0:
+                cut = len(buf) - 256
+        if cut >= 0:
+            yield buf[: cut + 1]
+            buf = buf[cut + 1:]
+
+
+def run_blocks(scanner: BulkScanner, stream: IO[bytes], size: int, col: Collector, *,
+               sep: bytes = b"\n", on_block: Callable[[bytes], Any] | None = None) -> int:
+    """Feed every block to the scanner; returns the number of `sep` seen (lines / rows)."""
+    total = 0
+    for blk in blocks(stream, size, sep):
+        col.check_time()
+        total += blk.count(sep)
+        if on_block is not None:
+            on_block(blk)
+        if not scanner.done():
+            scanner.feed(blk)
+    return total

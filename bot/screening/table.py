@@ -1,0 +1,472 @@
+"""Table analysis: classify columns from header + HXL tag + a sample of values.
+
+Decisions are per column and use *shares* of the sampled values, so that a latitude column,
+prices, budget figures or admin 1-3 P-codes are not taken for phones or IDs, while a single
+phone number inside a free-text column is still reported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from . import mask
+from .collector import Collector
+from .columns import header_roles, hxl_roles
+from .patterns import (
+    HONORIFIC_WORDS,
+    PCODE_ANY_RE,
+    PCODE_PRECISE_RE,
+    VULNERABLE_RE,
+    classify_match,
+    combined,
+    has_burmese,
+    in_lat,
+    in_lon,
+    is_burmese_text,
+    is_number,
+    parse_date,
+    personal_email,
+    to_ascii_digits,
+    valid_gps_pair,
+    valid_nrc,
+    valid_phone,
+    valid_phone_cell,
+    valid_text_name,
+)
+from .risk import RiskCounter
+
+ALL_KEYS = frozenset({"phone", "email", "nrc", "pcode", "gps", "name", "namelabel", "dob"})
+_HON = frozenset(h.lower() for h in HONORIFIC_WORDS) | {"mr", "mrs", "ms", "dr", "miss"}
+_BURMESE_HON = ("\u1026\u1038", "\u1012\u1031\u102b\u103a", "\u1000\u102d\u102f", "\u1019\u1031\u102c\u1004\u103a",
+                "\u1014\u1031\u102c\u103a", "\u1005\u1031\u102c", "\u1005\u102d\u102f\u1004\u103a\u1038")
+_LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'\-]{0,20}(?: [A-Z][A-Za-z'\-]{0,20}){0,5}$")
+_SEX_VALUES = frozenset({"m", "f", "male", "female", "boy", "girl", "man", "woman", "men", "women", "other",
+                         "\u1000\u103b\u102c\u1038", "\u1019", "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u1019\u102e\u1038",
+                         "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u102c\u1038", "1", "2"})
+_NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "nil", "not applicable",
+                        "\u1019\u101b\u103e\u102d", "no disability", "normal", "nan", "null"})
+_FLOAT = re.compile(r"^-?\d{1,3}\.(\d+)$")
+_SIX = re.compile(r"^\d{6}$")
+_INT = re.compile(r"^\d{1,3}$")
+_TEXT_FILENAME_BENEF = re.compile(r"(?i)benef|recipient|distribution[ _-]?list|registration|registr|participant|"
+                                  r"cash[ _-]?list|payroll|caseload|case[ _-]?list|enrol")
+_TEXT_FILENAME_HH = re.compile(r"(?i)household|\bhh\b|_hh_|family")
+_TEXT_FILENAME_SURVEY = re.compile(r"(?i)survey|assessment|kobo|questionnaire|msna|interview|respons")
+
+
+@dataclass
+class ColStats:
+    n: int = 0
+    num: int = 0
+    phone_cells: int = 0
+    hits: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+    name_like: int = 0
+    multiword: int = 0
+    honorific: int = 0
+    burmese: int = 0
+    dates: int = 0
+    sex: int = 0
+    ages: int = 0
+    lat: int = 0
+    lon: int = 0
+    six: int = 0
+    pcode_admin: int = 0
+    vuln: int = 0
+    yes: int = 0
+    total_len: int = 0
+    uniq: set[str] = field(default_factory=set)
+    vuln_example: str = ""
+
+
+class TableAnalyzer:
+    def __init__(self, col: Collector, *, context: str = "", title: str = "", sample_rows: int = 1000) -> None:
+        self.col = col
+        self.context = context  # e.g. ' (sheet Sheet1)'
+        self.title = title  # file/sheet name used for weak cues
+        self.sample_rows = sample_rows
+        self.header: list[str] = []
+        self.roles: list[set[str]] = []
+        self.stats: list[ColStats] = []
+        self.rows_seen = 0
+        self.sampled = 0
+        self.kind: dict[int, str] = {}  # col -> 'measure' | 'lat' | 'lon' | 'org' | 'place'
+        self.confirmed: set[str] = set()  # bulk keys no longer needed
+        self.individual = False
+        self.area_context = False
+        self.area_found = False
+        self.pending: list[tuple[str, int, int, str]] = []  # category, col, count, example
+        self.risk: RiskCounter | None = None
+        self.coords: dict[str, set[str]] = {}
+        self._lat_cols: list[int] = []
+        self._lon_cols: list[int] = []
+        self._admin_pcode_col: int | None = None
+
+    # ------------------------------------------------------------------ input
+    def set_header(self, header: Sequence[str], hxl: Sequence[str] | None = None) -> None:
+        self.header = [(h or "").strip() for h in header]
+        self.roles = []
+        for i, h in enumerate(self.header):
+            r = header_roles(h)
+            if hxl is not None and i < len(hxl) and hxl[i]:
+                r |= hxl_roles(hxl[i])
+            self.roles.append(r)
+        self.stats = [ColStats() for _ in self.header]
+
+    def colname(self, i: int) -> str:
+        h = self.header[i] if i < len(self.header) else ""
+        return h[:60] if h else f"column {i + 1}"
+
+    def where(self, i: int) -> str:
+        return f'column "{self.colname(i)}"{self.context}'
+
+    def _ensure(self, n: int) -> None:
+        while len(self.header) < n:
+            self.header.append("")
+            self.roles.append(set())
+            self.stats.append(ColStats())
+
+    def add_row(self, row: Sequence[str]) -> bool:
+        """Add a sample row; returns False once the sample is full."""
+        self.rows_seen += 1
+        if self.sampled >= self.sample_rows:
+            return False
+        self.sampled += 1
+        if len(row) > len(self.header):
+            self._ensure(min(len(row), 5000))
+        for i, raw in enumerate(row[:5000]):
+            if raw is None:
+                continue
+            v = raw.strip() if isinstance(raw, str) else str(raw)
+            if v:
+                self._cell(i, v)
+        return self.sampled < self.sample_rows
+
+    def _cell(self, i: int, v: str) -> None:
+        st = self.stats[i]
+        st.n += 1
+        if len(v) > 4096:
+            v = v[:4096]
+        st.total_len += len(v)
+        if len(st.uniq) < 2000:
+            st.uniq.add(v)
+        low = v.lower()
+        number = is_number(v)
+        if number:
+            st.num += 1
+            a = to_ascii_digits(v)
+            if _INT.match(a) and int(a) <= 120:
+                st.ages += 1
+            fm = _FLOAT.match(a)
+            if fm and len(fm.group(1)) >= 2:
+                x = float(a)
+                if in_lat(x):
+                    st.lat += 1
+                if in_lon(x):
+                    st.lon += 1
+            if _SIX.match(a):
+                st.six += 1
+        if low in _SEX_VALUES:
+            st.sex += 1
+        if low in ("yes", "y", "true", "1", "\u101b\u103e\u102d"):
+            st.yes += 1
+        elif low not in _NO_VALUES and not number and len(v) < 80:
+            st.vuln += 0  # placeholder for symmetry
+        if v.startswith("MMR") and PCODE_ANY_RE.match(v) and not PCODE_PRECISE_RE.match(v):
+            st.pcode_admin += 1
+        # name-likeness
+        first = low.split(" ", 1)[0].rstrip(".")
+        if first in _HON and " " in v and len(v) < 60 and v[:1].isupper():
+            st.honorific += 1
+        if not number and len(v) < 60:
+            if _LATIN_NAME.match(v):
+                st.name_like += 1
+                if " " in v:
+                    st.multiword += 1
+            elif is_burmese_text(v):
+                st.burmese += 1
+                if v.startswith(_BURMESE_HON):
+                    st.honorific += 1
+        if parse_date(v) is not None:
+            st.dates += 1
+        if low not in _NO_VALUES and len(v) < 300:
+            m = VULNERABLE_RE.search(v.encode("utf-8", "replace"))
+            if m:
+                st.vuln += 1
+                st.vuln_example = st.vuln_example or m.group(0).decode("utf-8", "replace")[:30]
+        # identifiers (only cells with enough digits or an @ can hold one)
+        if valid_phone_cell(v) if (sum(ch.isdigit() for ch in v[:40]) >= 8 and len(v) <= 24) else False:
+            st.phone_cells += 1
+            st.examples.setdefault("phone", mask.mask_middle(v))
+        b = v.encode("utf-8", "replace")
+        prog = combined(ALL_KEYS)
+        pos = 0
+        while pos < len(b):
+            m2 = prog.search(b, pos)
+            if m2 is None:
+                break
+            s, e = m2.span()
+            pos = e if e > s else s + 1
+            text = b[s:e]
+            kind = classify_match(text, ALL_KEYS)
+            ex = self._validate(kind, b, s, e, text) if kind else None
+            if kind and ex:
+                st.hits[kind] = st.hits.get(kind, 0) + 1
+                st.examples.setdefault(kind, ex)
+
+    @staticmethod
+    def _validate(kind: str, b: bytes, s: int, e: int, text: bytes) -> str | None:
+        t = text.decode("utf-8", "replace")
+        if kind == "phone":
+            if (s > 0 and (b[s - 1:s].isdigit() or b[s - 1:s] == b".")) or b[e:e + 1].isdigit():
+                return None
+            d = valid_phone(t)
+            return mask.mask_middle(d) if d else None
+        if kind == "email":
+            return mask.mask_email(t) if personal_email(t) else None
+        if kind == "nrc":
+            return mask.mask_middle(t) if valid_nrc(t) else None
+        if kind == "pcode":
+            return t[:9] + "***"
+        if kind == "gps":
+            return mask.mask_coord(t) if valid_gps_pair(t) else None
+        if kind == "name":
+            return mask.mask_name(t) if valid_text_name(t) else None
+        if kind == "dob":
+            return t.split(":")[0].strip()[:20] + ": ****"
+        return None  # namelabel only counts in free text scanning
+
+    # ------------------------------------------------------------------ decisions
+    def finish_sample(self) -> None:
+        """Classify columns; queue findings (counts scaled later) and decide what bulk scanning needs."""
+        ncols = len(self.header)
+        direct = False
+        cats: set[str] = set()
+        roles_all: set[str] = set()
+        for i in range(ncols):
+            st, roles = self.stats[i], self.roles[i]
+            if st.n == 0:
+                continue
+            roles_all |= roles
+            if st.pcode_admin >= 0.8 * st.n:
+                self._admin_pcode_col = i
+        place_table = self._admin_pcode_col is not None
+        for i in range(ncols):
+            st, roles = self.stats[i], self.roles[i]
+            if st.n == 0:
+                continue
+            n = st.n
+            num_share = st.num / n
+            avg_len = st.total_len / n
+            free_text = avg_len > 25 or "remark" in roles
+            measure = ("measure" in roles and "phone" not in roles) or (
+                num_share >= 0.8 and st.phone_cells < 0.5 * n and "phone" not in roles)
+            if measure:
+                self.kind[i] = "measure"
+            # --- phones
+            ph = st.hits.get("phone", 0)
+            if "phone" in roles and (st.phone_cells + ph) >= max(1, 0.2 * n):
+                self._queue("phone_number", i, max(st.phone_cells, ph), st.examples.get("phone", "09****"))
+            elif st.phone_cells >= 0.5 * n and not measure:
+                self._queue("phone_number", i, st.phone_cells, st.examples.get("phone", "09****"))
+            elif ph and not measure:
+                self._queue("phone_number", i, ph, st.examples["phone"], scale=False)
+            # --- e-mail, NRC, precise P-codes, GPS pairs in one cell
+            for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("pcode", "precise_location"),
+                             ("gps", "precise_location"), ("dob", "date_of_birth")):
+                if st.hits.get(key):
+                    self._queue(cat, i, st.hits[key], st.examples[key], scale=not free_text)
+            if "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
+                idlike = sum(1 for u in st.uniq if any(c.isdigit() for c in u) and len(u) >= 5)
+                if idlike >= 0.5 * min(len(st.uniq), n) and len(st.uniq) >= 0.8 * min(n, 2000):
+                    self._queue("national_id", i, n, mask.mask_generic(next(iter(st.uniq))))
+            # --- dates of birth
+            if "dob" in roles and st.dates >= 0.5 * n:
+                self._queue("date_of_birth", i, st.dates, "****-**-**")
+            # --- names
+            generic_name = self.colname(i).strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
+            if "name" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"}:
+                latin_ok = st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
+                if st.honorific >= 0.2 * n or latin_ok or st.burmese >= 0.5 * n:
+                    if not (place_table and generic_name and st.honorific < 0.2 * n):
+                        ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) \
+                            or next(iter(st.uniq))
+                        self._queue("person_name", i, n, mask.mask_name(ex))
+            elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
+                ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), next(iter(st.uniq)))
+                self._queue("person_name", i, st.honorific, mask.mask_name(ex))
+            elif st.hits.get("name") and free_text:
+                self._queue("person_name", i, st.hits["name"], st.examples["name"], scale=False)
+            # --- precise places
+            if "precise" in roles and not roles & {"measure", "org"} and not measure:
+                self._queue("precise_location", i, n, mask.mask_generic(next(iter(st.uniq))))
+                self.kind[i] = "place"
+            elif "precise" in roles and st.six >= 0.5 * n and "code" in self.colname(i).lower():
+                self._queue("precise_location", i, n, "******")
+            if "lat" in roles or (st.lat >= 0.8 * n and st.lon == 0 and "lon" not in roles):
+                if st.lat >= 0.6 * n:
+                    self._lat_cols.append(i)
+                    self.kind[i] = "lat"
+            if "lon" in roles or (st.lon >= 0.8 * n and st.lat == 0):
+                if st.lon >= 0.6 * n:
+                    self._lon_cols.append(i)
+                    self.kind[i] = "lon"
+            if "coord" in roles and st.hits.get("gps"):
+                self.kind[i] = "place"
+            # --- context columns
+            if "org" in roles and num_share < 0.5:
+                self.kind.setdefault(i, "org")
+                self.area_context = True
+            if "activity" in roles:
+                self.area_context = True
+            # --- individual-level signals
+            if "sex" in roles and st.sex >= 0.6 * n:
+                cats.add("sex")
+            if "age" in roles and st.ages >= 0.8 * n:
+                cats.add("age")
+            if "kobo" in roles:
+                cats.add("kobo")
+            if ("household" in roles or "hhsize" in roles) and st.n:
+                cats.add("household")
+            if "beneficiary" in roles and num_share < 0.5:
+                cats.add("beneficiary")
+            if ("vulnerable" in roles or "disability" in roles) and not measure:
+                vals = sum(1 for u in st.uniq if u.strip().lower() not in _NO_VALUES)
+                if vals:
+                    cats.add("vulnerable")
+                    self._vuln_col = i
+            elif st.vuln >= max(1, 0.02 * n) and not measure and not free_text:
+                cats.add("vulnerable")
+                self._vuln_col = i
+        if self._lat_cols and self._lon_cols:
+            i = self._lat_cols[0]
+            if not self._centroids():
+                self._queue("precise_location", i, self.stats[i].n, "coordinates (lat/lon)")
+        personal = {c for c, *_ in self.pending} & {"person_name", "phone_number", "email_address", "national_id",
+                                                    "date_of_birth"}
+        direct = bool(personal - {"email_address"}) or any(
+            c == "email_address" and cnt >= 3 for c, _, cnt, _ in self.pending)
+        individual = direct or ("sex" in cats and ("age" in cats or "household" in cats)) or "kobo" in cats \
+            or ("age" in cats and "household" in cats)
+        self.individual = individual
+        if individual:
+            first = self.pending[0][1] if self.pending else 0
+            hint = self.title
+            if "household" in cats or (_TEXT_FILENAME_HH.search(hint) and direct):
+                self._queue_table("household_record", self._first_col(("household", "hhsize")) or first)
+            if "beneficiary" in cats or _TEXT_FILENAME_BENEF.search(hint):
+                self._queue_table("beneficiary_list", self._first_col(("beneficiary",)) or first)
+            if "kobo" in cats or (not direct and ("sex" in cats or "age" in cats)) or (
+                    _TEXT_FILENAME_SURVEY.search(hint) and not direct):
+                self._queue_table("raw_survey", self._first_col(("kobo",)) or first)
+            if "vulnerable" in cats and (direct or "kobo" in cats or "beneficiary" in cats or "household" in cats):
+                vc = getattr(self, "_vuln_col", first)
+                self.pending.append(("vulnerable_individual", vc, self.stats[vc].n,
+                                     self.stats[vc].vuln_example or self.colname(vc)))
+        # partner presence in a sensitive area, from the sample
+        if self.col.areas and self.area_context:
+            for i in range(ncols):
+                if self.kind.get(i) in ("measure",):
+                    continue
+                for u in list(self.stats[i].uniq)[:2000]:
+                    hit = self.col.areas.find(u)
+                    if hit:
+                        self.pending.append(("partner_presence_sensitive_area", i, 1, hit[:40]))
+                        self.area_found = True
+                        break
+                else:
+                    continue
+                break
+        # risk: individual-level tables with at least two quasi-identifiers
+        if individual:
+            qi = [i for i in range(ncols) if self.stats[i].n and (self.roles[i] & {"age", "sex", "admin", "precise",
+                                                                                     "hhsize", "disability",
+                                                                                     "qi_other"})
+                  and "measure" not in self.roles[i] - {"age"} and len(self.stats[i].uniq) < 0.9 * max(
+                      self.stats[i].n, 1) + 1]
+            if len(qi) >= 2:
+                self.risk = RiskCounter([self.colname(i) for i in qi[:8]], qi[:8],
+                                        self.col.limits.max_risk_combinations)
+        for c, *_ in self.pending:
+            if c == "phone_number":
+                self.confirmed.add("phone")
+            elif c == "email_address":
+                self.confirmed.add("email")
+            elif c == "national_id":
+                self.confirmed.add("nrc")
+            elif c == "person_name":
+                self.confirmed |= {"name", "namelabel"}
+            elif c == "date_of_birth":
+                self.confirmed.add("dob")
+            elif c == "precise_location":
+                self.confirmed |= {"pcode", "gps"}
+
+    def _first_col(self, roles: tuple[str, ...]) -> int | None:
+        for i, r in enumerate(self.roles):
+            if r & set(roles) and self.stats[i].n:
+                return i
+        return None
+
+    def _centroids(self) -> bool:
+        """Lat/lon in a table of admin 1-3 units (one coordinate per P-code) are centroids, not
+        precise locations."""
+        if self._admin_pcode_col is None or any("precise" in r for r in self.roles):
+            return False
+        return len(self.stats[self._lat_cols[0]].uniq) <= len(self.stats[self._admin_pcode_col].uniq)
+
+    def _queue(self, category: str, col: int, count: int, example: str, scale: bool = True) -> None:
+        self.pending.append((category, col, count if scale else -count, example))
+
+    def _queue_table(self, category: str, col: int) -> None:
+        self.pending.append((category, col, self.sampled, f'{self.sampled}+ rows'))
+
+    def bulk_keys(self) -> set[str]:
+        """Identifier kinds the raw block scan still has to look for."""
+        return set(ALL_KEYS) - self.confirmed
+
+    def column_ok(self, kind: str, column: int, value: str) -> bool:
+        """Is a bulk candidate credible in this column?  Budget/price/ID/coordinate columns
+        only accept phones written like phones (leading 0 or +)."""
+        k = self.kind.get(column)
+        if kind == "phone" and k in ("measure", "lat", "lon"):
+            return value.startswith(("0", "+"))
+        if kind in ("name", "namelabel") and k in ("org", "place"):
+            return False
+        return True
+
+    def add_risk_row(self, row: Sequence[str]) -> bool:
+        if self.risk is None:
+            return False
+        return self.risk.add(row)
+
+    # ------------------------------------------------------------------ output
+    def finish(self, total_rows: int | None = None) -> None:
+        total = max(total_rows or self.rows_seen, self.sampled)
+        factor = total / self.sampled if self.sampled else 1.0
+        seen: set[tuple[str, int]] = set()
+        for category, i, count, example in self.pending:
+            if (category, i) in seen:
+                continue
+            seen.add((category, i))
+            if category in ("household_record", "beneficiary_list", "raw_survey"):
+                n = total
+                example = f"{total} rows"
+            elif count < 0:
+                n = -count
+            else:
+                n = max(count, int(round(count * factor)))
+            self.col.add(category, self.where(i), n, example)
+        if self.risk is not None:
+            rep = self.risk.report()
+            if rep is not None:
+                if self.col.risk is None or rep["global_risk"] > self.col.risk.get("global_risk", 0):
+                    self.col.risk = rep
+                if rep["global_risk"] > rep["threshold"]:
+                    self.col.add("reidentification_risk", "columns " + ", ".join(
+                        f'"{q}"' for q in rep["quasi_identifiers"]) + self.context,
+                        rep["records_below_k3"], f"k={rep['k_min']}, risk {rep['global_risk']:.1%}")
+
+
+def has_text_names(values: Sequence[str]) -> bool:
+    return any(has_burmese(v) for v in values)
