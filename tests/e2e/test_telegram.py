@@ -1,0 +1,274 @@
+"""The Telegram fallback end to end: real python-telegram-bot + httpx against a fake Bot API
+server on 127.0.0.1, with the real Application (router, directory, policy, storage).
+
+What these tests pin down is the *restriction*: commands work, anything involving
+protected data is refused with an explanation, files are never downloaded and are
+deleted, sensitive text is never sent, and the token never shows up in errors or logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Application
+from bot.config import Secret, TelegramConfig, parse_config
+from bot.events import OutgoingFile
+from bot.router import UNENCRYPTED_REFUSAL
+from bot.transport import Transport, TransportError
+from bot.transports.telegram import FILE_NOT_DELETED, FILE_REFUSAL, TelegramTransport, split_text
+from storage import migrate
+from storage.crypto import KeyRing
+from tests.e2e.fake_telegram import FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "123:ABC-secret-token"
+PARTNER = 12345
+STRANGER = 99999
+
+
+def tg_config(fake: FakeTelegram, token: str = TOKEN) -> TelegramConfig:
+    return TelegramConfig(enabled=True, token=Secret(token), base_url=fake.base_url, rate_limit_per_minute=1000)
+
+
+def fast_transport(fake: FakeTelegram, token: str = TOKEN) -> TelegramTransport:
+    return TelegramTransport(tg_config(fake, token), poll_timeout=1, backoff_initial=0.05, backoff_max=0.2)
+
+
+@dataclass
+class TgBot:
+    app: Application
+    transport: TelegramTransport
+    fake: FakeTelegram
+
+    async def say(self, user_id: int, text: str, **kw: Any) -> list[str]:
+        """Send ``text`` as ``user_id`` and return what the bot answered (once it is done)."""
+        before = len(self.fake.sent)
+        update = await self.fake.push_text(user_id, text, **kw)
+        await self.fake.wait_handled(update)
+        return [m.text for m in self.fake.sent[before:]]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram(token=TOKEN).start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def tg(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> AsyncIterator[TgBot]:
+    await migrate.upgrade(sqlite_url)
+    key_file = tmp_path / "master.key"
+    KeyRing.generate().save(key_file)
+    config = parse_config(
+        {
+            "matrix": {"enabled": False},
+            "storage": {"database_url": sqlite_url, "blob_dir": str(tmp_path / "blobs"),
+                        "master_key_file": str(key_file)},
+            "screening": {"workers": 1},
+            "bot": {"rate_limit_per_minute": 1000},
+        },
+        tmp_path,
+    )
+    transport = fast_transport(fake)
+    executor = ThreadPoolExecutor(max_workers=1)
+    app = await Application.create(config, transports=[transport], executor=executor)
+    await app.directory.add_org("Relief Org", "protection")
+    await app.directory.add_user(str(PARTNER), role="partner", org="Relief Org", transport="telegram")
+    await app.start(scheduler=False)
+    try:
+        yield TgBot(app, transport, fake)
+    finally:
+        await app.stop()
+        executor.shutdown(wait=False)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+async def test_transport_satisfies_protocol(fake: FakeTelegram) -> None:
+    t = fast_transport(fake)
+    assert isinstance(t, Transport)
+    assert t.name == "telegram"
+    assert not t.capabilities.end_to_end_encrypted and not t.capabilities.files
+    assert TOKEN not in repr(t)
+
+
+@pytest.mark.parametrize("command", ["/help", "!help", "/help@cluster_test_bot"])
+async def test_help_for_registered_user(tg: TgBot, command: str) -> None:
+    [answer] = await tg.say(PARTNER, command)
+    assert answer.startswith("You are registered as partner for Relief Org.")
+    assert "!mydata" in answer and "(encrypted chat only)" in answer
+    sent = tg.fake.sent[-1]
+    assert sent.chat_id == str(PARTNER) and sent.reply_to is not None  # answers the user's message
+
+
+async def test_unknown_user_gets_short_refusal(tg: TgBot) -> None:
+    assert await tg.say(STRANGER, "/help") == [
+        "Sorry, I don't know you yet. Ask your cluster's Information Management Officer to add you."
+    ]
+
+
+@pytest.mark.parametrize("command", ["!mydata", "/submissions", "!consents"])
+async def test_sensitive_command_refused(tg: TgBot, command: str) -> None:
+    assert await tg.say(PARTNER, command) == [UNENCRYPTED_REFUSAL]
+    assert "not end-to-end encrypted" in UNENCRYPTED_REFUSAL
+
+
+async def test_group_message_is_not_direct_and_still_restricted(tg: TgBot) -> None:
+    [answer] = await tg.say(PARTNER, "!mydata", chat_id=-100555, chat_type="supergroup")
+    assert answer == UNENCRYPTED_REFUSAL
+    assert tg.fake.sent[-1].chat_id == "-100555"
+
+
+# --------------------------------------------------------------------------- files
+
+
+async def test_document_refused_deleted_never_downloaded(tg: TgBot) -> None:
+    update = await tg.fake.push_document(PARTNER, caption="!submissions")
+    await tg.fake.wait_handled(update)
+    assert tg.fake.texts(PARTNER) == [FILE_REFUSAL]
+    assert tg.fake.deleted == [(str(PARTNER), update["message"]["message_id"])]
+    assert "getFile" not in tg.fake.calls
+    # the core never saw it: nothing was audited for this user
+    assert not [e for e in await tg.app.storage.audit_entries() if e.action.startswith("submission")]
+
+
+async def test_photo_refused_and_explains_when_it_cannot_delete(tg: TgBot) -> None:
+    tg.fake.deny_delete = True  # e.g. a group where the bot is not an admin
+    update = await tg.fake.push_photo(PARTNER, caption="list of names")
+    await tg.fake.wait_handled(update)
+    assert tg.fake.texts(PARTNER) == [FILE_REFUSAL + FILE_NOT_DELETED]
+    assert tg.fake.deleted == []
+    assert "getFile" not in tg.fake.calls
+
+
+async def test_send_file_always_raises(tg: TgBot) -> None:
+    tg.fake.open_chat(PARTNER)
+    file = OutgoingFile("report.csv", "text/csv", b"a,b\n")
+    with pytest.raises(TransportError, match="not end-to-end encrypted"):
+        await tg.transport.send_file(str(PARTNER), file)
+    with pytest.raises(TransportError):
+        await tg.app.send_file("telegram", str(PARTNER), file)
+    assert tg.fake.sent == []
+
+
+# --------------------------------------------------------------------------- outgoing rules
+
+
+async def test_sensitive_text_never_goes_to_telegram(tg: TgBot) -> None:
+    tg.fake.open_chat(PARTNER)
+    user = await tg.app.directory.lookup("telegram", str(PARTNER))
+    assert user is not None and user.matrix_id is None
+    notice = "Submission S-0001 from Relief Org was accepted (confidential)."
+    assert await tg.app.send_to_user(user, notice, sensitive=True) is False
+    assert await tg.app.send_to_user(user, notice) is False  # sensitive is the default
+    assert tg.fake.sent == [] and "sendMessage" not in tg.fake.calls
+    # the same path works for a non-sensitive reminder, which shows the refusal is the rule, not a bug
+    assert await tg.app.send_to_user(user, "Reminder: the 4W deadline is Friday.", sensitive=False) is True
+    assert tg.fake.texts(PARTNER) == ["Reminder: the 4W deadline is Friday."]
+
+
+async def test_send_text_splits_long_messages_and_replies(tg: TgBot) -> None:
+    tg.fake.open_chat(PARTNER)
+    chat = str(PARTNER)
+    update = await tg.fake.push_text(STRANGER, "hi", chat_id=PARTNER)  # some message to reply to
+    await tg.fake.wait_handled(update)
+    before = len(tg.fake.sent)
+    text = "\n".join(f"line {i} " + "x" * 90 for i in range(100))  # ~9,800 characters
+    mid = await tg.transport.send_text(chat, text, reply_to=f"{chat}:{update['message']['message_id']}")
+    parts = tg.fake.sent[before:]
+    assert len(parts) == 3 and all(len(p.text) <= 4096 for p in parts)
+    assert "\n".join(p.text for p in parts) == text
+    assert parts[0].reply_to == update["message"]["message_id"] and parts[1].reply_to is None
+    assert mid == f"{chat}:{parts[-1].message_id}"
+    await tg.transport.delete_message(chat, mid)
+    assert tg.fake.deleted[-1] == (chat, parts[-1].message_id)
+
+
+def test_split_text_counts_utf16_units() -> None:
+    emoji = "\U0001f600" * 3000  # 2 UTF-16 units each
+    parts = split_text(emoji)
+    assert "".join(parts) == emoji
+    assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in parts)
+    assert split_text("short") == ["short"]
+
+
+# --------------------------------------------------------------------------- resilience
+
+
+async def test_polling_survives_errors_and_drops(tg: TgBot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.transports.telegram")
+    tg.fake.fail_next(3, "500")
+    tg.fake.fail_next(2, "drop")
+    [answer] = await tg.say(PARTNER, "!help")
+    assert answer.startswith("You are registered as partner")
+    failures = [r for r in caplog.records if "polling failed" in r.getMessage()]
+    assert len(failures) >= 5
+    assert tg.transport.running
+
+
+async def test_replayed_update_is_handled_once(tg: TgBot) -> None:
+    update = await tg.fake.push_text(PARTNER, "!help")
+    await tg.fake.wait_handled(update)
+    assert len(tg.fake.sent) == 1
+    # 1) the server hands out an already confirmed update again
+    await tg.fake.replay(update)
+    # 2) the same message arrives under a new update id (as after a lost confirmation)
+    await tg.fake.push_message(PARTNER, {"text": "!help"}, message_id=update["message"]["message_id"])
+    marker = await tg.fake.push_text(PARTNER, "/help")
+    await tg.fake.wait_handled(marker)
+    assert len(tg.fake.sent) == 2  # the original answer and the marker's, nothing for the duplicates
+
+
+async def test_replayed_file_is_refused_once(tg: TgBot) -> None:
+    update = await tg.fake.push_document(PARTNER)
+    await tg.fake.wait_handled(update)
+    await tg.fake.replay(update)
+    marker = await tg.fake.push_text(PARTNER, "!help")
+    await tg.fake.wait_handled(marker)
+    assert tg.fake.texts(PARTNER).count(FILE_REFUSAL) == 1
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+async def test_wrong_token_fails_start_without_leaking_it(fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "999:WRONG-token-value"
+    transport = fast_transport(fake, wrong)
+
+    async def on_message(msg: Any) -> None:
+        raise AssertionError("nothing should arrive")
+
+    with pytest.raises(TransportError, match="rejected") as info:
+        await transport.start(on_message)
+    rendered = "".join(traceback.format_exception(info.value))
+    assert wrong not in rendered and wrong not in repr(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert wrong not in caplog.text
+    assert not transport.running
+    await transport.stop()  # harmless after a failed start
+
+
+async def test_logs_hold_neither_token_nor_content(tg: TgBot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # even with PTB and httpx at DEBUG
+    secret_text = "names: Aung Aung, Ma Hla; location: Village-42"
+    await tg.say(PARTNER, "!help " + secret_text)
+    await tg.say(PARTNER, secret_text)
+    update = await tg.fake.push_document(PARTNER, filename="Village-42 beneficiaries.xlsx", caption=secret_text)
+    await tg.fake.wait_handled(update)
+    tg.fake.fail_next(1, "500")
+    await tg.say(PARTNER, "!help")
+    assert caplog.records, "expected some log output"
+    assert TOKEN not in caplog.text
+    assert "Village-42" not in caplog.text and "Aung" not in caplog.text
