@@ -298,6 +298,10 @@ class Application:
                 )
             return
         user = await self.directory.lookup(msg.transport, msg.sender_id)
+        parsed = parse_command(msg.text) if msg.text else None
+        if user is None and parsed is not None and parsed[0] in self.router.public_commands:
+            await self.router.commands[parsed[0]].handler(Context(self, msg, None), parsed[1])
+            return
         if user is None:
             await self.storage.audit(await self.unknown_actor(msg.sender_id), "unknown", "access", None, "denied")
             await self.send_text(
@@ -308,7 +312,6 @@ class Application:
             )
             return
         ctx = Context(self, msg, user)
-        parsed = parse_command(msg.text) if msg.text else None
 
         active = await self.conversations.active_for(ctx)
         if active is not None and (parsed is None or parsed[0] in ("cancel", "back")) and not msg.attachments:

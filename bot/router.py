@@ -125,6 +125,8 @@ class Router:
         self.commands: dict[str, Command] = {}
         self.file_handler: tuple[str, FileHandler] | None = None
         self.text_rules: list[TextRule] = []
+        # commands that senders unknown to the directory may use (they carry their own proof)
+        self.public_commands: set[str] = set()
 
     def command(
         self, name: str, action: str, summary: str, *, usage: str = "", sensitive: bool = False

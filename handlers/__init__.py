@@ -10,8 +10,9 @@ if TYPE_CHECKING:
 
 def register_all(app: Application) -> None:
     from handlers import help as help_handler
-    from handlers import rights, submissions
+    from handlers import incidents, rights, submissions
 
     help_handler.register(app)
     submissions.register(app)
     rights.register(app)
+    incidents.register(app)

@@ -143,6 +143,8 @@ class GuidanceTicket(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     closed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     reminded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    notice_event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class TicketMessage(Base):
@@ -185,6 +187,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class Incident(Base):
@@ -200,6 +203,10 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     acked_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    retention_warned_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    shredded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class IncidentEvent(Base):

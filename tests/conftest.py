@@ -148,8 +148,10 @@ class Harness:
         return await self.start()
 
     async def say(self, sender: str, text: str = "", **kw: Any) -> list[str]:
+        """Send a message; returns the bot's text replies in the same chat."""
+        chat = kw.get("chat_id") or await self.transport.direct_chat(sender)
         replies = await self.transport.receive(sender, text, **kw)
-        return [r.text for r in replies if r.file is None]
+        return [r.text for r in replies if r.file is None and r.chat_id == chat]
 
     async def stop(self) -> None:
         if self.app is not None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:36:17.970431
+Create Date: 2026-11-22 02:45:05.651979
 """
 from __future__ import annotations
 
@@ -118,6 +118,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notice_event_id', sa.String(length=255), nullable=True),
+    sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['asker_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['data_key_id'], ['data_keys.id'], ),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], ),
@@ -135,6 +137,10 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('acked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('retention_warned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('shredded_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['data_key_id'], ['data_keys.id'], ),
     sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -190,6 +196,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=200), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')

@@ -1,0 +1,457 @@
+"""Confidential reporting of data incidents, and their handling by coordinators.
+
+Reporting is a dialog (one question at a time, ``!back`` and ``!cancel`` always
+work, only the description is required). An anonymous report is stored without
+the reporter's user id or chat; the audit log records only that a report was
+made. Either way the reporter gets a receipt, shown once, to follow up from any
+chat with ``!status``.
+
+Handling follows the humanitarian data incident steps: notification (ack),
+classification, treatment, closure, learning. Unacknowledged reports are
+reminded and then escalated by the periodic sweep; closed cases are shredded
+after the retention period, with a notice first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation import END, ActiveDialog, ConversationEngine, Dialog, InvalidAnswer, Step
+from handlers.common import first_word
+from storage.incidents import (
+    SEVERITIES,
+    IncidentRepo,
+    IncidentView,
+    check_receipt,
+    format_receipt,
+    hash_receipt,
+    new_receipt_secret,
+    parse_receipt,
+)
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.router import Context
+
+SKIP_WORDS = {"skip", "-", "no idea", "don't know", "dont know", "unknown", "n/a"}
+YES = {"yes", "y", "yeah", "yep", "true"}
+NO = {"no", "n", "nope", "false"}
+
+# Plain messages that clearly describe an incident: offered a report, never started silently.
+INCIDENT_HINT = re.compile(
+    r"\b(leak(ed|ing)?|breach(ed)?|lost (my|the|a) (phone|laptop|usb|device|list)|stolen|hacked|"
+    r"sent (it |the list |the file )?to the wrong|wrong (person|group|email)|exposed|disclos(ed|ure))\b",
+    re.IGNORECASE,
+)
+
+STEPS_TEXT = {
+    "what": "What happened? Describe it in your own words (this is the only question you must answer).",
+    "when": "When did it happen, or when did you notice? (or 'skip')",
+    "data": "What data was involved, and roughly how many people does it concern? (or 'skip')",
+    "ongoing": "Is it still happening? (yes / no / skip)",
+    "actions": "What has been done about it so far? (or 'skip')",
+    "anonymous": (
+        "Do you want to report anonymously? (yes / no)\n"
+        "Anonymous: coordinators will not see who you are and the bot does not store it. "
+        "You follow up with your receipt code."
+    ),
+    "contact": (
+        "How do you want to hear back?\n"
+        "• receipt — only when you check with !status and your receipt code\n"
+        "• chat — coordinators' replies are also sent to you in this chat (not available anonymously)"
+    ),
+}
+
+
+def _optional(text: str) -> str | None:
+    t = text.strip()
+    return None if t.lower() in SKIP_WORDS or not t else t[:4000]
+
+
+def suggest_severity(body: dict[str, Any]) -> str:
+    """A starting point for coordinators, never a decision."""
+    text = " ".join(str(v) for v in body.values() if v).lower()
+    count = max((int(n.replace(",", "")) for n in re.findall(r"\d[\d,]{0,9}", text)), default=0)
+    vulnerable = any(
+        w in text for w in ("gbv", "survivor", "child", "children", "detainee", "disab", "protection", "biometric")
+    )
+    if (body.get("ongoing") == "yes" and (vulnerable or count >= 100)) or count >= 1000:
+        return "CRITICAL"
+    if vulnerable or count >= 100 or body.get("ongoing") == "yes":
+        return "HIGH"
+    if count > 0 or "list" in text or "phone" in text:
+        return "MEDIUM"
+    return "LOW"
+
+
+class Incidents:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.repo = IncidentRepo(app.storage)
+
+    # ------------------------------------------------------------------ the reporting dialog
+
+    def dialog(self) -> Dialog:
+        async def what(ctx: Context, text: str, data: dict[str, Any]) -> str:
+            if len(text.strip()) < 3:
+                raise InvalidAnswer("Please describe what happened, even briefly.")
+            data["what"] = text.strip()[:8000]
+            return "when"
+
+        def optional(key: str, nxt: str) -> Any:
+            async def handler(ctx: Context, text: str, data: dict[str, Any]) -> str:
+                data[key] = _optional(text)
+                return nxt
+
+            return handler
+
+        async def ongoing(ctx: Context, text: str, data: dict[str, Any]) -> str:
+            t = text.strip().lower()
+            if t in YES:
+                data["ongoing"] = "yes"
+            elif t in NO:
+                data["ongoing"] = "no"
+            elif t in SKIP_WORDS or t in ("not sure", "unsure", "maybe"):
+                data["ongoing"] = "unknown"
+            else:
+                raise InvalidAnswer("Please answer yes, no or skip.")
+            return "actions"
+
+        async def anonymous(ctx: Context, text: str, data: dict[str, Any]) -> str:
+            t = text.strip().lower()
+            if t not in YES | NO:
+                raise InvalidAnswer("Please answer yes or no.")
+            data["anonymous"] = t in YES
+            if data["anonymous"]:
+                data["contact"] = "receipt"
+                return END
+            return "contact"
+
+        async def contact(ctx: Context, text: str, data: dict[str, Any]) -> str:
+            t = text.strip().lower()
+            if t not in ("receipt", "chat"):
+                raise InvalidAnswer("Please answer receipt or chat.")
+            data["contact"] = t
+            return END
+
+        return Dialog(
+            name="report",
+            start="what",
+            steps={
+                "what": Step(STEPS_TEXT["what"], what),
+                "when": Step(STEPS_TEXT["when"], optional("when", "data")),
+                "data": Step(STEPS_TEXT["data"], optional("data", "ongoing")),
+                "ongoing": Step(STEPS_TEXT["ongoing"], ongoing),
+                "actions": Step(STEPS_TEXT["actions"], optional("actions", "anonymous")),
+                "anonymous": Step(STEPS_TEXT["anonymous"], anonymous),
+                "contact": Step(STEPS_TEXT["contact"], contact),
+            },
+            on_finish=self.finish_report,
+            timeout=timedelta(minutes=self.app.config.incidents.draft_timeout_minutes),
+            on_timeout=self.draft_timed_out,
+        )
+
+    async def draft_timed_out(self, engine: ConversationEngine, active: ActiveDialog) -> None:
+        """Ask once whether to continue; the second time, shred the draft."""
+        transport, chat = active.reply_to.get("transport"), active.reply_to.get("chat_id")
+        if not active.data.get("_asked"):
+            active.data["_asked"] = True
+            await engine.save(active)  # extends the deadline once
+            text = (
+                "Your incident report draft has been waiting. Reply to the last question to continue, "
+                "or send !cancel. If I hear nothing, I will destroy the draft."
+            )
+        else:
+            await engine.discard(active.key)
+            text = "Your unfinished incident report draft was destroyed after no reply. Send !report to start again."
+        if transport and chat:
+            try:
+                await self.app.send_text(transport, chat, text)
+            except Exception:  # noqa: BLE001 - the draft decision stands even if the notice fails
+                pass
+
+    async def finish_report(self, ctx: Context, data: dict[str, Any]) -> None:
+        anonymous = bool(data.get("anonymous"))
+        body = {k: data.get(k) for k in ("what", "when", "data", "ongoing", "actions", "contact")}
+        severity = suggest_severity(body)
+        secret = new_receipt_secret()
+        receipt_hash = await asyncio.to_thread(hash_receipt, secret)
+        inc_id = await self.repo.create(
+            body, anonymous=anonymous, reporter_id=None if anonymous else ctx.user.id, severity=severity,
+            receipt_hash=receipt_hash,
+        )
+        case = f"I-{inc_id:04d}"
+        if anonymous:
+            await self.app.storage.audit("anonymous", "anonymous", "incident.report", case, "done")
+        else:
+            await ctx.audit("incident.report", case, "done")
+        receipt = format_receipt(inc_id, secret)
+        await ctx.reply(
+            f"Thank you. Your report {case} was sent to the coordinators"
+            + (" anonymously" if anonymous else "")
+            + f".\nYour receipt code (shown only this once, keep it safe): {receipt}\n"
+            f"Check on it from any chat with: !status {receipt}\n"
+            f"Add information with: !status {receipt} add TEXT"
+        )
+        who = "anonymous" if anonymous else f"from {ctx.user.matrix_id or ctx.user.telegram_id} ({ctx.user.org_name or ctx.role})"
+        await self.app.post_room(
+            "coordinator",
+            f"New data incident report {case}, suggested severity {severity}, received "
+            f"{self.app.clock.now():%Y-%m-%d %H:%M} UTC, {who}. Read it with !incident {case}; acknowledge with "
+            f"!incident {case} ack",
+        )
+
+    async def cmd_report(self, ctx: Context, args: str) -> None:
+        if not await ctx.is_encrypted():
+            await ctx.reply(
+                "This chat is not end-to-end encrypted. For a confidential report, open an encrypted direct chat "
+                "with me on Matrix and send !report there."
+            )
+            return
+        await self.app.conversations.begin(ctx, "report")
+
+    async def offer_report(self, ctx: Context, text: str) -> None:
+        await ctx.reply(
+            "It sounds like something may have gone wrong with data. If you want to report it, send !report: "
+            "I ask a few short questions, and you can stay anonymous. Nothing is recorded unless you do."
+        )
+
+    # ------------------------------------------------------------------ follow-up by receipt
+
+    async def find_by_receipt(self, ctx: Context, text: str) -> IncidentView | None:
+        parsed = parse_receipt(text)
+        stored = await self.repo.receipt_hash(parsed[0]) if parsed else None
+        ok = bool(parsed and stored and await asyncio.to_thread(check_receipt, parsed[1], stored))
+        if not ok:
+            await self.app.storage.audit("anonymous", "anonymous", "incident.status", None, "denied")
+            await ctx.reply("I can't find a report with that receipt code. Check it and try again.")
+            return None
+        assert parsed is not None
+        return await self.repo.get(parsed[0])
+
+    async def cmd_status(self, ctx: Context, args: str) -> None:
+        receipt, rest = first_word(args)
+        if not receipt:
+            await ctx.reply("Usage: !status RECEIPT, or !status RECEIPT add TEXT")
+            return
+        view = await self.find_by_receipt(ctx, receipt)
+        if view is None:
+            return
+        action, more = first_word(rest)
+        if action.lower() == "add":
+            if not more:
+                await ctx.reply("Add what? !status RECEIPT add TEXT")
+                return
+            await self.repo.add_event(view.id, "info", "reporter", more[:8000])
+            await self.app.storage.audit("anonymous", "reporter", "incident.add_info", view.public_id, "done")
+            await ctx.reply(f"Added to {view.public_id}. The coordinators have been told.")
+            await self.app.post_room("coordinator", f"New information from the reporter on {view.public_id}.")
+            return
+        await self.app.storage.audit("anonymous", "reporter", "incident.status", view.public_id, "allowed")
+        lines = [f"{view.public_id}: {view.state}" + (f", classified {view.severity}" if view.acked_at else "")]
+        for ev in view.events:
+            if ev.kind == "reply":
+                lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} coordinators: {ev.text}")
+            elif ev.kind == "info":
+                lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} you added: {ev.text}")
+        await ctx.reply("\n".join(lines))
+
+    # ------------------------------------------------------------------ coordinators
+
+    async def cmd_incidents(self, ctx: Context, args: str) -> None:
+        await ctx.audit("incident.list", None, "allowed")
+        rows = await self.repo.list(states=("new", "acknowledged", "classified", "treatment"))
+        if not rows:
+            await ctx.reply("No open incident reports.")
+            return
+        lines = [
+            f"I-{r.id:04d}: {r.state}, severity {r.severity}, received {r.created_at:%Y-%m-%d %H:%M}"
+            + (", anonymous" if r.anonymous else "")
+            for r in rows
+        ]
+        await ctx.reply("Open incident reports:\n" + "\n".join(lines))
+
+    async def cmd_incident(self, ctx: Context, args: str) -> None:
+        case, rest = first_word(args)
+        m = re.fullmatch(r"(?i)I-?(\d{1,9})", case)
+        view = await self.repo.get(int(m.group(1))) if m else None
+        if view is None:
+            await ctx.reply("I can't find that incident. Use !incidents to list open ones.")
+            return
+        if not await ctx.is_encrypted():
+            await ctx.deny("incident.manage", view.public_id, "Incident reports are only shown in encrypted chats.")
+            return
+        action, text = first_word(rest)
+        action = action.lower()
+        if not action:
+            await ctx.audit("incident.read", view.public_id, "allowed")
+            await ctx.reply(await self.render(view))
+            return
+        handlers = {
+            "ack": self._ack,
+            "classify": self._classify,
+            "treat": self._note("treatment", "treatment"),
+            "close": self._close,
+            "learn": self._note("learning", None),
+            "reply": self._reply,
+        }
+        handler = handlers.get(action)
+        if handler is None:
+            await ctx.reply("Use: ack | classify LOW|MEDIUM|HIGH|CRITICAL | treat TEXT | close TEXT | learn TEXT | reply TEXT")
+            return
+        await ctx.audit(f"incident.{action}", view.public_id, "allowed")
+        await handler(ctx, view, text)
+
+    async def render(self, view: IncidentView) -> str:
+        b = view.body
+        who = "anonymous"
+        if not view.anonymous and view.reporter_id is not None:
+            user = await self.app.directory.by_id(view.reporter_id)
+            who = f"{user.matrix_id or user.telegram_id} ({user.org_name or user.role})" if user else "a removed user"
+        lines = [
+            f"{view.public_id} — {view.state}, severity {view.severity}, received {view.created_at:%Y-%m-%d %H:%M} UTC",
+            f"Reporter: {who}; wants to hear back by {b.get('contact') or 'receipt'}",
+            f"What happened: {b.get('what')}",
+            f"When: {b.get('when') or '-'}",
+            f"Data and people: {b.get('data') or '-'}",
+            f"Still happening: {b.get('ongoing') or '-'}",
+            f"Done so far: {b.get('actions') or '-'}",
+        ]
+        for ev in view.events:
+            lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} [{ev.kind}, {ev.actor_role}] {ev.text}")
+        return "\n".join(lines)
+
+    async def _ack(self, ctx: Context, view: IncidentView, text: str) -> None:
+        if view.acked_at is not None:
+            await ctx.reply(f"{view.public_id} was already acknowledged.")
+            return
+        await self.repo.update(view.id, acked_at=self.app.clock.now(), state="acknowledged")
+        await self.repo.add_event(view.id, "ack", ctx.role, "acknowledged")
+        await ctx.reply(f"{view.public_id} acknowledged.")
+        await self.tell_reporter(view, f"Your report {view.public_id} has been acknowledged by the coordinators.")
+
+    async def _classify(self, ctx: Context, view: IncidentView, text: str) -> None:
+        level = text.strip().upper()
+        if level not in SEVERITIES:
+            await ctx.reply("Classify as LOW, MEDIUM, HIGH or CRITICAL.")
+            return
+        fields: dict[str, Any] = {"severity": level, "state": "classified"}
+        if view.acked_at is None:
+            fields["acked_at"] = self.app.clock.now()
+        await self.repo.update(view.id, **fields)
+        await self.repo.add_event(view.id, "classify", ctx.role, level)
+        await ctx.reply(f"{view.public_id} classified {level}.")
+
+    def _note(self, kind: str, state: str | None) -> Any:
+        async def handler(ctx: Context, view: IncidentView, text: str) -> None:
+            if not text:
+                await ctx.reply(f"Add a note: !incident {view.public_id} {kind[:5]} TEXT")
+                return
+            await self.repo.add_event(view.id, kind, ctx.role, text[:8000])
+            if state:
+                await self.repo.update(view.id, state=state)
+            await ctx.reply(f"Noted on {view.public_id}.")
+
+        return handler
+
+    async def _close(self, ctx: Context, view: IncidentView, text: str) -> None:
+        await self.repo.add_event(view.id, "closure", ctx.role, text[:8000] or "closed")
+        await self.repo.update(view.id, state="closed", closed_at=self.app.clock.now())
+        days = self.app.config.incidents.closed_retention_days
+        await ctx.reply(f"{view.public_id} closed. It will be destroyed after {days} days (a notice comes first).")
+        await self.tell_reporter(view, f"Your report {view.public_id} has been closed by the coordinators.")
+
+    async def _reply(self, ctx: Context, view: IncidentView, text: str) -> None:
+        if not text:
+            await ctx.reply(f"Reply with: !incident {view.public_id} reply TEXT")
+            return
+        await self.repo.add_event(view.id, "reply", ctx.role, text[:8000])
+        reached = await self.tell_reporter(view, f"The coordinators replied on {view.public_id}: {text[:8000]}")
+        how = "sent to the reporter's encrypted chat" if reached else "stored; the reporter sees it with !status"
+        await ctx.reply(f"Reply on {view.public_id} {how}.")
+
+    async def tell_reporter(self, view: IncidentView, text: str) -> bool:
+        """Only named reporters who chose 'chat' are contacted directly; never anonymous ones."""
+        if view.anonymous or view.reporter_id is None or view.body.get("contact") != "chat":
+            return False
+        user = await self.app.directory.by_id(view.reporter_id)
+        return bool(user and await self.app.send_to_user(user, text, sensitive=True))
+
+    # ------------------------------------------------------------------ deadlines and retention
+
+    async def sweep(self, app: Application) -> None:
+        now = app.clock.now()
+        cfg = app.config.incidents
+        for inc in await self.repo.list(states=("new",)):
+            created = inc.created_at if inc.created_at.tzinfo else inc.created_at.replace(tzinfo=now.tzinfo)
+            case = f"I-{inc.id:04d}"
+            if inc.escalated_at is None and now >= created + timedelta(hours=cfg.escalate_after_hours):
+                await self.escalate(case, inc.severity)
+                await self.repo.update(inc.id, escalated_at=now)
+                await app.storage.audit("system", "system", "incident.escalate", case, "done")
+            elif inc.reminded_at is None and now >= created + timedelta(hours=cfg.ack_deadline_hours):
+                await app.post_room(
+                    "coordinator",
+                    f"Reminder: incident report {case} (suggested severity {inc.severity}) has not been acknowledged "
+                    f"after {cfg.ack_deadline_hours:g} hours. Acknowledge with !incident {case} ack",
+                )
+                await self.repo.update(inc.id, reminded_at=now)
+                await app.storage.audit("system", "system", "incident.remind", case, "done")
+        retention = timedelta(days=cfg.closed_retention_days)
+        notice = timedelta(days=min(7, cfg.closed_retention_days))
+        for inc in await self.repo.list(states=("closed",)):
+            if inc.closed_at is None:
+                continue
+            closed = inc.closed_at if inc.closed_at.tzinfo else inc.closed_at.replace(tzinfo=now.tzinfo)
+            case = f"I-{inc.id:04d}"
+            if now >= closed + retention:
+                await self.repo.shred(inc.id)
+                await app.storage.audit("system", "system", "incident.shred", case, "done")
+                await app.post_room("coordinator", f"Closed incident {case} reached its retention time and was destroyed.")
+            elif inc.retention_warned_at is None and now >= closed + retention - notice:
+                await self.repo.update(inc.id, retention_warned_at=now)
+                await app.post_room(
+                    "coordinator",
+                    f"Notice: closed incident {case} will be destroyed on {(closed + retention):%Y-%m-%d}. "
+                    "Export what you need for your records (clusterbot incidents export).",
+                )
+
+    async def escalate(self, case: str, severity: str | None) -> None:
+        text = (
+            f"Escalation: data incident report {case} (suggested severity {severity}) has not been acknowledged "
+            f"within {self.app.config.incidents.escalate_after_hours:g} hours. Please make sure a coordinator handles it."
+        )
+        await self.app.post_room("coordinator", text)
+        for contact in self.app.config.incidents.escalation_contacts:
+            user = await self.app.directory.lookup("matrix", contact)
+            if user is not None:
+                await self.app.send_to_user(user, text, sensitive=False)
+                continue
+            for name, transport in self.app.transports.items():
+                if name == "telegram":
+                    continue
+                try:
+                    await transport.send_text(await transport.direct_chat(contact), text)
+                except Exception:  # noqa: BLE001 - try the others
+                    continue
+                break
+
+
+def register(app: Application) -> None:
+    inc = Incidents(app)
+    app.state["incidents"] = inc
+    app.conversations.register(inc.dialog())
+    r = app.router
+    r.command("report", "incident.report", "report a data incident confidentially (anonymous if you wish)")(inc.cmd_report)
+    r.command("status", "incident.status", "follow up on your report", usage="RECEIPT [add TEXT]")(inc.cmd_status)
+    r.public_commands.add("status")  # the receipt is the authorisation: works from any chat
+    r.command("incidents", "incident.list", "list open incident reports", sensitive=True)(inc.cmd_incidents)
+    r.command(
+        "incident", "incident.manage", "show or handle an incident", usage="ID [ack|classify|treat|close|learn|reply ...]",
+        sensitive=True,
+    )(inc.cmd_incident)
+    r.on_text("incident-hint", "incident.report", lambda text: bool(INCIDENT_HINT.search(text)))(inc.offer_report)
+    app.services.sweeps["incidents.deadlines"] = inc.sweep

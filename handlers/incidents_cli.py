@@ -1,0 +1,75 @@
+"""``clusterbot incidents export --since DATE``: a summary for coordinators' records.
+
+No reporter identities and no report text: case number, dates, state, severity,
+whether it was anonymous, and the lessons learned recorded at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+FIELDS = ["case", "received", "state", "severity", "anonymous", "acknowledged", "closed", "lessons"]
+
+
+def register(sub: Any, _admin: Any = None) -> None:
+    from bot.cli import _add_config
+
+    inc = sub.add_parser("incidents", help="incident reports").add_subparsers(dest="incidents_command", required=True)
+    p = inc.add_parser("export", help="summary of incidents since a date, without reporter identities")
+    p.add_argument("--since", required=True, help="YYYY-MM-DD")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    _add_config(p)
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.cli import CliError
+
+    try:
+        since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise CliError("--since must be a date like 2026-01-31") from None
+    rows = asyncio.run(_rows(args, since))
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return 0
+
+
+async def _rows(args: argparse.Namespace, since: datetime) -> list[dict[str, Any]]:
+    from bot.cli import _config, _open_storage
+    from storage.incidents import IncidentRepo
+
+    store = await _open_storage(_config(args))
+    try:
+        repo = IncidentRepo(store)
+        out = []
+        for inc in await repo.list(since=since):
+            view = await repo.get(inc.id)
+            lessons = "; ".join(e.text for e in view.events if e.kind == "learning") if view else ""
+            out.append(
+                {
+                    "case": f"I-{inc.id:04d}",
+                    "received": inc.created_at.strftime("%Y-%m-%d"),
+                    "state": inc.state,
+                    "severity": inc.severity or "",
+                    "anonymous": "yes" if inc.anonymous else "no",
+                    "acknowledged": inc.acked_at.strftime("%Y-%m-%d %H:%M") if inc.acked_at else "",
+                    "closed": inc.closed_at.strftime("%Y-%m-%d") if inc.closed_at else "",
+                    "lessons": lessons,
+                }
+            )
+        await store.audit("operator", "coordinator", "incident.export", None, "done")
+        return out
+    finally:
+        await store.close()

@@ -1,0 +1,209 @@
+"""Incident reports: sealed bodies and events, receipts stored only as slow hashes.
+
+A receipt is ``K<case>-XXXX-XXXX-XXXX-XXXX-XXXX``: the case number (not secret)
+followed by 100 random bits in Crockford base32 (no I, L, O, U; easy to read out
+and type). Only an scrypt hash of the secret part is stored, so someone with the
+database cannot follow up on a report, and a guess costs a slow hash per try.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.clock import as_utc
+from storage.models import Incident, IncidentEvent
+from storage.store import Shredded, Storage
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+_TRANSLATE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def new_receipt_secret() -> str:
+    """100 random bits as 20 Crockford base32 characters."""
+    n = secrets.randbits(100)
+    return "".join(CROCKFORD[(n >> (5 * i)) & 31] for i in range(20))
+
+
+def format_receipt(case_id: int, secret: str) -> str:
+    return f"K{case_id}-" + "-".join(secret[i : i + 4] for i in range(0, 20, 4))
+
+
+def parse_receipt(text: str) -> tuple[int, str] | None:
+    """Lenient parsing: case-insensitive, spaces/dashes anywhere, O/I/L read as 0/1/1."""
+    t = text.strip().upper().replace(" ", "")
+    if not t.startswith("K"):
+        return None
+    head, _, rest = t[1:].partition("-")
+    if not head.isdigit():
+        return None
+    secret = rest.replace("-", "").translate(_TRANSLATE)
+    if len(secret) != 20 or any(c not in CROCKFORD for c in secret):
+        return None
+    return int(head), secret
+
+
+def hash_receipt(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return "scrypt${}${}${}${}${}".format(
+        SCRYPT_N, SCRYPT_R, SCRYPT_P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    )
+
+
+def check_receipt(secret: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            secret.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+@dataclass(frozen=True)
+class EventView:
+    kind: str
+    actor_role: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    anonymous: bool
+    reporter_id: int | None
+    state: str
+    severity: str | None
+    created_at: datetime
+    acked_at: datetime | None
+    closed_at: datetime | None
+    body: dict[str, Any]
+    events: tuple[EventView, ...]
+
+    @property
+    def public_id(self) -> str:
+        return f"I-{self.id:04d}"
+
+
+class IncidentRepo:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    async def create(
+        self, body: dict[str, Any], *, anonymous: bool, reporter_id: int | None, severity: str, receipt_hash: str
+    ) -> int:
+        async with self.storage.session() as s, s.begin():
+            dk = await self.storage.new_data_key(s, "incident")
+            inc = Incident(
+                receipt_hash=receipt_hash,
+                anonymous=anonymous,
+                reporter_id=None if anonymous else reporter_id,
+                state="new",
+                severity=severity,
+                data_key_id=dk.id,
+                body_enc=b"",
+                created_at=self.storage.now(),
+            )
+            s.add(inc)
+            await s.flush()
+            inc.body_enc = self.storage.seal_text(dk, f"incident:{inc.id}:body", json.dumps(body))
+            return inc.id
+
+    async def update(self, inc_id: int, **fields: Any) -> None:
+        async with self.storage.session() as s, s.begin():
+            inc = await s.get(Incident, inc_id)
+            if inc is None:
+                raise KeyError(inc_id)
+            for k, v in fields.items():
+                setattr(inc, k, v)
+
+    async def add_event(self, inc_id: int, kind: str, actor_role: str, text: str) -> None:
+        async with self.storage.session() as s, s.begin():
+            dk = await self.storage.new_data_key(s, "incident_event")
+            ev = IncidentEvent(
+                incident_id=inc_id, kind=kind, actor_role=actor_role, data_key_id=dk.id, text_enc=b"",
+                created_at=self.storage.now(),
+            )
+            s.add(ev)
+            await s.flush()
+            ev.text_enc = self.storage.seal_text(dk, f"incident_event:{ev.id}", text)
+
+    async def receipt_hash(self, inc_id: int) -> str | None:
+        async with self.storage.session() as s:
+            inc = await s.get(Incident, inc_id)
+            return None if inc is None or inc.state == "shredded" else inc.receipt_hash
+
+    async def get(self, inc_id: int) -> IncidentView | None:
+        async with self.storage.session() as s:
+            inc = await s.get(Incident, inc_id)
+            if inc is None or inc.state == "shredded":
+                return None
+            try:
+                dk = await self.storage.data_key(s, inc.data_key_id)
+            except Shredded:
+                return None
+            body = json.loads(self.storage.open_text(dk, f"incident:{inc.id}:body", inc.body_enc or b""))
+            events = []
+            for ev in (
+                await s.execute(select(IncidentEvent).where(IncidentEvent.incident_id == inc_id).order_by(IncidentEvent.id))
+            ).scalars():
+                try:
+                    edk = await self.storage.data_key(s, ev.data_key_id)
+                except Shredded:
+                    continue
+                events.append(
+                    EventView(
+                        ev.kind, ev.actor_role, self.storage.open_text(edk, f"incident_event:{ev.id}", ev.text_enc or b""),
+                        as_utc(ev.created_at),
+                    )
+                )
+            return IncidentView(
+                id=inc.id,
+                anonymous=inc.anonymous,
+                reporter_id=inc.reporter_id,
+                state=inc.state,
+                severity=inc.severity,
+                created_at=as_utc(inc.created_at),
+                acked_at=as_utc(inc.acked_at) if inc.acked_at else None,
+                closed_at=as_utc(inc.closed_at) if inc.closed_at else None,
+                body=body,
+                events=tuple(events),
+            )
+
+    async def list(self, *, states: tuple[str, ...] | None = None, since: datetime | None = None) -> list[Incident]:
+        async with self.storage.session() as s:
+            q = select(Incident).where(Incident.state != "shredded").order_by(Incident.id)
+            if states is not None:
+                q = q.where(Incident.state.in_(states))
+            if since is not None:
+                q = q.where(Incident.created_at >= since)
+            return list((await s.execute(q)).scalars())
+
+    async def shred(self, inc_id: int) -> None:
+        async with self.storage.session() as s, s.begin():
+            inc = await s.get(Incident, inc_id)
+            if inc is None:
+                return
+            await self.storage.shred(s, inc.data_key_id)
+            for ev in (await s.execute(select(IncidentEvent).where(IncidentEvent.incident_id == inc_id))).scalars():
+                await self.storage.shred(s, ev.data_key_id)
+                ev.text_enc = None
+            inc.body_enc = None
+            inc.receipt_hash = "shredded"
+            inc.state = "shredded"
+            inc.shredded_at = self.storage.now()
