@@ -163,7 +163,11 @@ class TelegramTransport:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self, on_message: MessageCallback) -> None:
-        """Check the token with ``getMe``, then start long polling; returns once running."""
+        """Check the token with ``getMe``, then start long polling; returns once running.
+
+        A rejected token raises ``TransportError`` (an operator must fix it). An unreachable
+        Bot API does not: polling starts anyway and retries, see below.
+        """
         if self._task is not None:
             raise TransportError("telegram transport already started")
         assert self.config.token is not None
@@ -181,19 +185,24 @@ class TelegramTransport:
             failure = "telegram: the bot token is malformed"
         if failure is not None:
             raise TransportError(failure)
+        ready = False
         try:
             await bot.initialize()  # calls getMe; its InvalidToken message quotes the token
+            ready = True
         except InvalidToken:
             failure = "telegram: the bot token was rejected by the Bot API (check [telegram] token)"
         except Exception as exc:  # noqa: BLE001 - only the type: PTB/httpx texts may hold the URL
-            failure = f"telegram: could not reach the Bot API at start ({type(exc).__name__})"
+            # Unreachable is not fatal: Telegram may be down or blocked, and failing here would
+            # take the (primary, encrypted) Matrix channel down with it. The loop keeps trying.
+            log.warning("telegram: Bot API not reachable at start (%s); will keep retrying", type(exc).__name__)
         if failure is not None:
             await self._shutdown_bot(bot)
             raise TransportError(failure)
         self._bot = bot
         self._on_message = on_message
-        self._task = asyncio.create_task(self._poll_loop(), name="telegram-poll")
-        log.info("telegram: polling started for bot id %s", bot.id)
+        self._task = asyncio.create_task(self._poll_loop(ready), name="telegram-poll")
+        if ready:
+            log.info("telegram: polling for bot id %s", bot.id)
 
     async def stop(self) -> None:
         """Cancel polling, confirm what was handled, close the HTTP clients."""
@@ -222,13 +231,17 @@ class TelegramTransport:
 
     # ------------------------------------------------------------------ receiving
 
-    async def _poll_loop(self) -> None:
+    async def _poll_loop(self, ready: bool) -> None:
         """Long-poll forever; any error means a bounded exponential backoff, never an exit."""
         delay = self.backoff_initial
         while True:
             bot = self._bot
             assert bot is not None
             try:
+                if not ready:
+                    await bot.initialize()
+                    ready = True
+                    log.info("telegram: polling for bot id %s", bot.id)
                 updates = await bot.get_updates(
                     offset=self._offset, timeout=int(self.poll_timeout), allowed_updates=["message"]
                 )

@@ -54,7 +54,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._messages: dict[str, set[int]] = {}  # chat -> message ids that exist
         self._changed = asyncio.Condition()
-        self._failures: list[str] = []
+        self._failures: dict[str, list[str]] = {}
         self._closing = False
         self._runner: web.AppRunner | None = None
 
@@ -145,14 +145,19 @@ class FakeTelegram:
             self._replays.append(update)
             self._changed.notify_all()
 
-    def fail_next(self, count: int, mode: str = "500") -> None:
-        """Make the next ``count`` getUpdates calls fail: ``"500"`` or ``"drop"`` (connection closed)."""
+    def fail_next(self, count: int, mode: str = "500", method: str = "getUpdates") -> None:
+        """Make the next ``count`` calls of ``method`` fail: ``"500"`` or ``"drop"`` (connection closed)."""
         assert mode in ("500", "drop")
-        self._failures.extend([mode] * count)
+        self._failures.setdefault(method, []).extend([mode] * count)
 
     def open_chat(self, user_id: int) -> None:
         """The user pressed Start earlier, so the bot may write to them."""
         self._messages.setdefault(str(user_id), set())
+
+    @property
+    def confirmed_below(self) -> int:
+        """Every update id below this has been confirmed by the bot."""
+        return self._confirmed_below
 
     def texts(self, chat_id: int | str | None = None) -> list[str]:
         return [m.text for m in self.sent if chat_id is None or m.chat_id == str(chat_id)]
@@ -203,6 +208,13 @@ class FakeTelegram:
         method = request.match_info["method"]
         self.calls.append(method)
         params = await self._params(request)
+        failures = self._failures.get(method)
+        if failures:
+            if failures.pop(0) == "drop":
+                assert request.transport is not None
+                request.transport.close()
+                raise asyncio.CancelledError  # aiohttp: abandon the handler without a response
+            return self._error(500, "Internal Server Error")
         handler = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -220,13 +232,6 @@ class FakeTelegram:
                          "supports_inline_queries": False})
 
     async def _get_updates(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-        if self._failures:
-            mode = self._failures.pop(0)
-            if mode == "drop":
-                assert request.transport is not None
-                request.transport.close()
-                raise asyncio.CancelledError  # aiohttp: abandon the handler without a response
-            return self._error(500, "Internal Server Error")
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)

@@ -12,7 +12,7 @@ import logging
 import traceback
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,16 @@ import pytest
 
 from bot.app import Application
 from bot.config import Secret, TelegramConfig, parse_config
-from bot.events import OutgoingFile
+from bot.events import IncomingMessage, OutgoingFile
 from bot.router import UNENCRYPTED_REFUSAL
 from bot.transport import Transport, TransportError
-from bot.transports.telegram import FILE_NOT_DELETED, FILE_REFUSAL, TelegramTransport, split_text
+from bot.transports.telegram import (
+    FILE_NOT_DELETED,
+    FILE_REFUSAL,
+    RATE_LIMIT_NOTICE,
+    TelegramTransport,
+    split_text,
+)
 from storage import migrate
 from storage.crypto import KeyRing
 from tests.e2e.fake_telegram import FakeTelegram
@@ -90,6 +96,36 @@ async def tg(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> AsyncIterat
     finally:
         await app.stop()
         executor.shutdown(wait=False)
+
+
+# --------------------------------------------------------------------------- the bare transport
+
+
+async def test_incoming_message_shape_and_rate_limit(fake: FakeTelegram) -> None:
+    received: list[IncomingMessage] = []
+
+    async def on_message(msg: IncomingMessage) -> None:
+        received.append(msg)
+
+    t = TelegramTransport(replace(tg_config(fake), rate_limit_per_minute=2), poll_timeout=1)
+    await t.start(on_message)
+    try:
+        first = await fake.push_text(PARTNER, "hello")
+        await fake.push_text(PARTNER, "!help", chat_id=-100777, chat_type="group")
+        for _ in range(3):
+            last = await fake.push_text(PARTNER, "more")
+        await fake.wait_handled(last)
+    finally:
+        await t.stop()
+    msg = received[0]
+    mid = first["message"]["message_id"]
+    assert (msg.transport, msg.chat_id, msg.sender_id, msg.event_id) == ("telegram", str(PARTNER), str(PARTNER),
+                                                                          f"{PARTNER}:{mid}")
+    assert msg.text == "hello" and not msg.encrypted and msg.direct and msg.attachments == ()
+    assert received[1].chat_id == "-100777" and not received[1].direct
+    assert len(received) == 2
+    assert fake.texts() == [RATE_LIMIT_NOTICE]  # one notice per window, not one per message
+    assert fake.confirmed_below > last["update_id"]  # stop() confirmed the last batch
 
 
 # --------------------------------------------------------------------------- commands
@@ -237,6 +273,27 @@ async def test_replayed_file_is_refused_once(tg: TgBot) -> None:
     marker = await tg.fake.push_text(PARTNER, "!help")
     await tg.fake.wait_handled(marker)
     assert tg.fake.texts(PARTNER).count(FILE_REFUSAL) == 1
+
+
+async def test_unreachable_at_start_is_not_fatal(fake: FakeTelegram) -> None:
+    """Telegram down or blocked must not stop the bot (and with it the Matrix channel)."""
+    received: list[IncomingMessage] = []
+
+    async def on_message(msg: IncomingMessage) -> None:
+        received.append(msg)
+
+    fake.fail_next(2, "500", method="getMe")
+    fake.fail_next(1, "drop", method="getMe")
+    t = fast_transport(fake)
+    await t.start(on_message)
+    try:
+        assert t.running
+        update = await fake.push_text(PARTNER, "!help")
+        await fake.wait_handled(update)
+    finally:
+        await t.stop()
+    assert [m.text for m in received] == ["!help"]
+    assert fake.calls.count("getMe") == 4
 
 
 # --------------------------------------------------------------------------- secrets
