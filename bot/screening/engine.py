@@ -206,6 +206,8 @@ def _final(col: Collector, path: str, given: str | None, members: list[_MemberRe
     if label is None and sens:
         labels = [v.label for v in sens]
         label = None if any(lb is None for lb in labels) else min(labels, key=rank)  # type: ignore[arg-type]
+    elif label is None:
+        label = max_level(*(v.label for v in verdicts))
     return Verdict(path=path, verdict=kind, required_level=base.required_level, label=label,
                    categories=base.categories, findings=base.findings, risk=base.risk,
                    error="; ".join(e for e in errors if e)[:500] or None if kind in ("encrypted", "unreadable")

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 from .levels import level_from_words, max_level, parse_level
 
-_SPLIT = re.compile(r"[-_ .]+")
+_SPLIT = re.compile(r"[\W_]+")  # -, _, space and . (and brackets etc.) separate
 _MARKING = re.compile(
     r"(?i)\b(?:security\s+|data\s+|information\s+)?(?:classification|sensitivity|classified|label|marking)"
     r"\s*(?:level)?\s*[:=\-]\s*\W*\s*((?:highly|strictly)?[\s_\-]*confidential|restricted|public)"

@@ -201,9 +201,12 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y
 _ISO_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
+_DATEISH = re.compile(r"^\d{1,4}[-/. ][0-9A-Za-z]{1,9}[-/. ,]+\d{2,4}|^[A-Za-z]{3,9} \d{1,2}, \d{4}|^\d{3,5}(?:\.0)?$")
+
+
 def parse_date(value: str) -> _dt.date | None:
     v = to_ascii_digits(value.strip())
-    if not v or len(v) > 32:
+    if not v or len(v) > 32 or not _DATEISH.match(v):
         return None
     m = _ISO_PREFIX.match(v)
     if m:

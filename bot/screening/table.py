@@ -46,6 +46,15 @@ _SEX_VALUES = frozenset({"m", "f", "male", "female", "boy", "girl", "man", "woma
                          "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u102c\u1038", "1", "2"})
 _NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "nil", "not applicable",
                         "\u1019\u101b\u103e\u102d", "no disability", "normal", "nan", "null"})
+#: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
+NAME_SYLLABLES = frozenset(
+    """aung kyaw hla win myint thein su mya khin zaw htet naing moe thandar nilar phyo thu zin ye min soe tun lwin
+    oo nyein ei hnin wai yadanar chit san htay khaing myo kyi nandar pyae sandar thiri thida thazin thet htun
+    htoo paw eh say nu nwe yin yee yi zar ni nyi swe shwe khaing khine lin lay aye mar mi mu naw nang sai saw
+    seng brang zau hkawng lum tawng lahpai tin maung mg ko ma u daw thura kaung wint wutt yamin ngwe phyu sein
+    myat thant tint tha han hein htike kyal nay pyi sithu zaw zeyar zarni hsu hnaung chan chaw cho bo bu
+    mohammed mohamed abdul nur begum rahman hussein ali khatun ahmed rashid roshida ayesha fatima salim""".split()
+)
 _FLOAT = re.compile(r"^-?\d{1,3}\.(\d+)$")
 _SIX = re.compile(r"^\d{6}$")
 _INT = re.compile(r"^\d{1,3}$")
@@ -64,6 +73,7 @@ class ColStats:
     examples: dict[str, str] = field(default_factory=dict)
     name_like: int = 0
     multiword: int = 0
+    lexicon: int = 0
     honorific: int = 0
     burmese: int = 0
     dates: int = 0
@@ -184,11 +194,14 @@ class TableAnalyzer:
                 st.name_like += 1
                 if " " in v:
                     st.multiword += 1
+                    words = low.split()
+                    if sum(1 for w in words if w in NAME_SYLLABLES) >= 0.7 * len(words):
+                        st.lexicon += 1
             elif is_burmese_text(v):
                 st.burmese += 1
                 if v.startswith(_BURMESE_HON):
                     st.honorific += 1
-        if parse_date(v) is not None:
+        if "dob" in self.roles[i] and parse_date(v) is not None:
             st.dates += 1
         if low not in _NO_VALUES and len(v) < 300:
             m = VULNERABLE_RE.search(v.encode("utf-8", "replace"))
@@ -296,6 +309,10 @@ class TableAnalyzer:
             elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
                 ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), next(iter(st.uniq)))
                 self._queue("person_name", i, st.honorific, mask.mask_name(ex))
+            elif st.lexicon >= 0.6 * n and len(st.uniq) >= 0.3 * min(n, 2000) and not roles & {
+                    "org", "admin", "precise", "measure", "activity"} - {"activity"} and (
+                    not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
+                self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
             elif st.hits.get("name") and free_text:
                 self._queue("person_name", i, st.hits["name"], st.examples["name"], scale=False)
             # --- precise places
@@ -360,7 +377,7 @@ class TableAnalyzer:
             if "kobo" in cats or (not direct and ("sex" in cats or "age" in cats)) or (
                     _TEXT_FILENAME_SURVEY.search(hint) and not direct):
                 self._queue_table("raw_survey", self._first_col(("kobo",)) or first)
-            if "vulnerable" in cats and (direct or "kobo" in cats or "beneficiary" in cats or "household" in cats):
+            if "vulnerable" in cats and direct:
                 vc = getattr(self, "_vuln_col", first)
                 self.pending.append(("vulnerable_individual", vc, self.stats[vc].n,
                                      self.stats[vc].vuln_example or self.colname(vc)))

@@ -7,17 +7,21 @@ JSONDecoder.raw_decode over a sliding buffer, so memory stays bounded."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from ..collector import Collector, Unreadable
 from ..labels import label_from_line
+from ..levels import parse_level
 from ..scanner import BulkScanner, run_blocks
 from ..table import TableAnalyzer
 from .delimited import LineLocator, _chain
 from .textio import read_head, utf8_stream
 
 _DEC = json.JSONDecoder()
+_LABEL_KEY = re.compile(r'(?i)"(?:classification|sensitivity|security_?classification|data_?classification|'
+                        r'sensitivity_?label|label)"\s*:\s*"([^"]{0,80})"')
 _MAX_RECORD = 16 << 20
 
 
@@ -133,8 +137,11 @@ def screen_json(opener: Callable[[], IO[bytes]], col: Collector, name: str, *, c
     limits = col.limits
     stream, first = utf8_stream(opener())
     head, _eof = read_head(stream, first, 0, 64 * 1024)
-    for line in head[:4096].decode("utf-8", "replace").splitlines()[:5]:
+    head_text = head[:65536].decode("utf-8", "replace")
+    for line in head_text[:4096].splitlines()[:5]:
         col.add_label(label_from_line(line))
+    for m in _LABEL_KEY.finditer(head_text):
+        col.add_label(parse_level(m.group(1)))
     # 1) records -> table (sample + risk rows), streamed
     an = TableAnalyzer(col, context=context, title=name, sample_rows=limits.sample_rows)
     keys: dict[str, int] = {}
