@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters, Update
-from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.config import TelegramConfig
 from bot.events import IncomingMessage, OutgoingFile
@@ -253,7 +253,9 @@ class TelegramTransport:
                 await asyncio.sleep(wait)
                 continue
             except Exception as exc:  # noqa: BLE001 - the loop must survive everything
-                level = logging.ERROR if isinstance(exc, InvalidToken) else logging.WARNING
+                # InvalidToken: revoked while running; Conflict: a webhook is set or another
+                # instance polls with the same token. Both need an operator, so ERROR.
+                level = logging.ERROR if isinstance(exc, InvalidToken | Conflict) else logging.WARNING
                 log.log(level, "telegram: polling failed (%s); retrying in %.1fs", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.backoff_max)
