@@ -217,7 +217,7 @@ class TelegramTransport:
             # Confirm the last handled batch so a restart does not see it again.
             try:
                 await bot.get_updates(offset=self._offset, timeout=0, limit=1, read_timeout=5)
-            except TelegramError as exc:
+            except Exception as exc:  # noqa: BLE001 - stopping anyway; a restart is deduplicated
                 log.info("telegram: could not confirm the last updates at stop (%s)", type(exc).__name__)
         await self._shutdown_bot(bot)
         self._on_message = None
@@ -289,14 +289,17 @@ class TelegramTransport:
             self._seen.popitem(last=False)
 
         sender = str(message.from_user.id)
-        if not self._limiter.allow(sender):
+        limited = not self._limiter.allow(sender)
+        if any(getattr(message, kind, None) for kind in FILE_KINDS):
+            # Deleted even when rate limited: the data must not stay in the chat; only the
+            # explanation is subject to the limit.
+            await self._refuse_file(message, chat_id, event_id, update.update_id, explain=not limited)
+            return
+        if limited:
             if sender not in self._limiter.warned:
                 self._limiter.warned.add(sender)
                 await self._safe_send(chat_id, RATE_LIMIT_NOTICE, reply_to=event_id)
             log.info("telegram: rate limited a sender in chat %s (update %d)", chat_id, update.update_id)
-            return
-        if any(getattr(message, kind, None) for kind in FILE_KINDS):
-            await self._refuse_file(message, chat_id, event_id, update.update_id)
             return
         if not message.text:
             log.debug("telegram: update %d has no text; ignored", update.update_id)
@@ -318,7 +321,9 @@ class TelegramTransport:
             )
         )
 
-    async def _refuse_file(self, message: Message, chat_id: str, event_id: str, update_id: int) -> None:
+    async def _refuse_file(
+        self, message: Message, chat_id: str, event_id: str, update_id: int, *, explain: bool = True
+    ) -> None:
         """Never download; delete the user's message first (shortest exposure), then explain."""
         deleted = True
         try:
@@ -329,6 +334,8 @@ class TelegramTransport:
             "telegram: refused a file in chat %s (update %d); user's message %s",
             chat_id, update_id, "deleted" if deleted else "NOT deleted",
         )
+        if not explain:
+            return
         text = FILE_REFUSAL if deleted else FILE_REFUSAL + FILE_NOT_DELETED
         await self._safe_send(chat_id, text, reply_to=None if deleted else event_id)
 

@@ -113,7 +113,9 @@ async def test_incoming_message_shape_and_rate_limit(fake: FakeTelegram) -> None
         first = await fake.push_text(PARTNER, "hello")
         await fake.push_text(PARTNER, "!help", chat_id=-100777, chat_type="group")
         for _ in range(3):
-            last = await fake.push_text(PARTNER, "more")
+            await fake.push_text(PARTNER, "more")
+        doc = await fake.push_document(PARTNER)  # over the limit: deleted all the same, not explained
+        last = await fake.push_text(PARTNER, "more")
         await fake.wait_handled(last)
     finally:
         await t.stop()
@@ -125,6 +127,7 @@ async def test_incoming_message_shape_and_rate_limit(fake: FakeTelegram) -> None
     assert received[1].chat_id == "-100777" and not received[1].direct
     assert len(received) == 2
     assert fake.texts() == [RATE_LIMIT_NOTICE]  # one notice per window, not one per message
+    assert fake.deleted == [(str(PARTNER), doc["message"]["message_id"])]
     assert fake.confirmed_below > last["update_id"]  # stop() confirmed the last batch
 
 
