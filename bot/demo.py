@@ -170,12 +170,15 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None) -> int:
         print("\n--- transcript (encrypted direct chat) ---", flush=True)
         replies = await _exchange(t, partner, bot_u.user_id, room,
                                   file=(BENEFICIARY_CSV, "beneficiaries.csv", "text/csv"))
-        sid = _submission_id(replies)
-        if sid:
-            await _exchange(t, partner, bot_u.user_id, room, f"!label {sid} confidential")
+        sid, level = _submission_id(replies), _required_level(replies)
+        labelled: list[str] = []
+        if sid and level:
+            labelled = await _exchange(t, partner, bot_u.user_id, room, f"!label {sid} {level}")
         await _exchange(t, partner, bot_u.user_id, room, "!help")
         print("--- end of transcript ---\n", flush=True)
-        ok = bool(sid) and any(r for r in replies if "held" in r)
+        ok = any("held" in r for r in replies) and any("accepted as" in r for r in labelled)
+        print("Demo finished: the list was held, labelled and accepted." if ok
+              else "Demo did not go as scripted; see the transcript above.", flush=True)
         if keep:
             _print_login_help(hs, partner_u, imo_u, coord_u)
             await _wait_forever()
@@ -203,6 +206,16 @@ def _submission_id(replies: list[str]) -> str | None:
     return None
 
 
+def _required_level(replies: list[str]) -> str | None:
+    import re
+
+    for body in replies:
+        found = re.search(r"needs the level (\w+)", body)
+        if found:
+            return found.group(1)
+    return None
+
+
 def _print_login_help(hs: SynapseServer, *users: RegisteredUser) -> None:
     print("The homeserver stays up. Log in from any Matrix client (e.g. Element desktop):")
     print(f"  homeserver: {hs.url}")
@@ -221,6 +234,9 @@ async def _wait_forever() -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)  # the transcript is the output; nio's warnings are noise here
     try:
         return asyncio.run(run_demo(keep=args.keep))
     except KeyboardInterrupt:

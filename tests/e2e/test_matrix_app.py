@@ -62,13 +62,14 @@ async def test_file_submission_is_held_then_accepted_after_label(stack, synapse,
     room = await partner.create_room([bot_id])
     await partner.wait_joined(room, bot_id)
     await partner.send_file(room, BENEFICIARY_CSV, "beneficiaries.csv", "text/csv")
-    held = await partner.wait_for_message(bot_id, room, contains="held", timeout=60)
+    held = await partner.wait_for_message(bot_id, room, contains="held", timeout=120)
     import re
 
     sid = re.search(r"S-\d{4}", held.body).group(0)
-    await partner.send_text(room, f"!label {sid} confidential")
-    accepted = await partner.wait_for_message(bot_id, room, contains="accepted", timeout=60)
-    assert sid in accepted.body
+    level = re.search(r"needs the level (\w+)", held.body).group(1)
+    await partner.send_text(room, f"!label {sid} {level}")
+    accepted = await partner.wait_for_message(bot_id, room, contains="accepted as", timeout=60)
+    assert sid in accepted.body and accepted.decrypted
 
 
 async def test_restart_answers_message_sent_while_down_exactly_once(stack, synapse, new_user, scripted):
