@@ -243,7 +243,7 @@ class TelegramTransport:
                     ready = True
                     log.info("telegram: polling for bot id %s", bot.id)
                 updates = await bot.get_updates(
-                    offset=self._offset, timeout=int(self.poll_timeout), allowed_updates=["message"]
+                    offset=self._offset, timeout=max(1, round(self.poll_timeout)), allowed_updates=["message"]
                 )
             except asyncio.CancelledError:
                 raise
