@@ -218,12 +218,15 @@ class Application:
             raise TransportError("user has no end-to-end encrypted chat")
         return await self.send_file(target[0], target[1], file)
 
-    async def post_room(self, kind: str, text: str, *, file: OutgoingFile | None = None) -> bool:
-        """Post to the configured IMO / coordinator / admin room, only if it is encrypted."""
+    async def post_room(self, kind: str, text: str, *, file: OutgoingFile | None = None) -> str | None:
+        """Post to the configured IMO / coordinator / admin room, only if it is encrypted.
+
+        Returns the posted message id (truthy) or None when nothing was posted.
+        """
         target = self.rooms.get(kind)
         if target is None:
             log.warning("no %s room configured; notice not posted", kind)
-            return False
+            return None
         transport, chat = target
         if not await self.chat_is_encrypted(transport, chat):
             log.error("the %s room is not end-to-end encrypted; refusing to post there", kind)
@@ -232,15 +235,18 @@ class Application:
                     f"The configured {kind} room is not end-to-end encrypted, so I will not post there. "
                     "Enable encryption in that room."
                 )
-            return False
+            return None
         try:
             if file is not None:
                 await self.send_file(transport, chat, file)
-            await self.send_text(transport, chat, text)
+            return await self.send_text(transport, chat, text)
         except TransportError as exc:
             log.warning("posting to the %s room failed: %s", kind, type(exc).__name__)
-            return False
-        return True
+            return None
+
+    def room_kind(self, transport: str, chat_id: str) -> str | None:
+        """'imo', 'coordinator' or 'admin' when the chat is one of the configured rooms."""
+        return next((k for k, target in self.rooms.items() if target == (transport, chat_id)), None)
 
     # ------------------------------------------------------------------ workers
 
@@ -327,6 +333,10 @@ class Application:
         if parsed is not None:
             await self._dispatch_command(ctx, *parsed)
             return
+        if msg.reply_to:
+            for reply_handler in self.router.reply_handlers:
+                if await reply_handler(ctx):
+                    return
         for rule in self.router.text_rules:
             if allowed(user.role, rule.action) and rule.matches(msg.text):
                 await rule.handler(ctx, msg.text)
@@ -348,13 +358,11 @@ class Application:
         await cmd.handler(ctx, args)
 
     async def _dispatch_file(self, ctx: Context) -> None:
-        if self.router.file_handler is None:
-            await ctx.reply("I can't take files here.")
+        chosen = self.router.file_handler_for(ctx.role)
+        if chosen is None:
+            await ctx.deny("submission.submit", None, "Sorry, only partner organisations submit files to me.")
             return
-        action, handler = self.router.file_handler
-        if not allowed(ctx.role, action):
-            await ctx.deny(action, None, "Sorry, only partner organisations submit files to me.")
-            return
+        action, handler = chosen
         if not await ctx.is_encrypted():
             await ctx.audit(action, None, "denied")
             await ctx.reply(

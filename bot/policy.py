@@ -43,7 +43,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "rights.products": frozenset({P}),
     # guidance
     "guidance.ask": frozenset({P}),
-    "guidance.reply": frozenset({I}),
+    "guidance.reply": frozenset({P, I}),
     "guidance.tickets": frozenset({P, I}),
     "guidance.close": frozenset({P, I}),
     "guidance.note": frozenset({I}),

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CommandHandler = Callable[["Context", str], Awaitable[None]]
 FileHandler = Callable[["Context"], Awaitable[None]]
 TextMatcher = Callable[[str], bool]
+ReplyHandler = Callable[["Context"], Awaitable[bool]]
 
 UNENCRYPTED_REFUSAL = (
     "This chat is not end-to-end encrypted, so I can't do that here: it involves protected data. "
@@ -123,7 +124,10 @@ class RateLimiter:
 class Router:
     def __init__(self) -> None:
         self.commands: dict[str, Command] = {}
-        self.file_handler: tuple[str, FileHandler] | None = None
+        # one file handler per action: the first the sender's role may use takes the file
+        self.file_handlers: list[tuple[str, FileHandler]] = []
+        # called for non-command text that replies to an earlier message (e.g. a ticket notice)
+        self.reply_handlers: list[ReplyHandler] = []
         self.text_rules: list[TextRule] = []
         # commands that senders unknown to the directory may use (they carry their own proof)
         self.public_commands: set[str] = set()
@@ -141,10 +145,13 @@ class Router:
 
     def on_file(self, action: str) -> Callable[[FileHandler], FileHandler]:
         def deco(fn: FileHandler) -> FileHandler:
-            self.file_handler = (action, fn)
+            self.file_handlers.append((action, fn))
             return fn
 
         return deco
+
+    def file_handler_for(self, role: str) -> tuple[str, FileHandler] | None:
+        return next(((a, fn) for a, fn in self.file_handlers if allowed(role, a)), None)
 
     def on_text(self, name: str, action: str, matches: TextMatcher) -> Callable[[CommandHandler], CommandHandler]:
         def deco(fn: CommandHandler) -> CommandHandler:
@@ -160,8 +167,10 @@ class Router:
                 usage = f" {cmd.usage}" if cmd.usage else ""
                 mark = "" if encrypted or not cmd.sensitive else " (encrypted chat only)"
                 lines.append(f"!{cmd.name}{usage} — {cmd.summary}{mark}")
-        if self.file_handler and allowed(role, self.file_handler[0]):
+        if self.file_handler_for(role) is not None and allowed(role, "submission.submit"):
             lines.append("Send a file — submit data; I screen it before anyone else can see it.")
+        elif self.file_handler_for(role) is not None:
+            lines.append("Send a file in the coordinator room — a product to broadcast (then !broadcast).")
         return "\n".join(lines)
 
 

@@ -10,9 +10,11 @@ if TYPE_CHECKING:
 
 def register_all(app: Application) -> None:
     from handlers import help as help_handler
-    from handlers import incidents, rights, submissions
+    from handlers import broadcasts, guidance, incidents, rights, submissions
 
     help_handler.register(app)
     submissions.register(app)
     rights.register(app)
     incidents.register(app)
+    guidance.register(app)
+    broadcasts.register(app)

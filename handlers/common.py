@@ -125,3 +125,30 @@ async def require_encrypted(ctx: Context) -> bool:
 
     await ctx.reply(UNENCRYPTED_REFUSAL)
     return False
+
+
+def parse_when(text: str, now: Any) -> Any:
+    """A time after ``at``: ``2026-12-01 09:00``, ``2026-12-01T09:00`` or ``09:00`` (next occurrence); UTC.
+
+    Returns an aware datetime, or raises ValueError with a plain explanation.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    t = text.strip().replace("T", " ").removesuffix("UTC").removesuffix("Z").strip()
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            when = datetime.strptime(t, fmt).replace(tzinfo=timezone.utc)
+            break
+        except ValueError:
+            continue
+    else:
+        try:
+            hm = datetime.strptime(t, "%H:%M")
+        except ValueError:
+            raise ValueError("I could not read that time; use 2026-12-01 09:00 or 09:00 (UTC)") from None
+        when = now.replace(hour=hm.hour, minute=hm.minute, second=0, microsecond=0)
+        if when <= now:
+            when += timedelta(days=1)
+    if when <= now:
+        raise ValueError("that time is in the past")
+    return when

@@ -256,6 +256,21 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class ScheduledMessage(Base):
+    """A guidance note to send later (the periodic sweep delivers due ones)."""
+
+    __tablename__ = "scheduled_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    due_at: Mapped[datetime] = mapped_column(TS)
+    state: Mapped[str] = mapped_column(String(20))  # scheduled | sent | cancelled
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
 class Setting(Base):
     """Small key/value facts the bot must remember (e.g. the keyed-hash salt id)."""
 
@@ -297,6 +312,7 @@ __all__ = [
     "ProcessedEvent",
     "AuditEntry",
     "Setting",
+    "ScheduledMessage",
     "Audience",
     "AudienceMember",
 ]

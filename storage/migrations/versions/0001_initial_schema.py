@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:45:05.651979
+Create Date: 2026-11-22 02:49:39.896220
 """
 from __future__ import annotations
 
@@ -173,6 +173,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('transport', 'chat_id')
     )
+    op.create_table('scheduled_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('audience', sa.String(length=200), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('data_key_id', sa.String(length=32), nullable=False),
+    sa.Column('text_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['data_key_id'], ['data_keys.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('submissions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -265,6 +279,7 @@ def downgrade() -> None:
     op.drop_table('incident_events')
     op.drop_table('deliveries')
     op.drop_table('submissions')
+    op.drop_table('scheduled_messages')
     op.drop_table('rooms')
     op.drop_table('products')
     op.drop_table('incidents')

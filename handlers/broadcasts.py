@@ -1,0 +1,332 @@
+"""Protected product broadcasts: a coordinator's file, screened, consent-checked, confirmed,
+then delivered encrypted to each recipient's direct chat, with a delivery report and retries.
+
+Flow: a file in the coordinator room becomes a draft product (sealed at rest). ``!broadcast
+AUDIENCE [at TIME] [sources S-1,S-2] [level LEVEL]`` (or the same words with the file)
+screens the product, asks the consent ledger about every source submission, and shows a
+summary; ``!confirm`` sends it now or at the scheduled time. Consent is asked again at
+delivery time, so a revocation in between stops the broadcast.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.events import OutgoingFile
+from handlers.audiences import AudienceError, cmd_audience, resolve, split_args
+from handlers.common import format_findings, level_rank, parse_level_word, parse_when, screen
+from storage.blobs import new_blob_id
+from storage.consent import ConsentLedger
+from storage.models import Delivery, Product, ProductSource, Submission
+from storage.submissions import parse_submission_id
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.router import Context
+
+SCOPE = "products"
+MAX_ATTEMPTS = 5
+
+
+class Broadcasts:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.ledger = ConsentLedger(app.storage)
+
+    # ------------------------------------------------------------------ drafts
+
+    async def on_file(self, ctx: Context) -> None:
+        if self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id) != "coordinator":
+            await ctx.reply("Send products in the encrypted coordinator room, then use !broadcast there.")
+            return
+        att = ctx.msg.attachments[0]
+        st = self.app.storage
+        async with st.session() as s, s.begin():
+            dk = await st.new_data_key(s, "product")
+            blob_id = new_blob_id()
+            await st.put_blob(dk, blob_id, att.data)
+            p = Product(
+                created_by=ctx.user.id, data_key_id=dk.id, blob_id=blob_id, filename_enc=b"", mimetype=att.mimetype[:100],
+                level="public", audience="", state="draft", created_at=st.now(),
+            )
+            s.add(p)
+            await s.flush()
+            p.filename_enc = st.seal_text(dk, f"product:{p.id}:filename", att.filename)
+            pid = p.id
+        await ctx.audit("product.draft", f"P-{pid:04d}", "done")
+        if ctx.msg.text.strip().lower().startswith(("!broadcast", "broadcast")):
+            words = ctx.msg.text.strip().split(None, 1)
+            await self.cmd_broadcast(ctx, words[1] if len(words) > 1 else "")
+            return
+        await ctx.reply(
+            f"Product draft P-{pid:04d} received. Now: !broadcast AUDIENCE [at TIME] [sources S-0001,S-0002] [level LEVEL]"
+        )
+
+    async def latest_draft(self, ctx: Context) -> Product | None:
+        async with self.app.storage.session() as s:
+            return (
+                await s.execute(
+                    select(Product)
+                    .where(Product.created_by == ctx.user.id, Product.state.in_(("draft", "awaiting_confirm")))
+                    .order_by(Product.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+
+    async def read_product(self, p: Product) -> tuple[str, bytes]:
+        async with self.app.storage.session() as s:
+            dk = await self.app.storage.data_key(s, p.data_key_id)
+        name = self.app.storage.open_text(dk, f"product:{p.id}:filename", p.filename_enc or b"")
+        assert p.blob_id is not None
+        return name, await self.app.storage.get_blob(dk, p.blob_id)
+
+    # ------------------------------------------------------------------ !broadcast
+
+    def parse(self, args: str) -> dict[str, Any]:
+        words = split_args(args)
+        if not words:
+            raise AudienceError("Usage: !broadcast AUDIENCE [at TIME] [sources S-0001,S-0002] [level LEVEL]")
+        out: dict[str, Any] = {"audience": words[0], "sources": [], "level": None, "when": None}
+        i = 1
+        while i < len(words):
+            key = words[i].lower()
+            if key == "at" and i + 1 < len(words):
+                j = i + 2 if i + 2 < len(words) and re.fullmatch(r"\d{1,2}:\d{2}", words[i + 2]) else i + 1
+                try:
+                    out["when"] = parse_when(" ".join(words[i + 1 : j + 1]), self.app.clock.now())
+                except ValueError as exc:
+                    raise AudienceError(f"Not scheduled: {exc}.") from None
+                i = j + 1
+            elif key == "sources" and i + 1 < len(words):
+                ids = []
+                for token in words[i + 1].split(","):
+                    sid = parse_submission_id(token)
+                    if sid is None:
+                        raise AudienceError(f"{token!r} is not a submission id (like S-0042).")
+                    ids.append(sid)
+                out["sources"] = ids
+                i += 2
+            elif key == "level" and i + 1 < len(words):
+                out["level"] = parse_level_word(words[i + 1])
+                if out["level"] is None:
+                    raise AudienceError("Level must be public, restricted, confidential or highly_confidential.")
+                i += 2
+            else:
+                raise AudienceError(f"I don't understand {words[i]!r}. Usage: !broadcast AUDIENCE [at TIME] [sources ...] [level LEVEL]")
+        return out
+
+    async def consent_problems(self, sources: list[int]) -> list[str]:
+        problems = []
+        async with self.app.storage.session() as s:
+            for sid in sources:
+                sub = await s.get(Submission, sid)
+                if sub is None or sub.state != "accepted":
+                    problems.append(f"S-{sid:04d} is not an accepted submission")
+                elif not await self.ledger.allows(sid, SCOPE):
+                    problems.append(
+                        f"S-{sid:04d}: its organisation has not consented to the '{SCOPE}' scope (or revoked it)"
+                    )
+        return problems
+
+    async def cmd_broadcast(self, ctx: Context, args: str) -> None:
+        draft = await self.latest_draft(ctx)
+        if draft is None:
+            await ctx.reply("Upload the product file in the coordinator room first, then !broadcast.")
+            return
+        try:
+            req = self.parse(args)
+            recipients = await resolve(self.app, req["audience"])
+        except AudienceError as exc:
+            await ctx.reply(str(exc))
+            return
+        pid = f"P-{draft.id:04d}"
+        name, data = await self.read_product(draft)
+        verdict = await screen(self.app, data, name, req["level"])
+        if verdict.verdict in ("unlabelled_sensitive", "encrypted", "unreadable"):
+            await self._set(draft.id, state="refused")
+            await ctx.audit("product.broadcast", pid, "denied")
+            why = (
+                f"it carries data that needs the level {verdict.required_level} but is labelled "
+                f"{verdict.label or 'nowhere'}:\n" + format_findings([f.to_json() for f in verdict.findings])
+                if verdict.verdict == "unlabelled_sensitive"
+                else (verdict.error or "it is password-protected")
+            )
+            await ctx.reply(f"Refused: I will not broadcast {pid} because {why}")
+            return
+        problems = await self.consent_problems(req["sources"])
+        if problems:
+            await self._set(draft.id, state="refused")
+            await ctx.audit("product.broadcast", pid, "denied")
+            await ctx.reply(f"Refused: I will not broadcast {pid}:\n" + "\n".join(f"• {p}" for p in problems))
+            return
+        level = max([lv for lv in (req["level"], verdict.required_level) if lv] or ["public"], key=level_rank)
+        async with self.app.storage.session() as s, s.begin():
+            p = await s.get(Product, draft.id)
+            assert p is not None
+            p.audience, p.level, p.state, p.scheduled_at = req["audience"], level, "awaiting_confirm", req["when"]
+            for sid in req["sources"]:
+                if await s.get(ProductSource, (draft.id, sid)) is None:
+                    s.add(ProductSource(product_id=draft.id, submission_id=sid))
+        orgs = sorted({u.org_name or "?" for u in recipients})
+        when = f"at {req['when']:%Y-%m-%d %H:%M} UTC" if req["when"] else "now"
+        await ctx.reply(
+            f"Ready to broadcast {pid} ({level}) {when} to {len(recipients)} partner(s) in {len(orgs)} organisation(s): "
+            f"{', '.join(orgs) or 'none'}.\nSources: {', '.join(f'S-{s:04d}' for s in req['sources']) or 'none'} "
+            "(consent checked).\nSend !confirm to go ahead, or upload another file to start over."
+        )
+
+    async def _set(self, product_id: int, **fields: Any) -> None:
+        async with self.app.storage.session() as s, s.begin():
+            p = await s.get(Product, product_id)
+            if p is not None:
+                for k, v in fields.items():
+                    setattr(p, k, v)
+
+    async def cmd_confirm(self, ctx: Context, args: str) -> None:
+        draft = await self.latest_draft(ctx)
+        if draft is None or draft.state != "awaiting_confirm":
+            await ctx.reply("There is no broadcast waiting for confirmation.")
+            return
+        pid = f"P-{draft.id:04d}"
+        await ctx.audit("product.confirm", pid, "done")
+        now = self.app.clock.now()
+        scheduled = draft.scheduled_at
+        if scheduled is not None and (scheduled if scheduled.tzinfo else scheduled.replace(tzinfo=now.tzinfo)) > now:
+            await self._set(draft.id, state="scheduled")
+            await ctx.reply(f"{pid} scheduled for {scheduled:%Y-%m-%d %H:%M} UTC. A delivery report follows then.")
+            return
+        await self.deliver(draft.id)
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, product_id: int) -> None:
+        """Create delivery rows (once), then attempt every pending one and report."""
+        async with self.app.storage.session() as s, s.begin():
+            p = await s.get(Product, product_id)
+            if p is None or p.state not in ("awaiting_confirm", "scheduled"):
+                return
+            sources = list((await s.execute(select(ProductSource.submission_id).where(ProductSource.product_id == p.id))).scalars())
+            p.state = "sending"  # claimed: a second sweep or restart does not start it again
+            audience = p.audience
+        pid = f"P-{product_id:04d}"
+        problems = await self.consent_problems(sources)
+        if problems:
+            await self._set(product_id, state="refused")
+            await self.app.storage.audit("system", "system", "product.broadcast", pid, "denied")
+            await self.app.post_room("coordinator", f"{pid} was NOT sent: consent changed before delivery:\n" + "\n".join(problems))
+            return
+        try:
+            recipients = await resolve(self.app, audience)
+        except AudienceError as exc:
+            await self._set(product_id, state="refused")
+            await self.app.post_room("coordinator", f"{pid} was NOT sent: {exc}")
+            return
+        async with self.app.storage.session() as s, s.begin():
+            for u in recipients:
+                s.add(Delivery(product_id=product_id, user_id=u.id, state="pending", attempts=0, next_attempt_at=self.app.clock.now()))
+        await self.attempt(product_id)
+        await self._set(product_id, state="sent")
+        await self.report(product_id)
+
+    async def attempt(self, product_id: int) -> None:
+        async with self.app.storage.session() as s:
+            p = await s.get(Product, product_id)
+            due = list(
+                (
+                    await s.execute(
+                        select(Delivery).where(
+                            Delivery.product_id == product_id,
+                            Delivery.state == "pending",
+                            Delivery.next_attempt_at <= self.app.clock.now(),
+                        )
+                    )
+                ).scalars()
+            )
+        if p is None or not due:
+            return
+        name, data = await self.read_product(p)
+        pid = f"P-{product_id:04d}"
+        for d in due:
+            user = await self.app.directory.by_id(d.user_id)
+            error = None
+            if user is None:
+                error = "recipient removed from the directory"
+            else:
+                try:
+                    await self.app.send_file_to_user(user, OutgoingFile(name, p.mimetype, data))
+                    await self.app.send_to_user(user, f"New information product {pid} ({p.level}) from the cluster coordinators.")
+                except Exception as exc:  # noqa: BLE001 - recorded per recipient, retried later
+                    error = str(exc)[:200] or type(exc).__name__
+            async with self.app.storage.session() as s, s.begin():
+                row = await s.get(Delivery, d.id)
+                assert row is not None
+                row.attempts += 1
+                if error is None:
+                    row.state, row.delivered_at, row.last_error = "delivered", self.app.clock.now(), None
+                else:
+                    row.last_error = error
+                    if row.attempts >= MAX_ATTEMPTS or user is None:
+                        row.state = "failed"
+                    else:
+                        row.next_attempt_at = self.app.clock.now() + timedelta(minutes=5 * 2 ** (row.attempts - 1))
+            await self.app.storage.audit(
+                "system", "system", "product.deliver", pid, "done" if error is None else "failed"
+            )
+
+    async def report(self, product_id: int) -> None:
+        async with self.app.storage.session() as s:
+            rows = list((await s.execute(select(Delivery).where(Delivery.product_id == product_id))).scalars())
+        delivered = sum(r.state == "delivered" for r in rows)
+        pending = [r for r in rows if r.state == "pending"]
+        failed = [r for r in rows if r.state == "failed"]
+        lines = [f"Delivery report P-{product_id:04d}: {delivered} delivered, {len(pending)} pending, {len(failed)} failed."]
+        for r in pending + failed:
+            user = await self.app.directory.by_id(r.user_id)
+            who = user.matrix_id or user.telegram_id if user else f"user {r.user_id}"
+            lines.append(f"• {who}: {r.state} after {r.attempts} attempt(s): {r.last_error}")
+        await self.app.post_room("coordinator", "\n".join(lines))
+
+    async def sweep(self, app: Application) -> None:
+        now = app.clock.now()
+        async with app.storage.session() as s:
+            scheduled = list(
+                (await s.execute(select(Product.id).where(Product.state == "scheduled", Product.scheduled_at <= now))).scalars()
+            )
+            retry = list(
+                (
+                    await s.execute(
+                        select(Delivery.product_id)
+                        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
+                        .distinct()
+                    )
+                ).scalars()
+            )
+        for pid in scheduled:
+            await self.deliver(pid)
+        for pid in retry:
+            if pid in scheduled:
+                continue
+            await self.attempt(pid)
+            await self.report(pid)
+
+
+def register(app: Application) -> None:
+    b = Broadcasts(app)
+    app.state["broadcasts"] = b
+    r = app.router
+    r.on_file("product.broadcast")(b.on_file)
+    r.command(
+        "broadcast", "product.broadcast", "broadcast the product you uploaded",
+        usage="AUDIENCE [at TIME] [sources S-1,S-2] [level LEVEL]", sensitive=True,
+    )(b.cmd_broadcast)
+    r.command("confirm", "product.confirm", "confirm the pending broadcast", sensitive=True)(b.cmd_confirm)
+
+    async def audience(ctx: Context, args: str) -> None:
+        await cmd_audience(app, ctx, args)
+
+    r.command("audience", "product.audience", "manage named audiences", usage="list|create|add|remove|delete ...")(audience)
+    app.services.sweeps["broadcasts.deliver"] = b.sweep
