@@ -77,10 +77,13 @@ def valid_phone(text: str) -> str | None:
     return None
 
 
+_PHONE_CHARS = re.compile(r"^[+0-9\u1040-\u1049 ()\-./]+$")
+
+
 def valid_phone_cell(text: str) -> bool:
     """A whole cell that is a phone number (any country when it starts with +)."""
     t = text.strip()
-    if not t or len(t) > 24:
+    if not t or len(t) > 24 or not _PHONE_CHARS.match(t):
         return False
     d = phone_digits(t)
     if len(d.lstrip("+")) < 8 or len(d) > 16:

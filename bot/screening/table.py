@@ -27,6 +27,7 @@ from .patterns import (
     is_number,
     parse_date,
     personal_email,
+    phone_digits,
     to_ascii_digits,
     valid_gps_pair,
     valid_nrc,
@@ -211,7 +212,7 @@ class TableAnalyzer:
         # identifiers (only cells with enough digits or an @ can hold one)
         if valid_phone_cell(v) if (sum(ch.isdigit() for ch in v[:40]) >= 8 and len(v) <= 24) else False:
             st.phone_cells += 1
-            st.examples.setdefault("phone", mask.mask_middle(v))
+            st.examples.setdefault("phone", mask.mask_middle(phone_digits(v)))
         b = v.encode("utf-8", "replace")
         prog = combined(ALL_KEYS)
         pos = 0

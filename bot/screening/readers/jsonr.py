@@ -136,7 +136,7 @@ def _records_stream(stream: IO[bytes], col: Collector) -> Iterator[Any]:
 def screen_json(opener: Callable[[], IO[bytes]], col: Collector, name: str, *, context: str = "") -> None:
     limits = col.limits
     stream, first = utf8_stream(opener())
-    head, _eof = read_head(stream, first, 0, 64 * 1024)
+    head, _eof = read_head(stream, first, 1 << 30, 64 * 1024)
     head_text = head[:65536].decode("utf-8", "replace")
     for line in head_text[:4096].splitlines()[:5]:
         col.add_label(label_from_line(line))
