@@ -8,6 +8,7 @@ adding new keys and say so in the report."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,12 +25,19 @@ class RiskCounter:
         self.counts: dict[tuple[str, ...], int] = {}
         self.rows = 0
         self.truncated = False
+        self._maxcol = max(columns) if columns else 0
+        self._get = operator.itemgetter(*columns) if columns else (lambda r: ())
 
     def add(self, row: Sequence[str]) -> bool:
         """Count one record; returns False when no more rows are wanted."""
         if self.rows >= self.max_rows:
             return False
-        key = tuple((row[c].strip().lower() if c < len(row) and row[c] is not None else "") for c in self.columns)
+        if len(row) > self._maxcol:
+            key = self._get(row)
+            if len(self.columns) == 1:
+                key = (key,)
+        else:
+            key = tuple((row[c] if c < len(row) else "") for c in self.columns)
         if not any(key):
             return True
         self.rows += 1

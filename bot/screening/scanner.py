@@ -218,14 +218,15 @@ def blocks(stream: IO[bytes], size: int, sep: bytes = b"\n", first: bytes = b"")
 
 
 def run_blocks(scanner: BulkScanner, stream: IO[bytes], size: int, col: Collector, *,
-               sep: bytes = b"\n", on_block: Callable[[bytes], Any] | None = None) -> int:
+               sep: bytes = b"\n", on_block: Callable[[bytes, int], Any] | None = None) -> int:
     """Feed every block to the scanner; returns the number of `sep` seen (lines / rows)."""
     total = 0
     for blk in blocks(stream, size, sep):
         col.check_time()
-        total += blk.count(sep)
+        n = blk.count(sep)
+        total += n
         if on_block is not None:
-            on_block(blk)
+            on_block(blk, n)
         if not scanner.done():
             scanner.feed(blk)
     return total

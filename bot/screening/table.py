@@ -89,6 +89,7 @@ class ColStats:
     total_len: int = 0
     uniq: set[str] = field(default_factory=set)
     vuln_example: str = ""
+    values: list[str] = field(default_factory=list)
 
 
 class TableAnalyzer:
@@ -170,7 +171,7 @@ class TableAnalyzer:
             if _INT.match(a) and int(a) <= 120:
                 st.ages += 1
             fm = _FLOAT.match(a)
-            if fm and len(fm.group(1)) >= 2:
+            if fm and len(fm.group(1)) >= 3:  # ~100 m; 2 decimals (~1 km) is not a precise location
                 x = float(a)
                 if in_lat(x):
                     st.lat += 1
@@ -204,30 +205,39 @@ class TableAnalyzer:
                     st.honorific += 1
         if "dob" in self.roles[i] and parse_date(v) is not None:
             st.dates += 1
-        if low not in _NO_VALUES and len(v) < 300:
-            m = VULNERABLE_RE.search(v.encode("utf-8", "replace"))
-            if m:
-                st.vuln += 1
-                st.vuln_example = st.vuln_example or m.group(0).decode("utf-8", "replace")[:30]
-        # identifiers (only cells with enough digits or an @ can hold one)
-        if valid_phone_cell(v) if (sum(ch.isdigit() for ch in v[:40]) >= 8 and len(v) <= 24) else False:
-            st.phone_cells += 1
-            st.examples.setdefault("phone", mask.mask_middle(phone_digits(v)))
-        b = v.encode("utf-8", "replace")
+        if len(st.values) < self.sample_rows:
+            st.values.append(v)
+
+    def _scan_column(self, st: ColStats) -> None:
+        """One RE2 pass over a column's sampled values joined by newlines (much cheaper than a
+        call per cell); matches are validated one by one."""
+        if not st.values:
+            return
+        blob = "\n".join(v.replace("\n", " ") for v in st.values).encode("utf-8", "replace")
+        for m in VULNERABLE_RE.finditer(blob):
+            ls = blob.rfind(b"\n", 0, m.start()) + 1
+            le = blob.find(b"\n", m.end())
+            cell = blob[ls:le if le >= 0 else len(blob)].decode("utf-8", "replace").strip().lower()
+            if cell in _NO_VALUES or len(cell) > 300:
+                continue
+            st.vuln += 1
+            st.vuln_example = st.vuln_example or m.group(0).decode("utf-8", "replace")[:30]
         prog = combined(ALL_KEYS)
         pos = 0
-        while pos < len(b):
-            m2 = prog.search(b, pos)
+        n = len(blob)
+        while pos < n:
+            m2 = prog.search(blob, pos)
             if m2 is None:
                 break
             s, e = m2.span()
             pos = e if e > s else s + 1
-            text = b[s:e]
+            text = blob[s:e]
             kind = classify_match(text, ALL_KEYS)
-            ex = self._validate(kind, b, s, e, text) if kind else None
+            ex = self._validate(kind, blob, s, e, text) if kind else None
             if kind and ex:
                 st.hits[kind] = st.hits.get(kind, 0) + 1
                 st.examples.setdefault(kind, ex)
+        st.values = []
 
     @staticmethod
     def _validate(kind: str, b: bytes, s: int, e: int, text: bytes) -> str | None:
@@ -255,6 +265,8 @@ class TableAnalyzer:
     def finish_sample(self) -> None:
         """Classify columns; queue findings (counts scaled later) and decide what bulk scanning needs."""
         ncols = len(self.header)
+        for st in self.stats:
+            self._scan_column(st)
         direct = False
         cats: set[str] = set()
         roles_all: set[str] = set()

@@ -75,9 +75,9 @@ class CsvLocator:
         self.next_base = 0
         self.context = context
 
-    def on_block(self, blk: bytes) -> None:
+    def on_block(self, blk: bytes, n: int = -1) -> None:
         self.base = self.next_base
-        self.next_base += blk.count(b"\n")
+        self.next_base += n if n >= 0 else blk.count(b"\n")
 
     def __call__(self, blk: bytes, s: int, e: int) -> Place:
         ls = blk.rfind(b"\n", 0, s) + 1
@@ -169,9 +169,9 @@ class LineLocator:
         self.context = context
         self.unit = unit
 
-    def on_block(self, blk: bytes) -> None:
+    def on_block(self, blk: bytes, n: int = -1) -> None:
         self.base = self.next_base
-        self.next_base += blk.count(b"\n")
+        self.next_base += n if n >= 0 else blk.count(b"\n")
 
     def __call__(self, blk: bytes, s: int, e: int) -> Place:
         n = self.base + blk.count(b"\n", 0, s) + 1

@@ -70,25 +70,6 @@ def member_stream(z: zipfile.ZipFile, name: str, col: Collector) -> IO[bytes]:
     return CountingReader(z.open(info), cap, f"part {name}")  # type: ignore[return-value]
 
 
-class _Tee(io.RawIOBase):
-    """Remembers the last chunks handed to the XML parser so that nothing is skipped when
-    we switch from parsing to raw scanning."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.recent: list[bytes] = []
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.recent.append(data)
-        if len(self.recent) > 2:
-            self.recent.pop(0)
-        return data
-
-
 # ============================================================================ XLSX
 def _col_index(letters: str) -> int:
     n = 0
@@ -97,24 +78,31 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
-def _shared_strings(z: zipfile.ZipFile, col: Collector, cap_items: int = 300_000,
-                    cap_chars: int = 40_000_000) -> list[str]:
-    names = [n for n in z.namelist() if n.lower() in ("xl/sharedstrings.xml",)]
-    if not names:
-        return []
-    out: list[str] = []
+def _shared_strings(z: zipfile.ZipFile, col: Collector, needed: set[int] | None = None,
+                    cap_items: int = 300_000, cap_chars: int = 40_000_000) -> dict[int, str]:
+    """Shared strings by index.  With `needed`, only those indices are kept and reading stops
+    after the highest one (sample rows reference early strings: Excel writes the table in order
+    of first appearance), so a huge string table is not loaded."""
+    names = [n for n in z.namelist() if n.lower() == "xl/sharedstrings.xml"]
+    out: dict[int, str] = {}
+    if not names or needed == set():
+        return out
+    last = max(needed) if needed else cap_items
     chars = 0
+    idx = 0
     stream = member_stream(z, names[0], col)
     try:
         for _ev, el in ET.iterparse(stream, events=("end",)):
             if local(el.tag) == "si":
-                t = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
-                out.append(t)
-                chars += len(t)
+                if needed is None or idx in needed:
+                    t = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
+                    out[idx] = t
+                    chars += len(t)
                 el.clear()
-                if len(out) >= cap_items or chars >= cap_chars:
+                idx += 1
+                if idx > last or len(out) >= cap_items or chars >= cap_chars:
                     break
-                if len(out) % 20000 == 0:
+                if idx % 50000 == 0:
                     col.check_time()
     except ET.ParseError as exc:
         raise Unreadable(f"the spreadsheet is damaged (shared strings: {exc.__class__.__name__})") from None
@@ -152,24 +140,37 @@ def screen_xlsx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
     if "xl/workbook.xml" not in z.namelist():
         raise Unreadable("the spreadsheet is damaged (no workbook part)")
     office_labels(z, col)
-    sst = _shared_strings(z, col)
-    confirmed: set[str] = set()
     sheets = _sheets(z)
     if not sheets:
         raise Unreadable("the spreadsheet has no sheets")
-    any_area_context = False
+    # 1) sample rows of every sheet, shared strings left as indices
+    samples: list[tuple[str, str, list[list[Cell]], bool]] = []
+    needed: set[int] = set()
     for sheet_name, part in sheets[:200]:
         col.check_time()
-        conf, area_ctx = _screen_sheet(z, part, sheet_name, sst, col, name)
+        rows, complete = _sample_sheet(z, part, sheet_name, col)
+        for row in rows:
+            for c in row:
+                if isinstance(c, int):
+                    needed.add(c)
+        samples.append((sheet_name, part, rows, complete))
+    # 2) only the shared strings the samples use
+    sst = _shared_strings(z, col, needed)
+    # 3) classify, then raw-scan each sheet
+    confirmed: set[str] = set()
+    any_area_context = False
+    for sheet_name, part, raw_rows, complete in samples:
+        rows = [[(sst.get(c, "") if isinstance(c, int) else c) for c in r] for r in raw_rows]
+        conf, area_ctx = _screen_sheet(z, part, sheet_name, rows, complete, col, name)
         confirmed |= conf
         any_area_context = any_area_context or area_ctx
-    # buried identifiers in text cells (shared strings) that no column accounted for
-    if "xl/sharedStrings.xml" in z.namelist():
+    # 4) buried identifiers in text cells (shared strings) that no column accounted for
+    sst_name = next((n for n in z.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
+    if sst_name:
         keys = set(ALL_KEYS) - confirmed
         loc = _XmlTextLocator("text cells (shared strings)")
         scanner = BulkScanner(col, keys, loc, text_mode=False, areas=any_area_context, area_needs_context=False)
-        run_blocks(scanner, member_stream(z, "xl/sharedStrings.xml", col), col.limits.block_size, col,
-                   sep=b">")
+        run_blocks(scanner, member_stream(z, sst_name, col), col.limits.block_size, col, sep=b">")
 
 
 class _XmlTextLocator:
@@ -200,12 +201,16 @@ class _SheetLocator:
         return Place(f"sheet cells{self.context}")
 
 
-def _iter_rows(stream: IO[bytes], sst: list[str], col: Collector) -> Iterator[tuple[int, list[str]]]:
-    """Yield (row number, values) from sheet XML, clearing parsed elements."""
+Cell = str | int  # a value, or a shared-string index still to resolve
+
+
+def _iter_rows(stream: IO[bytes], sst: dict[int, str] | None, col: Collector) -> Iterator[tuple[int, list[Cell]]]:
+    """Yield (row number, values) from sheet XML, clearing parsed elements.  With sst=None,
+    shared strings are yielded as int indices."""
     it = ET.iterparse(stream, events=("start", "end"))
     root = None
     rownum = 0
-    cells: dict[int, str] = {}
+    cells: dict[int, Cell] = {}
     for ev, el in it:
         tag = local(el.tag)
         if ev == "start":
@@ -220,7 +225,7 @@ def _iter_rows(stream: IO[bytes], sst: list[str], col: Collector) -> Iterator[tu
                 ci = _col_index(letters.upper()) if letters else len(cells)
             else:
                 ci = max(cells) + 1 if cells else 0
-            val = ""
+            val: Cell = ""
             if t == "inlineStr":
                 val = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
             else:
@@ -229,21 +234,21 @@ def _iter_rows(stream: IO[bytes], sst: list[str], col: Collector) -> Iterator[tu
                 if t == "s":
                     try:
                         idx = int(raw)
-                        val = sst[idx] if 0 <= idx < len(sst) else ""
                     except ValueError:
-                        val = ""
+                        idx = -1
+                    val = idx if sst is None else sst.get(idx, "")
                 else:
                     val = raw
                     if raw.endswith(".0") and raw[:-2].isdigit():
                         val = raw[:-2]
-            if 0 <= ci < 16384 and val:
+            if 0 <= ci < 16384 and val != "":
                 cells[ci] = val
             el.clear()
         elif tag == "row":
             r = el.get("r")
             rownum = int(r) if r and r.isdigit() else rownum + 1
             width = max(cells) + 1 if cells else 0
-            row = [""] * width
+            row: list[Cell] = [""] * width
             for k, v2 in cells.items():
                 row[k] = v2
             cells = {}
@@ -253,22 +258,25 @@ def _iter_rows(stream: IO[bytes], sst: list[str], col: Collector) -> Iterator[tu
             yield rownum, row
 
 
-def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, sst: list[str], col: Collector,
-                  name: str) -> tuple[set[str], bool]:
-    limits = col.limits
-    context = f" (sheet {sheet_name[:40]})"
-    tee = _Tee(member_stream(z, part, col))
-    rows: list[list[str]] = []
-    want = limits.sample_rows + 30
-    rows_iter = _iter_rows(tee, sst, col)
+def _sample_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, col: Collector) -> tuple[list[list[Cell]], bool]:
+    want = col.limits.sample_rows + 30
+    rows: list[list[Cell]] = []
+    complete = True
     try:
-        for _rn, row in rows_iter:
+        for _rn, row in _iter_rows(member_stream(z, part, col), None, col):
             rows.append(row)
             if len(rows) >= want:
+                complete = False
                 break
     except ET.ParseError:
         raise Unreadable(f"the spreadsheet is damaged (sheet {sheet_name[:40]} cannot be read)") from None
-    # markings in the first 5 rows
+    return rows, complete
+
+
+def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, rows: list[list[str]], complete: bool,
+                  col: Collector, name: str) -> tuple[set[str], bool]:
+    limits = col.limits
+    context = f" (sheet {sheet_name[:40]})"
     col.add_label(label_from_lines([" ".join(c for c in r if c) for r in rows[:5]] + [c for r in rows[:5] for c in r]))
     an = TableAnalyzer(col, context=context, title=f"{name} {sheet_name}", sample_rows=limits.sample_rows)
     hdr_idx, hxl_idx = find_header(rows)
@@ -278,37 +286,17 @@ def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, sst: list[str]
         if not an.add_row(r):
             break
     an.finish_sample()
-    complete = len(rows) < want
     if an.risk is not None:
         for r in rows[start:]:
             an.add_risk_row(r)
-        if not complete:
-            try:
-                for _rn, row in rows_iter:
-                    rows.append(row)  # keep counting rows below
-                    rows.pop()
-                    an.rows_seen += 1
-                    if not an.add_risk_row(row):
-                        break
-            except ET.ParseError:
-                pass
-    total = max(len(rows) - start, 0)
-    if not complete:
-        keys = an.bulk_keys()
-        loc = _SheetLocator(an, context)
-        scanner = BulkScanner(col, keys, loc, text_mode=False, column_ok=an.column_ok, areas=not an.area_found,
-                              area_needs_context=not an.area_context)
-        counter = _RowCounter(col)
-        recent = b"".join(tee.recent)
-        stream: IO[bytes] = _prepend(recent, tee)
-        run_blocks(scanner, stream, limits.block_size, col, sep=b">", on_block=counter)
-        total = max(counter.rows + an.rows_seen, total)
-    else:
-        # tail (header/footer markings) is already parsed away; read it for labels
-        _consume_tail(tee, col)
-    an.finish(total)
-    conf = set(an.confirmed)
-    return conf, an.area_context
+    keys = an.bulk_keys() if not complete else set()
+    loc = _SheetLocator(an, context)
+    scanner = BulkScanner(col, keys, loc, text_mode=False, column_ok=an.column_ok,
+                          areas=not an.area_found and not complete, area_needs_context=not an.area_context)
+    counter = _RowCounter(col)
+    run_blocks(scanner, member_stream(z, part, col), limits.block_size, col, sep=b">", on_block=counter)
+    an.finish(max(counter.rows - start, len(rows) - start, 0))
+    return set(an.confirmed), an.area_context
 
 
 class _RowCounter:
@@ -316,29 +304,12 @@ class _RowCounter:
         self.rows = 0
         self.col = col
 
-    def __call__(self, blk: bytes) -> None:
+    def __call__(self, blk: bytes, n: int = 0) -> None:
         self.rows += blk.count(b"</row>") + blk.count(b":row>")
         if b"Header>" in blk or b"Footer>" in blk:
             for m in _HF.finditer(blk):
                 text = _HF_CODES.sub(" ", m.group(1).decode("utf-8", "replace"))
                 self.col.add_label(label_from_line(text.replace("&amp;", "&")))
-
-
-def _consume_tail(tee: _Tee, col: Collector) -> None:
-    counter = _RowCounter(col)
-    for chunk in tee.recent:
-        counter(chunk)
-    while True:
-        data = tee.read(1 << 20)
-        if not data:
-            break
-        counter(data)
-
-
-def _prepend(first: bytes, raw: IO[bytes]) -> IO[bytes]:
-    from .textio import _Prepend
-
-    return _Prepend(first, raw)  # type: ignore[return-value]
 
 
 # ============================================================================ DOCX
