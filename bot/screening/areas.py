@@ -21,7 +21,7 @@ def normalise(text: str) -> str:
 class SensitiveAreas:
     """Immutable after construction; safe to share between threads and to pickle."""
 
-    __slots__ = ("names", "pcodes", "_pattern_src")
+    __slots__ = ("_pattern_src", "names", "pcodes")
 
     def __init__(self, names: Iterable[str] = (), pcodes: Iterable[str] = ()) -> None:
         self.names: tuple[str, ...] = tuple(sorted({normalise(n) for n in names if n.strip()}))

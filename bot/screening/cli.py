@@ -33,7 +33,7 @@ def _level(value: str) -> str:
     return v
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     sp = subparsers.add_parser("screen", help="find unlabelled sensitive data in files",
                                description="Decide the sensitivity level each file requires and whether "
                                            "it is sensitive data left unlabelled.")

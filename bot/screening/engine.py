@@ -16,7 +16,7 @@ from .areas import SensitiveAreas
 from .collector import Collector, Encrypted, Unreadable
 from .labels import label_from_filename
 from .levels import max_level, rank
-from .model import Limits, Verdict
+from .model import DEFAULT_LIMITS, Limits, Verdict
 from .readers.archive import (
     Budget,
     MemberOpener,
@@ -205,7 +205,7 @@ def _final(col: Collector, path: str, given: str | None, members: list[_MemberRe
     label = base.label
     if label is None and sens:
         labels = [v.label for v in sens]
-        label = None if any(lb is None for lb in labels) else min(labels, key=rank)  # type: ignore[arg-type]
+        label = None if any(lb is None for lb in labels) else min(labels, key=rank)
     elif label is None:
         label = max_level(*(v.label for v in verdicts))
     return Verdict(path=path, verdict=kind, required_level=base.required_level, label=label,
@@ -254,14 +254,14 @@ def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str |
 
 def screen_bytes(data: bytes, filename: str, *, label: str | None = None,
                  sensitive_areas: SensitiveAreas | None = None, password: str | None = None,
-                 limits: Limits = Limits()) -> Verdict:
+                 limits: Limits = DEFAULT_LIMITS) -> Verdict:
     """Screen an in-memory file.  Never raises."""
     return _run(lambda: io.BytesIO(data), filename, filename, len(data), label=label,
                 sensitive_areas=sensitive_areas, password=password, limits=limits)
 
 
 def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: SensitiveAreas | None = None,
-                password: str | None = None, limits: Limits = Limits()) -> Verdict:
+                password: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Verdict:
     """Screen a file on disk, streaming (memory does not grow with file size).  Never raises."""
     p = str(path)
     try:

@@ -26,6 +26,9 @@ class Limits:
     max_findings: int = 60
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Finding:
     """One kind of sensitive content in one place. `example` is always masked."""

@@ -88,7 +88,7 @@ def valid_phone_cell(text: str) -> bool:
     d = phone_digits(t)
     if len(d.lstrip("+")) < 8 or len(d) > 16:
         return False
-    if t.startswith("+") or t.startswith("00"):
+    if t.startswith(("+", "00")):
         return _valid_digits("+" + d.lstrip("+").removeprefix("00") if t.startswith("00") else d)
     return _valid_digits(d)
 
@@ -97,14 +97,7 @@ def valid_phone_cell(text: str) -> bool:
 EMAIL = r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}"
 EMAIL_RE = re.compile(EMAIL)
 ROLE_LOCALPARTS = frozenset(
-    """info contact contacts admin administrator office hr support help helpdesk enquiries enquiry inquiries
-    inquiry hello team mail noreply no-reply donotreply webmaster secretariat coordination coordinator cluster
-    im imo reception communications comms media press jobs careers recruitment procurement finance logistics
-    operations ops programme program programs programmes it ict security protection wash health nutrition
-    education shelter cccm fsc foodsecurity gbv cp childprotection mha ocha unhcr unicef wfp who iom unfpa
-    accounts billing sales service services registry feedback complaints cfm hotline partners partnership
-    reporting data monitoring meal me m-e field country director management board general assistance
-    response emergency""".split()
+    ["info", "contact", "contacts", "admin", "administrator", "office", "hr", "support", "help", "helpdesk", "enquiries", "enquiry", "inquiries", "inquiry", "hello", "team", "mail", "noreply", "no-reply", "donotreply", "webmaster", "secretariat", "coordination", "coordinator", "cluster", "im", "imo", "reception", "communications", "comms", "media", "press", "jobs", "careers", "recruitment", "procurement", "finance", "logistics", "operations", "ops", "programme", "program", "programs", "programmes", "it", "ict", "security", "protection", "wash", "health", "nutrition", "education", "shelter", "cccm", "fsc", "foodsecurity", "gbv", "cp", "childprotection", "mha", "ocha", "unhcr", "unicef", "wfp", "who", "iom", "unfpa", "accounts", "billing", "sales", "service", "services", "registry", "feedback", "complaints", "cfm", "hotline", "partners", "partnership", "reporting", "data", "monitoring", "meal", "me", "m-e", "field", "country", "director", "management", "board", "general", "assistance", "response", "emergency"]
 )
 
 
@@ -116,9 +109,8 @@ def personal_email(addr: str) -> bool:
     if any(p in ROLE_LOCALPARTS for p in parts) and all(p in ROLE_LOCALPARTS or p.isalpha() and len(p) <= 3
                                                          or p in ("mm", "myanmar", "ygn", "mdy") for p in parts):
         return False
-    if any(p in ("cluster", "coordination", "info", "noreply", "secretariat", "helpdesk", "hotline") for p in parts):
-        return False
-    return True
+    return not any(p in ("cluster", "coordination", "info", "noreply", "secretariat", "helpdesk", "hotline")
+                   for p in parts)
 
 
 # --------------------------------------------------------------------------- NRC
@@ -131,7 +123,7 @@ _NRC_STATE = re.compile(r"^\s*([0-9]{1,2})")
 
 def valid_nrc(text: str) -> bool:
     m = _NRC_STATE.match(to_ascii_digits(text))
-    return bool(m) and 1 <= int(m.group(1)) <= 14
+    return m is not None and 1 <= int(m.group(1)) <= 14
 
 
 # --------------------------------------------------------------------------- P-codes / GPS
@@ -171,11 +163,7 @@ NAME_IN_TEXT = (
     r"\b(?:" + "|".join(HONORIFIC_WORDS) + r")\.? [A-Z][a-z]{1,12}(?: [A-Z][a-z]{1,12}){0,3}"
 )
 NAME_STOP = frozenset(
-    """township village tract ward region state district camp road street hospital clinic school monastery
-    pagoda church mosque office station bridge market river lake hill mountain dam town city quarter block
-    project programme program team group company limited ltd foundation association network committee
-    organisation organization cluster sector bank university college center centre house hotel hall zone
-    site area north south east west upper lower new old""".split()
+    ["township", "village", "tract", "ward", "region", "state", "district", "camp", "road", "street", "hospital", "clinic", "school", "monastery", "pagoda", "church", "mosque", "office", "station", "bridge", "market", "river", "lake", "hill", "mountain", "dam", "town", "city", "quarter", "block", "project", "programme", "program", "team", "group", "company", "limited", "ltd", "foundation", "association", "network", "committee", "organisation", "organization", "cluster", "sector", "bank", "university", "college", "center", "centre", "house", "hotel", "hall", "zone", "site", "area", "north", "south", "east", "west", "upper", "lower", "new", "old"]
 )
 NAME_LABEL = r"(?i:\b(?:full name|name of (?:the )?(?:survivor|child|respondent|beneficiary|victim|person)|name)) ?[:\-] ?\S"
 NAME_LABEL_BURMESE = "(?:\u1021\u1019\u100a\u103a|\u1014\u102c\u1019\u100a\u103a) ?[:\\-\u104a] ?\\S"
@@ -188,9 +176,7 @@ def valid_text_name(text: str) -> bool:
     hon, rest = words[0], words[1:]
     if any(w.lower() in NAME_STOP for w in rest):
         return False
-    if hon in _WEAK_HONORIFICS and len(rest) < 2:
-        return False
-    return True
+    return not (hon in _WEAK_HONORIFICS and len(rest) < 2)
 
 
 # --------------------------------------------------------------------------- date of birth

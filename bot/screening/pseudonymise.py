@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from .areas import SensitiveAreas
 from .collector import Collector, Unreadable
 from .engine import screen_bytes
-from .model import Limits, Verdict
+from .model import DEFAULT_LIMITS, Limits, Verdict
 from .patterns import GPS_PAIR, PCODE_PRECISE_RE, compile_bytes
 from .readers.delimited import find_header, sniff_delimiter
 from .table import TableAnalyzer
@@ -64,13 +64,13 @@ def _rows_from(data: bytes, filename: str) -> tuple[list[list[str]], bool]:
     if data[:4] == b"PK\x03\x04":
         z = zipfile.ZipFile(io.BytesIO(data))
         if "xl/workbook.xml" in z.namelist():
-            from .readers.ooxml import _iter_rows, _sheets, _shared_strings, member_stream
+            from .readers.ooxml import _iter_rows, _shared_strings, _sheets, member_stream
 
             col = Collector(Limits(), None)
             sst = _shared_strings(z, col)
             best: list[list[str]] = []
             for _name, part in _sheets(z):
-                rows = [r for _n, r in _iter_rows(member_stream(z, part, col), sst, col)]
+                rows = [[str(c) for c in r] for _n, r in _iter_rows(member_stream(z, part, col), sst, col)]
                 if len(rows) > len(best):
                     best = rows
             return best, True
@@ -125,7 +125,7 @@ def _doc_text(data: bytes, filename: str) -> Iterator[str]:
 
 
 def pseudonymize_bytes(data: bytes, filename: str, key: bytes, *, sensitive_areas: SensitiveAreas | None = None,
-                       limits: Limits = Limits()) -> tuple[bytes, str, Verdict]:
+                       limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str, Verdict]:
     """Return (pseudonymised content, new file name, screening verdict of the output).
     On failure the content is empty and the verdict says why; never raises."""
     stem = filename.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "file"

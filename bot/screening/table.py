@@ -27,12 +27,10 @@ from .patterns import (
     is_number,
     parse_date,
     personal_email,
-    phone_digits,
     to_ascii_digits,
     valid_gps_pair,
     valid_nrc,
     valid_phone,
-    valid_phone_cell,
     valid_text_name,
 )
 from .risk import RiskCounter
@@ -49,12 +47,7 @@ _NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "
                         "\u1019\u101b\u103e\u102d", "no disability", "normal", "nan", "null"})
 #: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
 NAME_SYLLABLES = frozenset(
-    """aung kyaw hla win myint thein su mya khin zaw htet naing moe thandar nilar phyo thu zin ye min soe tun lwin
-    oo nyein ei hnin wai yadanar chit san htay khaing myo kyi nandar pyae sandar thiri thida thazin thet htun
-    htoo paw eh say nu nwe yin yee yi zar ni nyi swe shwe khaing khine lin lay aye mar mi mu naw nang sai saw
-    seng brang zau hkawng lum tawng lahpai tin maung mg ko ma u daw thura kaung wint wutt yamin ngwe phyu sein
-    myat thant tint tha han hein htike kyal nay pyi sithu zaw zeyar zarni hsu hnaung chan chaw cho bo bu
-    mohammed mohamed abdul nur begum rahman hussein ali khatun ahmed rashid roshida ayesha fatima salim""".split()
+    ["aung", "kyaw", "hla", "win", "myint", "thein", "su", "mya", "khin", "zaw", "htet", "naing", "moe", "thandar", "nilar", "phyo", "thu", "zin", "ye", "min", "soe", "tun", "lwin", "oo", "nyein", "ei", "hnin", "wai", "yadanar", "chit", "san", "htay", "khaing", "myo", "kyi", "nandar", "pyae", "sandar", "thiri", "thida", "thazin", "thet", "htun", "htoo", "paw", "eh", "say", "nu", "nwe", "yin", "yee", "yi", "zar", "ni", "nyi", "swe", "shwe", "khaing", "khine", "lin", "lay", "aye", "mar", "mi", "mu", "naw", "nang", "sai", "saw", "seng", "brang", "zau", "hkawng", "lum", "tawng", "lahpai", "tin", "maung", "mg", "ko", "ma", "u", "daw", "thura", "kaung", "wint", "wutt", "yamin", "ngwe", "phyu", "sein", "myat", "thant", "tint", "tha", "han", "hein", "htike", "kyal", "nay", "pyi", "sithu", "zaw", "zeyar", "zarni", "hsu", "hnaung", "chan", "chaw", "cho", "bo", "bu", "mohammed", "mohamed", "abdul", "nur", "begum", "rahman", "hussein", "ali", "khatun", "ahmed", "rashid", "roshida", "ayesha", "fatima", "salim"]
 )
 _FLOAT = re.compile(r"^-?\d{1,3}\.(\d+)$")
 _SIX = re.compile(r"^\d{6}$")
@@ -87,7 +80,7 @@ class ColStats:
     vuln: int = 0
     yes: int = 0
     total_len: int = 0
-    uniq: set[str] = field(default_factory=set)
+    uniq: dict[str, None] = field(default_factory=dict)  # ordered: examples are the first values seen
     vuln_example: str = ""
     values: list[str] = field(default_factory=list)
 
@@ -162,7 +155,7 @@ class TableAnalyzer:
             v = v[:4096]
         st.total_len += len(v)
         if len(st.uniq) < 2000:
-            st.uniq.add(v)
+            st.uniq[v] = None
         low = v.lower()
         number = is_number(v)
         if number:
@@ -314,16 +307,16 @@ class TableAnalyzer:
             generic_name = self.colname(i).strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
             if "name" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"}:
                 latin_ok = st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
-                if st.honorific >= 0.2 * n or latin_ok or st.burmese >= 0.5 * n:
-                    if not (place_table and generic_name and st.honorific < 0.2 * n):
-                        ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) \
-                            or next(iter(st.uniq))
-                        self._queue("person_name", i, n, mask.mask_name(ex))
+                if (st.honorific >= 0.2 * n or latin_ok or st.burmese >= 0.5 * n) and not (
+                        place_table and generic_name and st.honorific < 0.2 * n):
+                    ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) \
+                        or next(iter(st.uniq))
+                    self._queue("person_name", i, n, mask.mask_name(ex))
             elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
                 ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), next(iter(st.uniq)))
                 self._queue("person_name", i, st.honorific, mask.mask_name(ex))
             elif st.lexicon >= 0.6 * n and len(st.uniq) >= 0.3 * min(n, 2000) and not roles & {
-                    "org", "admin", "precise", "measure", "activity"} - {"activity"} and (
+                    "org", "admin", "precise", "measure"} and (
                     not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
                 self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
             elif st.hits.get("name") and free_text:
@@ -334,14 +327,12 @@ class TableAnalyzer:
                 self.kind[i] = "place"
             elif "precise" in roles and st.six >= 0.5 * n and "code" in self.colname(i).lower():
                 self._queue("precise_location", i, n, "******")
-            if "lat" in roles or (st.lat >= 0.8 * n and st.lon == 0 and "lon" not in roles):
-                if st.lat >= 0.6 * n:
-                    self._lat_cols.append(i)
-                    self.kind[i] = "lat"
-            if "lon" in roles or (st.lon >= 0.8 * n and st.lat == 0):
-                if st.lon >= 0.6 * n:
-                    self._lon_cols.append(i)
-                    self.kind[i] = "lon"
+            if ("lat" in roles or (st.lat >= 0.8 * n and st.lon == 0 and "lon" not in roles)) and st.lat >= 0.6 * n:
+                self._lat_cols.append(i)
+                self.kind[i] = "lat"
+            if ("lon" in roles or (st.lon >= 0.8 * n and st.lat == 0)) and st.lon >= 0.6 * n:
+                self._lon_cols.append(i)
+                self.kind[i] = "lon"
             if "coord" in roles and st.hits.get("gps"):
                 self.kind[i] = "place"
             # --- context columns
@@ -461,9 +452,7 @@ class TableAnalyzer:
         k = self.kind.get(column)
         if kind == "phone" and k in ("measure", "lat", "lon"):
             return value.startswith(("0", "+"))
-        if kind in ("name", "namelabel") and k in ("org", "place"):
-            return False
-        return True
+        return not (kind in ("name", "namelabel") and k in ("org", "place"))
 
     def add_risk_row(self, row: Sequence[str]) -> bool:
         if self.risk is None:
@@ -485,7 +474,7 @@ class TableAnalyzer:
             elif count < 0:
                 n = -count
             else:
-                n = max(count, int(round(count * factor)))
+                n = max(count, round(count * factor))
             self.col.add(category, self.where(i), n, example)
         if self.risk is not None:
             rep = self.risk.report()

@@ -115,7 +115,7 @@ class Gen:
         st = r.randint(1, 14)
         digits = "".join(r.choice("0123456789") for _ in range(6))
         if burmese:
-            to = lambda s: "".join(MMDIG[int(c)] for c in s)  # noqa: E731
+            to = lambda s: "".join(MMDIG[int(c)] for c in s)
             return f"{to(str(st))}/\u1025\u1000\u1019(\u1014\u102d\u102f\u1004\u103a){to(digits)}"
         code = r.choice(["OUKAMA", "MAYANA", "KAMATA", "LAMANA", "PABATA", "YAKANA", "OKM", "MKN"])
         typ = r.choice(["N", "NAING", "E", "P"])
@@ -169,8 +169,8 @@ class Gen:
         for _ in range(n):
             t = self.township()
             rows.append(["2024-05-01T08:00:00", "2024-05-01T08:30:00",
-                         "%08x-%04x-4%03x-a%03x-%012x" % (r.getrandbits(32), r.getrandbits(16), r.getrandbits(12),
-                                                          r.getrandbits(12), r.getrandbits(48)),
+                         (f"{r.getrandbits(32):08x}-{r.getrandbits(16):04x}-4{r.getrandbits(12):03x}-"
+                          f"a{r.getrandbits(12):03x}-{r.getrandbits(48):012x}"),
                          "2024-05-01T09:00:00", "yes", t[2], r.choice(VILLAGES) + " VT", str(r.randint(1, 10)),
                          r.choice(["male", "female"]), str(r.randint(18, 80)), r.choice(["yes", "no", "no"]),
                          r.choice(["food", "shelter", "cash", "health"]), str(r.randint(50, 900) * 1000)])
@@ -496,7 +496,7 @@ def one_case(g: Gen, r: random.Random, i: int) -> tuple[str, bytes, Expected]:
                 data = json.dumps({"classification": content_mark, "results": [dict(zip(hdr, row)) for row in rows]},
                                   ensure_ascii=False).encode()
         elif fmt == "docx":
-            data = to_docx(["Report"] if not content_mark else ["Report"], [[hdr] + rows[:300]],
+            data = to_docx(["Report"], [[hdr] + rows[:300]],
                            header=content_mark, msip=r.choice(LEVEL_PHRASES[meta]).title() if meta else None)
         else:  # zip with a csv inside
             inner = to_csv(hdr, hxl, rows, ",", top).encode()

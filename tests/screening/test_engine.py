@@ -61,7 +61,7 @@ def test_filename_labels() -> None:
 def test_content_marking_csv_and_txt() -> None:
     v = screen_bytes(b"Classification: Highly Confidential\nName,Phone\nDaw Hla,09250123456\n", "x.csv")
     assert v.label == "highly_confidential" and v.verdict == "labelled"
-    v = screen_bytes("STRICTLY CONFIDENTIAL\n\nNotes\nCall Daw Hla Hla Win on 09 250 123 456\n".encode(), "n.txt")
+    v = screen_bytes(b"STRICTLY CONFIDENTIAL\n\nNotes\nCall Daw Hla Hla Win on 09 250 123 456\n", "n.txt")
     assert v.label == "highly_confidential" and v.verdict == "labelled"
     # a marking below line 5 does not count
     v = screen_bytes(b"a\nb\nc\nd\ne\nf\nConfidential\nName,Phone\n", "late.txt")
@@ -264,8 +264,7 @@ def test_screen_path_streams(tmp_path: Path) -> None:
     p = tmp_path / "big.csv"
     with open(p, "w") as fh:
         fh.write("Township,Reached\n")
-        for i in range(200_000):
-            fh.write(f"Sittwe,{i}\n")
+        fh.writelines(f"Sittwe,{i}\n" for i in range(200_000))
         fh.write("Sittwe,call 09250123456\n")
     v = screen_path(p, limits=Limits(block_size=256 * 1024))
     assert v.verdict == "unlabelled_sensitive" and "line 200002" in v.findings[0].where

@@ -90,7 +90,7 @@ class MemberOpener:
                   max(lim.max_total_uncompressed - self.budget.total, 0))
         self.opened += 1
         stream = self.z.open(self.info, pwd=self.password)
-        return _BudgetReader(stream, cap, self.budget, lim.max_total_uncompressed,
+        return _BudgetReader(stream, cap, self.budget, lim.max_total_uncompressed,  # type: ignore[return-value]
                              f"archive member {safe_name(self.info.filename)}", count=self.opened == 1)
 
 

@@ -188,7 +188,7 @@ def screen_text(raw: IO[bytes], col: Collector, name: str, *, context: str = "")
     """Plain text / Markdown: markings in the first 5 lines, then a text-mode block scan.
     A .txt that is really a table (consistent tabs, or a Markdown pipe table) goes the table way."""
     stream, first = utf8_stream(raw)
-    head, eof = read_head(stream, first, 60, 1 << 20)
+    head, _eof = read_head(stream, first, 60, 1 << 20)
     if looks_binary(head[:8192]):
         raise Unreadable("the file is not text (it looks binary); unsupported format")
     text = head.decode("utf-8", "replace")

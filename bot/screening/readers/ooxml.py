@@ -7,7 +7,6 @@ tables go through the table analyser, text through the block scanner."""
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -160,8 +159,8 @@ def screen_xlsx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
     confirmed: set[str] = set()
     any_area_context = False
     for sheet_name, part, raw_rows, complete in samples:
-        rows = [[(sst.get(c, "") if isinstance(c, int) else c) for c in r] for r in raw_rows]
-        conf, area_ctx = _screen_sheet(z, part, sheet_name, rows, complete, col, name)
+        resolved: list[list[str]] = [[(sst.get(c, "") if isinstance(c, int) else c) for c in r] for r in raw_rows]
+        conf, area_ctx = _screen_sheet(z, part, sheet_name, resolved, complete, col, name)
         confirmed |= conf
         any_area_context = any_area_context or area_ctx
     # 4) buried identifiers in text cells (shared strings) that no column accounted for

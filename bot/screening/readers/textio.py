@@ -79,7 +79,7 @@ def utf8_stream(raw: IO[bytes]) -> tuple[IO[bytes], bytes]:
         enc = "utf-16-le"
     if enc is None:
         return raw, head[skip:]
-    t = Utf8Transcoder(_Prepend(head, raw), enc)
+    t = Utf8Transcoder(_Prepend(head, raw), enc)  # type: ignore[arg-type]
     return t, b""  # type: ignore[return-value]
 
 
