@@ -124,6 +124,9 @@ class Application:
     async def start(self, *, scheduler: bool = True) -> None:
         for transport in self.transports.values():
             await transport.start(self.dispatch)
+            # aliases in the config (#cluster-imo:server) are resolved by the transport
+            for kind, room_id in getattr(transport, "configured_rooms", {}).items():
+                self.rooms[kind] = (transport.name, room_id)
         if scheduler:
             from bot.scheduler import start_scheduler
 
@@ -148,7 +151,13 @@ class Application:
         return await self.directory.is_known(transport, handle)
 
     async def audit_hook(self, actor_id: str, action: str, object_id: str | None, outcome: str) -> None:
-        """For transports: actor ids they pass are chat handles, so store a keyed hash."""
+        """For transports: chat handles and room ids are stored as keyed hashes or internal ids.
+
+        A raw room id next to a user would let anyone with the database find a reporter's
+        direct chat; a keyed hash still lets operators match entries with the key.
+        """
+        if object_id is not None and object_id.startswith("!"):
+            object_id = "room:" + (await self.storage.pseudokey("room", object_id))[:16]
         user = await self.directory.lookup("matrix", actor_id)
         if user is not None:
             await self.storage.audit(user.audit_id, user.role, action, object_id, outcome)

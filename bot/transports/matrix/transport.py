@@ -739,6 +739,11 @@ class MatrixTransport:
 
     # ---------------------------------------------------------- protected rooms --
 
+    @property
+    def configured_rooms(self) -> dict[str, str]:
+        """kind ('imo', 'coordinator', 'admin') -> resolved room id, for the core's room map."""
+        return {purpose.removesuffix("_room"): room_id for room_id, purpose in self._protected_rooms.items()}
+
     async def _resolve_protected_rooms(self) -> None:
         for purpose in ("imo_room", "coordinator_room", "admin_room"):
             ref = getattr(self.config, purpose, None)
