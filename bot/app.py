@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-import multiprocessing
 from typing import Any
 
 from bot.clock import Clock, SystemClock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -13,14 +13,14 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeClock:
     """A clock that only moves when told to (shipped in the package for tests)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._now
@@ -33,5 +33,5 @@ class FakeClock:
 def as_utc(value: datetime) -> datetime:
     """Normalise a datetime read back from the database (SQLite returns naive UTC)."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 NOISY_LIBRARIES = ("nio", "aiohttp", "telegram", "httpx", "httpcore", "apscheduler", "sqlalchemy", "alembic", "peewee")
 
@@ -19,7 +19,7 @@ NOISY_LIBRARIES = ("nio", "aiohttp", "telegram", "httpx", "httpcore", "apschedul
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),

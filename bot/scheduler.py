@@ -10,7 +10,7 @@ job is re-registered with a fixed id, one-off jobs are read back from the job ta
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -49,7 +49,7 @@ async def run_named_job(name: str, payload: dict[str, Any]) -> None:
 
 def make_scheduler(app: Application, *, sweep_seconds: int = 60) -> AsyncIOScheduler:
     store = SQLAlchemyJobStore(url=sync_url(app.config.storage.database_url), tablename="scheduler_jobs")
-    sched = AsyncIOScheduler(jobstores={"default": store}, timezone=timezone.utc)
+    sched = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC)
     sched.add_job(
         run_sweeps_job,
         "interval",

@@ -9,8 +9,8 @@ if TYPE_CHECKING:
 
 
 def register_all(app: Application) -> None:
-    from handlers import help as help_handler
     from handlers import broadcasts, guidance, incidents, rights, submissions
+    from handlers import help as help_handler
 
     help_handler.register(app)
     submissions.register(app)

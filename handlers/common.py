@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from bot.config import LEVELS
@@ -132,12 +133,12 @@ def parse_when(text: str, now: Any) -> Any:
 
     Returns an aware datetime, or raises ValueError with a plain explanation.
     """
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     t = text.strip().replace("T", " ").removesuffix("UTC").removesuffix("Z").strip()
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            when = datetime.strptime(t, fmt).replace(tzinfo=timezone.utc)
+            when = datetime.strptime(t, fmt).replace(tzinfo=UTC)
             break
         except ValueError:
             continue

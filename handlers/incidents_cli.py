@@ -11,7 +11,7 @@ import asyncio
 import csv
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 FIELDS = ["case", "received", "state", "severity", "anonymous", "acknowledged", "closed", "lessons"]
@@ -32,7 +32,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.cli import CliError
 
     try:
-        since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise CliError("--since must be a date like 2026-01-31") from None
     rows = asyncio.run(_rows(args, since))

@@ -303,7 +303,6 @@ class Submissions:
             await ctx.reply(f"{view.public_id} is {view.state}; only held submissions are pseudonymised here.")
             return
         from bot.screening import pseudonymize_bytes
-
         from handlers.common import screening_limits, sensitive_areas
 
         filename, mimetype, data = await self.repo.read(view.id, view.current_version)

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -26,7 +26,7 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         # SQLite hands back naive UTC, PostgreSQL aware datetimes: hash one form.
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat(timespec="microseconds")
     return value
 

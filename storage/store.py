@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ class SealedKey:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Storage:
@@ -257,4 +257,4 @@ class Storage:
         return int(live or 0), int(dead or 0)
 
 
-__all__ = ["Storage", "SealedKey", "Shredded", "CryptoError"]
+__all__ = ["CryptoError", "SealedKey", "Shredded", "Storage"]

@@ -72,8 +72,7 @@ class SubmissionView:
 
 def parse_submission_id(text: str) -> int | None:
     t = text.strip().upper()
-    if t.startswith("S-"):
-        t = t[2:]
+    t = t.removeprefix("S-")
     return int(t) if t.isdigit() and 0 < int(t) < 10**9 else None
 
 

@@ -5,7 +5,6 @@ while it was down exactly once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import signal
 import sqlite3

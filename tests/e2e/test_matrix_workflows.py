@@ -86,7 +86,7 @@ async def test_anonymous_incident_report_leaves_no_identity(stack, synapse, new_
     try:
         dumps = []
         for table in ("incidents", "incident_events", "audit_log", "processed_events", "conversations"):
-            dumps += [repr(row) for row in db.execute(f"SELECT * FROM {table}")]  # noqa: S608 - fixed names
+            dumps += [repr(row) for row in db.execute(f"SELECT * FROM {table}")]
         rows = db.execute("SELECT anonymous, reporter_id FROM incidents").fetchall()
     finally:
         db.close()

@@ -10,9 +10,9 @@ from tests.conftest import Harness
 from tests.handlers.test_submissions import AGGREGATE, BENEFICIARIES, submit
 
 PRODUCT = (
-    "State,Township,Township Pcode,People reached\n"
-    "Rakhine,Sittwe,MMR012001,5400\nKachin,Myitkyina,MMR001001,2100\n"
-).encode()
+    b"State,Township,Township Pcode,People reached\n"
+    b"Rakhine,Sittwe,MMR012001,5400\nKachin,Myitkyina,MMR001001,2100\n"
+)
 
 
 async def test_question_answered_both_ways(harness: Harness) -> None:
@@ -196,7 +196,7 @@ async def test_failed_deliveries_are_retried_and_reported(harness: Harness) -> N
 
 async def test_audiences_and_roles(harness: Harness) -> None:
     h = harness
-    say = lambda t: h.say(Harness.COORDINATOR, t, chat_id=Harness.COORD_ROOM)  # noqa: E731
+    say = lambda t: h.say(Harness.COORDINATOR, t, chat_id=Harness.COORD_ROOM)
     assert "created" in (await say("!audience create rakhine-partners"))[0]
     assert "added" in (await say("!audience add rakhine-partners Water Org"))[0]
     assert (await say("!audience list rakhine-partners"))[0] == "rakhine-partners: Water Org"

@@ -77,7 +77,7 @@ async def test_named_report_and_coordinator_workflow(harness: Harness) -> None:
     await file_report(h, Harness.PARTNER, anonymous=False, contact="chat")
     coord = "\n".join(h.transport.texts(Harness.COORD_ROOM))
     assert Harness.PARTNER in coord
-    say = lambda text: h.say(Harness.COORDINATOR, text, chat_id=Harness.COORD_ROOM)  # noqa: E731
+    say = lambda text: h.say(Harness.COORDINATOR, text, chat_id=Harness.COORD_ROOM)
     assert "I-0001: new" in (await say("!incidents"))[0]
     shown = (await say("!incident I-0001"))[0]
     assert "GBV survivors" in shown and Harness.PARTNER in shown

@@ -13,16 +13,16 @@ from storage.models import Submission, SubmissionVersion
 from tests.conftest import Harness
 
 BENEFICIARIES = (
-    "Name,Phone,Village,Household size\n"
-    "Daw Hla Hla Win,09791234567,Kyauk Taw,5\n"
-    "U Kyaw Min,09450012345,Ah Lel,3\n"
-    "Ma Thida,+95 9 420 123 456,Nyaung Pin,4\n"
-).encode()
+    b"Name,Phone,Village,Household size\n"
+    b"Daw Hla Hla Win,09791234567,Kyauk Taw,5\n"
+    b"U Kyaw Min,09450012345,Ah Lel,3\n"
+    b"Ma Thida,+95 9 420 123 456,Nyaung Pin,4\n"
+)
 AGGREGATE = (
-    "State,Township,Township Pcode,Households reached,Budget USD\n"
-    "Rakhine,Sittwe,MMR012001,1200,45000\n"
-    "Kachin,Myitkyina,MMR001001,800,30000\n"
-).encode()
+    b"State,Township,Township Pcode,Households reached,Budget USD\n"
+    b"Rakhine,Sittwe,MMR012001,1200,45000\n"
+    b"Kachin,Myitkyina,MMR001001,800,30000\n"
+)
 
 
 def csv_file(data: bytes, name: str = "distribution_list.csv") -> tuple[Attachment, ...]:
