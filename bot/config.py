@@ -181,35 +181,35 @@ class _Section:
             raise ConfigError(f"{self._key(key)}: expected {expected}, got {type(value).__name__}")
         return value
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+    def string(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
         value = self._get(key, str, "a string", default, required)
         if value is not None and required and not value.strip():
             raise ConfigError(f"{self._key(key)}: must not be empty")
         return value
 
-    def bool(self, key: str, default: bool) -> bool:
+    def boolean(self, key: str, default: bool) -> bool:
         return bool(self._get(key, bool, "true or false", default, False))
 
-    def int(self, key: str, default: int, *, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
         value = int(self._get(key, int, "a whole number", default, False))
         if value < minimum:
             raise ConfigError(f"{self._key(key)}: must be at least {minimum}, got {value}")
         return value
 
-    def float(self, key: str, default: float, *, minimum: float = 0.0) -> float:
+    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
         value = float(self._get(key, (int, float), "a number", default, False))
         if value < minimum:
             raise ConfigError(f"{self._key(key)}: must be at least {minimum}, got {value}")
         return value
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.str(key, default)
+        value = self.string(key, default)
         if value not in choices:
             raise ConfigError(f"{self._key(key)}: must be one of {', '.join(choices)}, got {value!r}")
         return str(value)
 
     def path(self, key: str, default: str | None = None, *, required: bool = False) -> Path | None:
-        value = self.str(key, default, required=required)
+        value = self.string(key, default, required=required)
         if value is None:
             return None
         p = Path(os.path.expanduser(value))
@@ -235,7 +235,7 @@ class _Section:
             )
         file_key, env_key = f"{key}_file", f"{key}_env"
         path = self.path(file_key)
-        env = self.str(env_key)
+        env = self.string(env_key)
         if path is not None and env is not None:
             raise ConfigError(f"{self._key(key)}: set only one of {file_key} and {env_key}")
         if path is not None:
@@ -275,16 +275,16 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
         root,
         ("bot", "matrix", "telegram", "storage", "screening", "retention", "incidents", "guidance", "logging"),
     )
-    conversation_timeout = bot_s.int("conversation_timeout_minutes", 30, minimum=1)
-    rate_limit = bot_s.int("rate_limit_per_minute", 30, minimum=1)
+    conversation_timeout = bot_s.integer("conversation_timeout_minutes", 30, minimum=1)
+    rate_limit = bot_s.integer("rate_limit_per_minute", 30, minimum=1)
     bot_s.finish()
 
-    mx_enabled = mx_s.bool("enabled", True)
+    mx_enabled = mx_s.boolean("enabled", True)
     if mx_enabled:
-        homeserver = mx_s.str("homeserver", required=True)
+        homeserver = mx_s.string("homeserver", required=True)
         if not str(homeserver).startswith(("http://", "https://")):
             raise ConfigError("matrix.homeserver: must start with http:// or https://")
-        user_id = mx_s.str("user_id", required=True)
+        user_id = mx_s.string("user_id", required=True)
         if not (str(user_id).startswith("@") and ":" in str(user_id)):
             raise ConfigError("matrix.user_id: must look like @name:server")
         password = mx_s.secret("password", required=False)
@@ -299,7 +299,7 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
         homeserver, user_id, password, token = "", "", None, None
         pickle_key, store_dir = Secret(""), base / "matrix-store"
         for key in ("homeserver", "user_id", "store_dir"):
-            mx_s.str(key)
+            mx_s.string(key)
         for key in ("password", "access_token", "pickle_key"):
             mx_s.used.update({key, f"{key}_file", f"{key}_env"})
     matrix = MatrixConfig(
@@ -310,30 +310,30 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
         access_token=token,
         store_dir=store_dir,
         pickle_key=pickle_key,
-        imo_room=mx_s.str("imo_room"),
-        coordinator_room=mx_s.str("coordinator_room"),
-        admin_room=mx_s.str("admin_room"),
+        imo_room=mx_s.string("imo_room"),
+        coordinator_room=mx_s.string("coordinator_room"),
+        admin_room=mx_s.string("admin_room"),
         device_trust=mx_s.choice("device_trust", "tofu", DEVICE_TRUST_POLICIES),
-        device_name=str(mx_s.str("device_name", "clusterbot")),
-        rate_limit_per_minute=mx_s.int("rate_limit_per_minute", rate_limit, minimum=1),
-        undecryptable_timeout_seconds=mx_s.float("undecryptable_timeout_seconds", 60.0, minimum=1.0),
+        device_name=str(mx_s.string("device_name", "clusterbot")),
+        rate_limit_per_minute=mx_s.integer("rate_limit_per_minute", rate_limit, minimum=1),
+        undecryptable_timeout_seconds=mx_s.number("undecryptable_timeout_seconds", 60.0, minimum=1.0),
     )
     mx_s.finish()
 
-    tg_enabled = tg_s.bool("enabled", False)
+    tg_enabled = tg_s.boolean("enabled", False)
     if not tg_enabled:  # a disabled channel's secrets are not read (they may not exist here)
         tg_s.used.update({"token", "token_file", "token_env"})
     telegram = TelegramConfig(
         enabled=tg_enabled,
         token=tg_s.secret("token", required=True) if tg_enabled else None,
-        base_url=tg_s.str("base_url"),
-        rate_limit_per_minute=tg_s.int("rate_limit_per_minute", rate_limit, minimum=1),
+        base_url=tg_s.string("base_url"),
+        rate_limit_per_minute=tg_s.integer("rate_limit_per_minute", rate_limit, minimum=1),
     )
     tg_s.finish()
 
     data_dir = base / "data"
     storage = StorageConfig(
-        database_url=str(st_s.str("database_url", f"sqlite+aiosqlite:///{data_dir / 'clusterbot.sqlite3'}")),
+        database_url=str(st_s.string("database_url", f"sqlite+aiosqlite:///{data_dir / 'clusterbot.sqlite3'}")),
         blob_dir=st_s.path("blob_dir", str(data_dir / "blobs")) or data_dir / "blobs",
         master_key_file=st_s.path("master_key_file", str(data_dir / "master.key")) or data_dir / "master.key",
     )
@@ -353,44 +353,44 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
 
     screening = ScreeningConfig(
         sensitive_areas_file=sc_s.path("sensitive_areas_file"),
-        max_file_mb=sc_s.int("max_file_mb", 50, minimum=1),
-        max_archive_members=sc_s.int("max_archive_members", 10_000, minimum=1),
-        max_archive_depth=sc_s.int("max_archive_depth", 3, minimum=0),
-        max_uncompressed_mb=sc_s.int("max_uncompressed_mb", 1024, minimum=1),
-        max_compression_ratio=sc_s.int("max_compression_ratio", 100, minimum=1),
-        workers=sc_s.int("workers", 2, minimum=1),
+        max_file_mb=sc_s.integer("max_file_mb", 50, minimum=1),
+        max_archive_members=sc_s.integer("max_archive_members", 10_000, minimum=1),
+        max_archive_depth=sc_s.integer("max_archive_depth", 3, minimum=0),
+        max_uncompressed_mb=sc_s.integer("max_uncompressed_mb", 1024, minimum=1),
+        max_compression_ratio=sc_s.integer("max_compression_ratio", 100, minimum=1),
+        workers=sc_s.integer("workers", 2, minimum=1),
     )
     sc_s.finish()
 
     days_s = re_s.table("days")
     default_days = RetentionConfig().days_by_level
     retention = RetentionConfig(
-        days_by_level={level: days_s.int(level, default_days[level]) for level in LEVELS},
-        held_hours=re_s.int("held_hours", 72, minimum=1),
-        warn_before_hours=re_s.int("warn_before_hours", 72, minimum=0),
-        keep_previous_versions=re_s.bool("keep_previous_versions", False),
+        days_by_level={level: days_s.integer(level, default_days[level]) for level in LEVELS},
+        held_hours=re_s.integer("held_hours", 72, minimum=1),
+        warn_before_hours=re_s.integer("warn_before_hours", 72, minimum=0),
+        keep_previous_versions=re_s.boolean("keep_previous_versions", False),
     )
     days_s.finish()
     re_s.finish()
 
     incidents = IncidentConfig(
-        ack_deadline_hours=in_s.float("ack_deadline_hours", 24.0, minimum=0.01),
-        escalate_after_hours=in_s.float("escalate_after_hours", 48.0, minimum=0.01),
+        ack_deadline_hours=in_s.number("ack_deadline_hours", 24.0, minimum=0.01),
+        escalate_after_hours=in_s.number("escalate_after_hours", 48.0, minimum=0.01),
         escalation_contacts=in_s.str_list("escalation_contacts"),
-        closed_retention_days=in_s.int("closed_retention_days", 365, minimum=1),
-        draft_timeout_minutes=in_s.int("draft_timeout_minutes", 60, minimum=1),
+        closed_retention_days=in_s.integer("closed_retention_days", 365, minimum=1),
+        draft_timeout_minutes=in_s.integer("draft_timeout_minutes", 60, minimum=1),
     )
     in_s.finish()
 
     guidance = GuidanceConfig(
-        reminder_hours=gu_s.float("reminder_hours", 48.0, minimum=0.01),
-        pseudonymous_orgs=gu_s.bool("pseudonymous_orgs", False),
+        reminder_hours=gu_s.number("reminder_hours", 48.0, minimum=0.01),
+        pseudonymous_orgs=gu_s.boolean("pseudonymous_orgs", False),
     )
     gu_s.finish()
 
     logging_cfg = LoggingConfig(
         level=lo_s.choice("level", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
-        json=lo_s.bool("json", False),
+        json=lo_s.boolean("json", False),
     )
     lo_s.finish()
     root.finish()

@@ -27,7 +27,8 @@ class Rights:
 
     @property
     def subs(self) -> Submissions:
-        return self.app.state["submissions"]  # type: ignore[no-any-return]
+        subs: Submissions = self.app.state["submissions"]
+        return subs
 
     async def cmd_consent(self, ctx: Context, args: str) -> None:
         parts = args.split()
