@@ -152,11 +152,11 @@ def _pseudonymize(data: bytes, filename: str, stem: str, key: bytes, areas: Sens
                 break
         an.finish_sample()
         action: dict[int, str] = {}
-        for category, ci, count, _ex in an.pending:
-            if category in _DROP and (count > 0 or an.kind.get(ci) not in (None,)):
-                action[ci] = "drop" if count > 0 else action.get(ci, "text")
-            elif category in _DROP:
-                action.setdefault(ci, "text")
+        for category, ci, _count, _ex in an.pending:
+            st = an.stats[ci]
+            free_text = "remark" in an.roles[ci] or (st.n and st.total_len / st.n > 25)
+            if category in _DROP:
+                action[ci] = "text" if free_text and action.get(ci) != "drop" else "drop"
             elif category == "precise_location":
                 action.setdefault(ci, "precise")
         for ci, kind in an.kind.items():

@@ -15,6 +15,7 @@ from .collector import Collector
 from .columns import header_roles, hxl_roles
 from .patterns import (
     HONORIFIC_WORDS,
+    NAME_STOP,
     PCODE_ANY_RE,
     PCODE_PRECISE_RE,
     VULNERABLE_RE,
@@ -36,6 +37,7 @@ from .patterns import (
 from .risk import RiskCounter
 
 ALL_KEYS = frozenset({"phone", "email", "nrc", "pcode", "gps", "name", "namelabel", "dob"})
+_NAME_STOP = NAME_STOP
 _HON = frozenset(h.lower() for h in HONORIFIC_WORDS) | {"mr", "mrs", "ms", "dr", "miss"}
 _BURMESE_HON = ("\u1026\u1038", "\u1012\u1031\u102b\u103a", "\u1000\u102d\u102f", "\u1019\u1031\u102c\u1004\u103a",
                 "\u1014\u1031\u102c\u103a", "\u1005\u1031\u102c", "\u1005\u102d\u102f\u1004\u103a\u1038")
@@ -48,6 +50,9 @@ _NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "
 #: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
 NAME_SYLLABLES = frozenset(
     ["aung", "kyaw", "hla", "win", "myint", "thein", "su", "mya", "khin", "zaw", "htet", "naing", "moe", "thandar", "nilar", "phyo", "thu", "zin", "ye", "min", "soe", "tun", "lwin", "oo", "nyein", "ei", "hnin", "wai", "yadanar", "chit", "san", "htay", "khaing", "myo", "kyi", "nandar", "pyae", "sandar", "thiri", "thida", "thazin", "thet", "htun", "htoo", "paw", "eh", "say", "nu", "nwe", "yin", "yee", "yi", "zar", "ni", "nyi", "swe", "shwe", "khaing", "khine", "lin", "lay", "aye", "mar", "mi", "mu", "naw", "nang", "sai", "saw", "seng", "brang", "zau", "hkawng", "lum", "tawng", "lahpai", "tin", "maung", "mg", "ko", "ma", "u", "daw", "thura", "kaung", "wint", "wutt", "yamin", "ngwe", "phyu", "sein", "myat", "thant", "tint", "tha", "han", "hein", "htike", "kyal", "nay", "pyi", "sithu", "zaw", "zeyar", "zarni", "hsu", "hnaung", "chan", "chaw", "cho", "bo", "bu", "mohammed", "mohamed", "abdul", "nur", "begum", "rahman", "hussein", "ali", "khatun", "ahmed", "rashid", "roshida", "ayesha", "fatima", "salim"]
+)
+ORG_WORDS = frozenset(
+    ["foundation", "society", "children", "international", "organization", "organisation", "association", "network", "committee", "group", "church", "union", "mission", "council", "relief", "services", "service", "development", "aid", "care", "agency", "programme", "program", "fund", "trust", "centre", "center", "myanmar", "ngo", "ingo", "un", "unicef", "unhcr", "wfp", "who", "iom", "undp", "unfpa", "ocha", "cross", "crescent", "federation", "vision", "oxfam", "plan", "rescue", "concern", "solidarity", "alliance", "partners", "partnership", "initiative", "institute", "ministry", "department", "office", "company", "ltd", "limited", "cooperative", "federation", "coalition", "forum", "action", "hope", "health", "education"]
 )
 _FLOAT = re.compile(r"^-?\d{1,3}\.(\d+)$")
 _SIX = re.compile(r"^\d{6}$")
@@ -68,6 +73,7 @@ class ColStats:
     name_like: int = 0
     multiword: int = 0
     lexicon: int = 0
+    orgish: int = 0
     honorific: int = 0
     burmese: int = 0
     dates: int = 0
@@ -192,6 +198,8 @@ class TableAnalyzer:
                     words = low.split()
                     if sum(1 for w in words if w in NAME_SYLLABLES) >= 0.7 * len(words):
                         st.lexicon += 1
+                    if any(w in ORG_WORDS or w in _NAME_STOP for w in words):
+                        st.orgish += 1
             elif is_burmese_text(v):
                 st.burmese += 1
                 if v.startswith(_BURMESE_HON):
@@ -267,7 +275,8 @@ class TableAnalyzer:
             st, roles = self.stats[i], self.roles[i]
             if st.n == 0:
                 continue
-            roles_all |= roles
+            if st.num < 0.5 * st.n:  # roles of count/measure columns say nothing about rows
+                roles_all |= roles
             if st.pcode_admin >= 0.8 * st.n:
                 self._admin_pcode_col = i
         place_table = self._admin_pcode_col is not None
@@ -290,12 +299,12 @@ class TableAnalyzer:
             elif st.phone_cells >= 0.5 * n and not measure:
                 self._queue("phone_number", i, st.phone_cells, st.examples.get("phone", "09****"))
             elif ph and not measure:
-                self._queue("phone_number", i, ph, st.examples["phone"], scale=False)
+                self._queue("phone_number", i, ph, st.examples["phone"])
             # --- e-mail, NRC, precise P-codes, GPS pairs in one cell
             for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("pcode", "precise_location"),
                              ("gps", "precise_location"), ("dob", "date_of_birth")):
                 if st.hits.get(key):
-                    self._queue(cat, i, st.hits[key], st.examples[key], scale=not free_text)
+                    self._queue(cat, i, st.hits[key], st.examples[key])
             if "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
                 idlike = sum(1 for u in st.uniq if any(c.isdigit() for c in u) and len(u) >= 5)
                 if idlike >= 0.5 * min(len(st.uniq), n) and len(st.uniq) >= 0.8 * min(n, 2000):
@@ -306,7 +315,11 @@ class TableAnalyzer:
             # --- names
             generic_name = self.colname(i).strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
             if "name" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"}:
-                latin_ok = st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
+                latin_ok = (st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)) \
+                    and st.orgish < 0.3 * n
+                if generic_name and latin_ok and st.lexicon < 0.3 * n and not roles_all & {
+                        "sex", "age", "phone", "email", "nid", "dob", "household", "beneficiary"}:
+                    latin_ok = False  # a bare "Name" column of places or organisations
                 if (st.honorific >= 0.2 * n or latin_ok or st.burmese >= 0.5 * n) and not (
                         place_table and generic_name and st.honorific < 0.2 * n):
                     ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) \
@@ -320,7 +333,7 @@ class TableAnalyzer:
                     not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
                 self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
             elif st.hits.get("name") and free_text:
-                self._queue("person_name", i, st.hits["name"], st.examples["name"], scale=False)
+                self._queue("person_name", i, st.hits["name"], st.examples["name"])
             # --- precise places
             if "precise" in roles and not roles & {"measure", "org"} and not measure:
                 self._queue("precise_location", i, n, mask.mask_generic(next(iter(st.uniq))))
