@@ -18,6 +18,7 @@ from .labels import label_from_filename
 from .levels import max_level, rank
 from .model import DEFAULT_LIMITS, Limits, Verdict
 from .readers.archive import (
+    BAD_ZIP,
     Budget,
     MemberOpener,
     check_zip,
@@ -83,7 +84,8 @@ class Screening:
                 screen_pdf(fh, col, name, self.password)
             return []
         if head.startswith(OLE_MAGIC):
-            self._ole(opener, ext)
+            decrypted = self._ole(opener, ext)
+            return self.screen(lambda: io.BytesIO(decrypted), name, col, depth, len(decrypted))
         if head.startswith((b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh")):
             raise Unreadable("only .zip archives are supported (this is a gzip/7z/rar/bz2 archive)")
         if ext in ("xlsx", "xlsm", "docx", "docm", "zip", "pdf"):
@@ -104,7 +106,27 @@ class Screening:
                 screen_text(fh, col, name)
         return []
 
-    def _ole(self, opener: Opener, ext: str) -> None:
+    def _decrypt_office(self, opener: Opener) -> bytes:
+        """Decrypt an Office 2007+ file in memory (msoffcrypto); the plaintext never touches disk."""
+        import msoffcrypto
+        from msoffcrypto.exceptions import DecryptionError, InvalidKeyError
+
+        assert self.password is not None
+        out = io.BytesIO()
+        try:
+            with opener() as fh:
+                office = msoffcrypto.OfficeFile(fh)
+                office.load_key(password=self.password)
+                office.decrypt(out)
+        except (InvalidKeyError, DecryptionError):
+            raise Encrypted("the password did not open the Office file") from None
+        except Exception as exc:  # noqa: BLE001 - msoffcrypto raises many kinds on damaged input
+            raise Unreadable(f"the encrypted Office file is damaged ({type(exc).__name__})") from None
+        if out.tell() > self.limits.max_file_size:
+            raise Unreadable("the decrypted file is larger than the size limit")
+        return out.getvalue()
+
+    def _ole(self, opener: Opener, ext: str) -> bytes:
         """Old binary Office, or an encrypted Office 2007+ file (OLE with an EncryptionInfo stream)."""
         marks = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
         found = False
@@ -124,7 +146,7 @@ class Screening:
         if found:
             if self.password is None:
                 raise Encrypted("the Office file is password protected")
-            raise Unreadable("cannot open encrypted Office files; please send it unencrypted")
+            return self._decrypt_office(opener)
         raise Unreadable("old binary Office files (.xls/.doc) are not supported; please save as .xlsx or .docx")
 
     def _zip_container(self, opener: Opener, name: str, col: Collector, depth: int) -> list[_MemberResult]:
@@ -143,7 +165,7 @@ class Screening:
                             screen_xlsx(z, col, name)
                         else:
                             screen_docx(z, col, name)
-                    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+                    except BAD_ZIP + (EOFError,) as exc:
                         raise Unreadable(f"the file is damaged ({type(exc).__name__})") from None
                     return []
                 if "mimetype" in names or any(n.startswith("ppt/") for n in names):
@@ -177,7 +199,7 @@ class Screening:
                 msg = "wrong password" if "password" in str(exc).lower() else "cannot be read"
                 v = Verdict(mname, "encrypted" if "password" in str(exc).lower() else "unreadable", None,
                             None, error=f"{mname}: {msg}")
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
+            except BAD_ZIP + (EOFError, OSError, ValueError, KeyError, IndexError) as exc:
                 v = Verdict(mname, "unreadable", None, None, error=f"{mname}: damaged ({type(exc).__name__})")
             col.merge(child)
             results.append(_MemberResult(mname, v))
@@ -245,7 +267,7 @@ def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str |
         return Verdict(path, "unreadable", None, given, error="the file needs too much memory to check")
     except RecursionError:
         return Verdict(path, "unreadable", None, given, error="the file is nested too deeply to check")
-    except zipfile.BadZipFile:
+    except BAD_ZIP:
         return Verdict(path, "unreadable", None, given, error="the file is damaged (bad zip structure)")
     except Exception as exc:  # noqa: BLE001 - never a traceback, on any input
         return Verdict(path, "unreadable", None, given,

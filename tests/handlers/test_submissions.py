@@ -276,3 +276,73 @@ async def test_role_matrix_on_held_submission(harness: Harness, who: str, comman
         assert "can't find" in replies or "cannot use" in replies
         assert h.app is not None
         assert (await h.app.storage.audit_entries())[-1].outcome == "denied"
+
+
+def encrypted_xlsx(password: str) -> bytes:
+    import io
+
+    import openpyxl
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    wb = openpyxl.Workbook()
+    for row in BENEFICIARIES.decode().splitlines():
+        wb.active.append(row.split(","))
+    plain, enc = io.BytesIO(), io.BytesIO()
+    wb.save(plain)
+    OOXMLFile(io.BytesIO(plain.getvalue())).encrypt(password, enc)
+    return enc.getvalue()
+
+
+async def test_password_protected_file_screened_with_password_never_stored(harness: Harness, tmp_path: Path) -> None:
+    h = harness
+    data = encrypted_xlsx("Pw-7431-xyz")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    replies = await h.say(Harness.PARTNER, "", attachments=(Attachment("list.xlsx", xlsx, data),))
+    assert "password-protected" in replies[0] and "!password S-0001" in replies[0]
+    assert "did not open" in (await h.say(Harness.PARTNER, "!password S-0001 wrong-one", event_id="$pw1"))[0]
+    replies = await h.say(Harness.PARTNER, "!password S-0001 Pw-7431-xyz", event_id="$pw2")
+    assert "S-0001 is held" in replies[0] and "phone number" in replies[0]
+    dm = await h.transport.direct_chat(Harness.PARTNER)
+    assert (dm, "$pw1") in h.transport.deleted and (dm, "$pw2") in h.transport.deleted  # removed from the chat
+    for f in tmp_path.rglob("*"):
+        if f.is_file():
+            assert b"Pw-7431-xyz" not in f.read_bytes()  # never stored anywhere
+    assert "accepted" in (await h.say(Harness.PARTNER, "!label S-0001 highly_confidential"))[0]
+
+
+TOWNSHIP_LIST = (
+    b"Name,Phone,Township,Township Pcode,Household size\n"
+    b"Daw Hla Hla Win,09791234567,Sittwe,MMR012001,5\n"
+    b"U Kyaw Min,09450012345,Sittwe,MMR012001,3\n"
+    b"Ma Thida,09420123456,Pauktaw,MMR012002,4\n"
+)
+
+
+async def test_pseudonymize_then_accept_the_copy(harness: Harness) -> None:
+    h = harness
+    await submit(h, TOWNSHIP_LIST)
+    replies = await h.transport.receive(Harness.PARTNER, "!pseudonymize S-0001")
+    files = [r.file for r in replies if r.file is not None]
+    assert len(files) == 1
+    copy = files[0].data
+    assert b"Daw Hla" not in copy and b"09791234567" not in copy and b"Sittwe" in copy
+    text = "\n".join(r.text for r in replies if r.file is None)
+    assert "The copy screens as clear. Send !accept S-0001" in text
+    accepted = (await h.say(Harness.PARTNER, "!accept S-0001"))[0]
+    assert "accepted (pseudonymised copy) as public" in accepted and "original was destroyed" in accepted
+    assert h.app is not None
+    async with h.app.storage.session() as s:
+        states = [v.state for v in (await s.execute(select(SubmissionVersion).order_by(SubmissionVersion.version))).scalars()]
+    assert states == ["shredded", "active"]
+    got = await h.transport.receive(Harness.IMO, "!get S-0001", chat_id=Harness.IMO_ROOM)
+    assert [r.file.data for r in got if r.file] == [copy]
+
+
+async def test_pseudonymized_copy_that_still_needs_a_label_cannot_be_accepted(harness: Harness) -> None:
+    h = harness
+    await submit(h)  # village names: the pseudonymised copy keeps village-level locations
+    replies = await h.transport.receive(Harness.PARTNER, "!pseudonymize S-0001")
+    text = "\n".join(r.text for r in replies if r.file is None)
+    assert "The copy still needs the level confidential" in text
+    assert "still needs the level confidential" in (await h.say(Harness.PARTNER, "!accept S-0001"))[0]
+    assert "accepted as highly_confidential" in (await h.say(Harness.PARTNER, "!label S-0001 highly_confidential"))[0]

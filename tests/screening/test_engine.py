@@ -210,11 +210,11 @@ def test_encrypted_files() -> None:
     aes = _aes_zip()
     v = screen_bytes(aes, "a.zip")
     assert v.verdict == "encrypted" and v.error
-    v = screen_bytes(aes, "a.zip", password="pw")
-    assert v.verdict == "unreadable" and "AES" in (v.error or "")
+    v = screen_bytes(aes, "a.zip", password="pw")  # a forged AES header: not a real AES member
+    assert v.verdict in ("unreadable", "encrypted") and v.error
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 100
     assert screen_bytes(ole, "x.xlsx").verdict == "encrypted"
-    assert screen_bytes(ole, "x.xlsx", password="pw").verdict == "unreadable"
+    assert screen_bytes(ole, "x.xlsx", password="pw").verdict == "unreadable"  # damaged container
     from pypdf import PdfWriter
 
     w = PdfWriter()
@@ -225,6 +225,41 @@ def test_encrypted_files() -> None:
     assert screen_bytes(b.getvalue(), "e.pdf").verdict == "encrypted"
     assert screen_bytes(b.getvalue(), "e.pdf", password="secret").verdict == "clear"
     assert screen_bytes(b.getvalue(), "e.pdf", password="wrong").verdict == "encrypted"
+
+
+BENEFICIARIES = b"Name,Phone,Village\nDaw Hla Hla Win,09791234567,Kyauk Taw\nU Kyaw Min,09450012345,Ah Lel\n"
+
+
+def test_real_aes_zip_opens_with_the_password() -> None:
+    import pyzipper
+
+    buf = io.BytesIO()
+    with pyzipper.AESZipFile(buf, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as z:
+        z.setpassword(b"s3cret")
+        z.writestr("list.csv", BENEFICIARIES)
+    data = buf.getvalue()
+    assert screen_bytes(data, "data.zip").verdict == "encrypted"
+    wrong = screen_bytes(data, "data.zip", password="nope")
+    assert wrong.verdict == "encrypted" and "wrong password" in (wrong.error or "")
+    right = screen_bytes(data, "data.zip", password="s3cret")
+    assert right.verdict == "unlabelled_sensitive" and "phone_number" in right.categories
+
+
+def test_encrypted_xlsx_opens_with_the_password() -> None:
+    import openpyxl
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    wb = openpyxl.Workbook()
+    for row in BENEFICIARIES.decode().splitlines():
+        wb.active.append(row.split(","))
+    plain, enc = io.BytesIO(), io.BytesIO()
+    wb.save(plain)
+    OOXMLFile(io.BytesIO(plain.getvalue())).encrypt("pw123", enc)
+    data = enc.getvalue()
+    assert screen_bytes(data, "list.xlsx").verdict == "encrypted"
+    assert screen_bytes(data, "list.xlsx", password="wrong").verdict == "encrypted"
+    right = screen_bytes(data, "list.xlsx", password="pw123")
+    assert right.verdict == "unlabelled_sensitive" and "phone_number" in right.categories
 
 
 def test_unreadable_in_plain_words() -> None:

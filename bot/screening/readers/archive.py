@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+import pyzipper
+
 from ..collector import Collector, Encrypted, Unreadable
 from .textio import CountingReader
 
@@ -123,22 +125,25 @@ class _BudgetReader(CountingReader):
 ScreenFn = Callable[[Callable[[], IO[bytes]], str, Collector, int], None]
 
 
+# pyzipper (used to open AES-encrypted archives) has its own exception classes
+BAD_ZIP: tuple[type[Exception], ...] = (zipfile.BadZipFile, zipfile.LargeZipFile, pyzipper.BadZipFile,
+                                        pyzipper.LargeZipFile)
+
+
 def open_zip(stream: IO[bytes]) -> zipfile.ZipFile:
+    """A zip reader that also opens AES-encrypted members (pyzipper's AESZipFile)."""
     try:
-        return zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError, IndexError):
+        return pyzipper.AESZipFile(stream)
+    except BAD_ZIP + (OSError, ValueError, EOFError, KeyError, IndexError):
         raise Unreadable("the archive is damaged or not a zip file") from None
     except NotImplementedError:
         raise Unreadable("the archive uses a feature that is not supported") from None
 
 
 def guard_encryption(infos: list[zipfile.ZipInfo], password: str | None) -> bytes | None:
-    enc, aes = encrypted_members(infos)
+    enc, _aes = encrypted_members(infos)  # AES members open too (pyzipper)
     if not enc:
         return None
     if password is None:
         raise Encrypted("the archive is password protected; send the password with --password")
-    if aes:
-        raise Unreadable("the archive uses AES encryption, which cannot be opened here; "
-                         "please send it unencrypted or with standard zip encryption")
     return password.encode("utf-8")
