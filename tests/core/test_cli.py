@@ -144,3 +144,62 @@ def test_entry_point_installed(tmp_path: Path) -> None:
     assert out.returncode == 0 and "init" in out.stdout and "audit" in out.stdout
     bad = subprocess.run([exe, "audit", "verify", "--config", str(tmp_path / "none.toml")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "cannot read config file" in bad.stderr
+
+
+def _seed_consent_and_incident(site: Path) -> None:
+    """Drive a real Application (memory transport) against the site's database."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.app import Application
+    from bot.config import load_config
+    from bot.events import Attachment
+    from bot.transports.memory import MemoryTransport
+
+    async def go() -> None:
+        cfg = load_config(site / "clusterbot.toml")
+        t = MemoryTransport()
+        t.encrypted_chats.add("!coord")
+        app = await Application.create(cfg, transports=[t], executor=ThreadPoolExecutor(1), rooms={"coordinator": ("memory", "!coord")})
+        await app.start(scheduler=False)
+        try:
+            await app.directory.add_org("Relief Org")
+            await app.directory.add_user("@p:x.org", role="partner", org="Relief Org")
+            await app.directory.add_user("@c:x.org", role="coordinator")
+            await t.receive("@p:x.org", "public", attachments=(Attachment("t.csv", "text/csv", b"State,People\nRakhine,5\n"),))
+            await t.receive("@p:x.org", "!consent S-0001 products yes")
+            await t.receive("@p:x.org", "!consent S-0001 cluster no")
+            for answer in ("!report", "laptop stolen with survey data", "skip", "skip", "skip", "skip", "yes"):
+                await t.receive("@p:x.org", answer)
+            await t.receive("@c:x.org", "!incident I-0001 close recovered", chat_id="!coord")
+            await t.receive("@c:x.org", "!incident I-0001 learn encrypt laptops", chat_id="!coord")
+        finally:
+            await app.stop()
+
+    asyncio.run(go())
+
+
+def test_consent_and_incident_exports(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _seed_consent_and_incident(site)
+    capsys.readouterr()
+    assert cli(site, "consent", "verify") == 0
+    assert "intact: 2 entries" in capsys.readouterr().out
+    assert cli(site, "consent", "export", "--format", "csv") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "seq,submission,organisation,scope,decision,recorded_by,recorded_at"
+    assert out[1].startswith("1,S-0001,Relief Org,products,yes,user:")
+    assert cli(site, "consent", "export", "--org", "Nope") == 2
+    capsys.readouterr()
+    assert cli(site, "consent", "export", "--org", "Relief Org", "--format", "json") == 0
+    assert '"scope": "cluster"' in capsys.readouterr().out
+    assert cli(site, "incidents", "export", "--since", "2020-01-01") == 0
+    out = capsys.readouterr().out
+    assert "I-0001" in out and "closed" in out and "encrypt laptops" in out
+    assert "laptop stolen" not in out and "@p:x.org" not in out  # no report text, no reporter identity
+    assert cli(site, "incidents", "export", "--since", "yesterday") == 2
+    db = sqlite3.connect(site / "data" / "clusterbot.sqlite3")
+    db.execute("UPDATE consent_ledger SET decision = 1 WHERE seq = 2")
+    db.commit()
+    db.close()
+    capsys.readouterr()
+    assert cli(site, "consent", "verify") == 1
+    assert "entry 2" in capsys.readouterr().err

@@ -346,3 +346,10 @@ async def test_pseudonymized_copy_that_still_needs_a_label_cannot_be_accepted(ha
     assert "The copy still needs the level confidential" in text
     assert "still needs the level confidential" in (await h.say(Harness.PARTNER, "!accept S-0001"))[0]
     assert "accepted as highly_confidential" in (await h.say(Harness.PARTNER, "!label S-0001 highly_confidential"))[0]
+
+
+async def test_large_file_gets_a_receipt_before_screening(harness: Harness) -> None:
+    big = b"State,Township,People\n" + b"Rakhine,Sittwe,5400\n" * 60_000  # ~1.2 MB, aggregated
+    replies = await submit(harness, big, name="totals.csv")
+    assert replies[0].startswith("Received 1.") and "screening" in replies[0]
+    assert "S-0001 accepted" in replies[1]
