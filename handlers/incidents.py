@@ -241,6 +241,13 @@ class Incidents:
         if view is None:
             return
         action, more = first_word(rest)
+        encrypted = await ctx.is_encrypted()
+        if action.lower() == "add" and not encrypted:
+            await ctx.reply(
+                "This chat is not end-to-end encrypted, so please don't add details here. "
+                "Send the same command in an encrypted chat with me on Matrix."
+            )
+            return
         if action.lower() == "add":
             if not more:
                 await ctx.reply("Add what? !status RECEIPT add TEXT")
@@ -252,6 +259,10 @@ class Incidents:
             return
         await self.app.storage.audit("anonymous", "reporter", "incident.status", view.public_id, "allowed")
         lines = [f"{view.public_id}: {view.state}" + (f", classified {view.severity}" if view.acked_at else "")]
+        if not encrypted:
+            lines.append("Messages about your report are shown only in an end-to-end encrypted chat.")
+            await ctx.reply("\n".join(lines))
+            return
         for ev in view.events:
             if ev.kind == "reply":
                 lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} coordinators: {ev.text}")

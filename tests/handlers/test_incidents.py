@@ -70,6 +70,10 @@ async def test_receipt_follow_up_from_any_chat(harness: Harness) -> None:
     await h.say(Harness.COORDINATOR, "!incident I-0001 reply Thank you, we are contacting the partner.", chat_id=Harness.COORD_ROOM)
     status = "\n".join(await h.say(Harness.PARTNER, f"!status {receipt}"))
     assert "coordinators: Thank you" in status and "you added: the group admin" in status
+    # in a chat that is not end-to-end encrypted: the state only, never the messages
+    plain = "\n".join(await h.say(Harness.PARTNER, f"!status {receipt}", chat_id="!plain", encrypted=False))
+    assert plain.startswith("I-0001: new") and "Thank you" not in plain and "only in an end-to-end" in plain
+    assert "not end-to-end encrypted" in (await h.say(Harness.PARTNER, f"!status {receipt} add x", chat_id="!plain", encrypted=False))[0]
 
 
 async def test_named_report_and_coordinator_workflow(harness: Harness) -> None:
