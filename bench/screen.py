@@ -210,7 +210,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=50)
     ap.add_argument("--gb", type=float, default=1.0, help="size of the RSS test file in GB (0 to skip)")
-    ap.add_argument("--xlsx-rows", type=int, default=200_000)
+    ap.add_argument("--xlsx-rows", type=int, default=1_000_000, help="~20 MB, so start-up does not dominate")
     ap.add_argument("--keep", type=Path, default=None)
     args = ap.parse_args()
     r = random.Random(7)
