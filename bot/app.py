@@ -84,6 +84,7 @@ class Application:
                     self.rooms[kind] = ("matrix", room)
         self.services.sweeps["conversations.expire"] = self._expire_conversations
         self.services.sweeps["events.forget"] = self._forget_old_events
+        self.services.sweeps["blobs.orphans"] = self._remove_orphan_blobs
         from handlers import register_all
 
         register_all(self)
@@ -91,6 +92,9 @@ class Application:
     async def _expire_conversations(self, _app: Application) -> None:
         for active in await self.conversations.expired():
             await self.conversations.expire(active)
+
+    async def _remove_orphan_blobs(self, _app: Application) -> None:
+        await self.storage.remove_orphan_blobs()
 
     async def _forget_old_events(self, _app: Application) -> None:
         """Processed-event records are kept 90 days: far longer than any redelivery window."""
@@ -149,6 +153,11 @@ class Application:
 
     async def is_known_user(self, handle: str, transport: str = "matrix") -> bool:
         return await self.directory.is_known(transport, handle)
+
+    async def is_admin(self, handle: str) -> bool:
+        """For the Matrix transport: may this Matrix user confirm an emoji (SAS) verification?"""
+        user = await self.directory.lookup("matrix", handle)
+        return user is not None and user.role == "admin"
 
     async def audit_hook(self, actor_id: str, action: str, object_id: str | None, outcome: str) -> None:
         """For transports: chat handles and room ids are stored as keyed hashes or internal ids.

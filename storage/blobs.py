@@ -69,6 +69,12 @@ class BlobStore:
     def delete(self, blob_id: str) -> None:
         self._path(blob_id).unlink(missing_ok=True)
 
+    def ids(self) -> list[tuple[str, float]]:
+        """(blob id, modification time) of every stored blob."""
+        if not self.root.exists():
+            return []
+        return [(p.name, p.stat().st_mtime) for p in self.root.glob("*/*") if _BLOB_ID.match(p.name)]
+
     def sweep(self) -> int:
         """Remove temporaries left by a crash; returns how many were removed."""
         removed = 0

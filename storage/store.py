@@ -132,6 +132,28 @@ class Storage:
         sealed = await asyncio.to_thread(self.blobs.get, blob_id)
         return await asyncio.to_thread(open_sealed, key.key, sealed, f"{key.id}|blob:{blob_id}".encode())
 
+    async def remove_orphan_blobs(self, min_age_seconds: float = 3600.0) -> int:
+        """Delete blob files no row refers to (left by a crash between blob write and commit).
+
+        Only files older than ``min_age_seconds`` are touched, so a blob whose row is being
+        committed right now is never removed. They are unreadable anyway: their data key was
+        never committed.
+        """
+        import time
+
+        from storage.models import Product, SubmissionVersion
+
+        async with self.session() as session:
+            used = set((await session.execute(select(SubmissionVersion.blob_id))).scalars())
+            used |= set((await session.execute(select(Product.blob_id))).scalars())
+        cutoff = time.time() - min_age_seconds
+        removed = 0
+        for blob_id, mtime in await asyncio.to_thread(self.blobs.ids):
+            if blob_id not in used and mtime < cutoff:
+                self.blobs.delete(blob_id)
+                removed += 1
+        return removed
+
     # ------------------------------------------------------------------ keyed hashes
 
     async def hmac_key(self) -> bytes:
