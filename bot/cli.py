@@ -104,21 +104,29 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
+def _verify_chain(args: argparse.Namespace, what: str, check: Callable[[Any], Coroutine[Any, Any, tuple[Any, int]]]) -> int:
+    """Shared by ``audit verify`` and ``consent verify``: exit 1 naming the first bad entry."""
+
     async def go() -> int:
         store = await _open_storage(_config(args))
         try:
-            problem = await store.verify_audit()
-            count = len(await store.audit_entries())
+            problem, count = await check(store)
         finally:
             await store.close()
         if problem is not None:
-            print(f"audit log BROKEN at {problem}", file=sys.stderr)
+            print(f"{what} BROKEN at {problem}", file=sys.stderr)
             return 1
-        print(f"audit log intact: {count} entries")
+        print(f"{what} intact: {count} entries")
         return 0
 
     return _run(go())
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def check(store: Any) -> tuple[Any, int]:
+        return await store.verify_audit(), len(await store.audit_entries())
+
+    return _verify_chain(args, "audit log", check)
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
@@ -205,23 +213,13 @@ async def _user_link_telegram(d: Any, args: argparse.Namespace) -> str:
 
 
 def cmd_consent_verify(args: argparse.Namespace) -> int:
-    async def go() -> int:
+    async def check(store: Any) -> tuple[Any, int]:
         from storage.consent import ConsentLedger
 
-        store = await _open_storage(_config(args))
-        try:
-            ledger = ConsentLedger(store)
-            problem = await ledger.verify()
-            n = len(await ledger.history())
-        finally:
-            await store.close()
-        if problem is not None:
-            print(f"consent ledger BROKEN at {problem}", file=sys.stderr)
-            return 1
-        print(f"consent ledger intact: {n} entries")
-        return 0
+        ledger = ConsentLedger(store)
+        return await ledger.verify(), len(await ledger.history())
 
-    return _run(go())
+    return _verify_chain(args, "consent ledger", check)
 
 
 def cmd_consent_export(args: argparse.Namespace) -> int:
@@ -283,6 +281,7 @@ def build_transports(cfg: Config, app_hooks: Any) -> list[Any]:
                 is_known_user=lambda uid: app_hooks.is_known_user(uid, "matrix"),
                 audit=app_hooks.audit_hook,
                 notify_admins=app_hooks.notify_admins,
+                is_admin=lambda uid: app_hooks.is_admin(uid),
             )
         )
     if cfg.telegram.enabled:

@@ -32,6 +32,7 @@ from nio import (
     DownloadError,
     InviteMemberEvent,
     JoinError,
+    KeyVerificationEvent,
     LocalProtocolError,
     LoginResponse,
     MegolmEvent,
@@ -43,15 +44,18 @@ from nio import (
     RoomSendResponse,
     SyncError,
     SyncResponse,
+    UnknownToDeviceEvent,
     UploadResponse,
     WhoamiResponse,
 )
+from nio.crypto import OlmDevice
 from nio.crypto.attachments import decrypt_attachment
 from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
 
 from bot.events import Attachment, IncomingMessage, OutgoingFile
 from bot.transport import Capabilities, MessageCallback, TransportError
 from bot.transports.matrix.ratelimit import RateLimiter
+from bot.transports.matrix.sas import SasVerifier
 from bot.transports.matrix.state import (
     PENDING_FILE,
     Credentials,
@@ -72,6 +76,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IsKnownUser = Callable[[str], Awaitable[bool]]
+IsAdmin = Callable[[str], Awaitable[bool]]
 Audit = Callable[[str, str, "str | None", str], Awaitable[None]]
 NotifyAdmins = Callable[[str], Awaitable[None]]
 
@@ -165,6 +170,7 @@ class MatrixTransport:
         is_known_user: IsKnownUser,
         audit: Audit,
         notify_admins: NotifyAdmins | None = None,
+        is_admin: IsAdmin | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -188,6 +194,9 @@ class MatrixTransport:
         self._refused_rooms: set[str] = set()
         self._send_lock: dict[str, asyncio.Lock] = {}
         self.connected = False
+        # Emoji (SAS) verification; answered by an admin (is_admin) in the admin room.
+        self.sas = SasVerifier(self, is_known_user=is_known_user, is_admin=is_admin, audit=audit, clock=clock)
+        self._sas_ready = False
 
     # ------------------------------------------------------------------ lifecycle --
 
@@ -210,6 +219,9 @@ class MatrixTransport:
         self._on_message = on_message
         self._stopping = False
         self._client = await self._login_or_restore()
+        self.sas.reset()
+        self._sas_ready = False
+        self._client.add_to_device_callback(self.sas.on_to_device, (KeyVerificationEvent, UnknownToDeviceEvent))
         try:
             self._trust = DeviceTrust(self.config.store_dir, self.config.device_trust,
                                       self.user_id, self.device_id)
@@ -218,6 +230,8 @@ class MatrixTransport:
             self._load_pending()
             await self._first_sync()
             await self._resolve_protected_rooms()
+            self._sas_ready = True  # the admin room is known now
+            await self._process_sas()
         except BaseException:
             await self._client.close()
             self._client = None
@@ -377,16 +391,20 @@ class MatrixTransport:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _poll_timeout_ms(self) -> int:
-        """Long-poll, but wake up in time to give up on an undecryptable event."""
-        if not self._pending:
+        """Long-poll, but wake up in time to give up on an undecryptable event or a verification."""
+        deadlines = [p.deadline for p in self._pending.values()]
+        if self.sas.next_deadline is not None:
+            deadlines.append(self.sas.next_deadline)
+        if not deadlines:
             return SYNC_TIMEOUT_MS
-        soonest = min(p.deadline for p in self._pending.values()) - self._clock()
+        soonest = min(deadlines) - self._clock()
         return int(min(SYNC_TIMEOUT_MS, max(0.5, soonest + 0.1) * 1000))
 
     async def _after_sync(self, resp: SyncResponse, *, handle_timeline: bool) -> None:
         """Everything one sync response implies, ending with persisting its token."""
-        await self._crypto_housekeeping()
+        await self._crypto_housekeeping()  # sends nio's queued SAS replies before ours
         await self._handle_invites(resp)
+        await self._process_sas()
         batch = _Batch()
         if handle_timeline:
             for room_id, info in resp.rooms.join.items():
@@ -417,6 +435,24 @@ class MatrixTransport:
         assert self._trust is not None
         for change in self._trust.apply(self.client):
             await self._report_new_device(change)
+
+    async def _process_sas(self) -> None:
+        if not self._sas_ready:
+            return  # first sync: the admin room is not resolved yet; the events stay queued
+        try:
+            await self.sas.process()
+        except Exception:
+            log.exception("matrix: emoji verification handling failed")
+
+    def admin_room_id(self) -> str | None:
+        """The resolved admin room (where emoji verifications are compared), if configured."""
+        return next((rid for rid, purpose in self._protected_rooms.items() if purpose == "admin_room"), None)
+
+    async def trust_sas_verified(self, device: OlmDevice) -> None:
+        """A device passed emoji verification: trust it like an admin-trusted one (persisted)."""
+        assert self._trust is not None
+        self._trust.trust(device.user_id, device.id, device.ed25519)
+        await self._apply_trust_policy()
 
     async def wait_synced(self, timeout: float = 30.0) -> None:
         """Wait for the next completed sync (used by tests, the demo and the bench)."""
@@ -475,6 +511,10 @@ class MatrixTransport:
             return
         command = msg.text.strip().lower()
         if command.startswith("!devices"):
+            words = msg.text.split()
+            if words[1:2] and words[1].lower() == "sas":  # transaction ids are case-sensitive
+                await self.sas.command(msg, words[2:], trusted_device=self._from_trusted_device(event))
+                return
             await self._devices_command(msg, event, confirm=command.split()[1:2] == ["confirm"])
             return
         if msg.encrypted and self.config.device_trust == TOFU and not self._from_trusted_device(event):

@@ -11,8 +11,9 @@ receive a key by accident.
   the user confirms them from a remembered device (``!devices confirm``) or an admin
   trusts them.
 * ``verified``: only devices trusted by an admin
-  (``clusterbot admin device trust``) are verified; everything else is blacklisted.
-  Interactive emoji (SAS) verification is not implemented yet.
+  (``clusterbot admin device trust``) or verified by emoji (SAS, compared by an admin in
+  the admin room; see :mod:`bot.transports.matrix.sas`) are verified; everything else is
+  blacklisted. Both kinds are stored as ``admin_trusted`` and survive restarts.
 
 Admin decisions are written by another process into ``admin_trust_requests.json``; the
 running transport applies them on its next sync, so the CLI works whether or not the bot
@@ -165,7 +166,8 @@ class DeviceTrust:
             log.info("admin trusted device %s of %s", device.id, device.user_id)
         if remaining != requests:
             write_json(self._admin_path, remaining)
-        self._admin_mtime = self._admin_path.stat().st_mtime
+        # Requests for devices not seen yet are retried on every sync until they show up.
+        self._admin_mtime = None if remaining else self._admin_path.stat().st_mtime
 
 
 def _lookup(client: AsyncClient, user_id: str, device_id: str) -> OlmDevice | None:
