@@ -87,8 +87,8 @@ async def _setup(synapse, new_user, scripted, bots, tmp_path, *, partner_known: 
     return Setup(harness, transport, admin, admin_room, phone, bot_user, partner_user)
 
 
-async def _start_sas(user, bot_user_id: str, bot_device_id: str) -> str:
-    """The user's device starts SAS with the bot's device; returns the transaction id."""
+async def _bot_device(user: Any, bot_user_id: str, bot_device_id: str) -> Any:
+    """The bot's device as the user's client knows it (after a key query if needed)."""
     client = user.client
 
     def known() -> bool:
@@ -98,8 +98,13 @@ async def _start_sas(user, bot_user_id: str, bot_device_id: str) -> str:
         client.olm.users_for_key_query.add(bot_user_id)
         await client.keys_query()
     await user.wait_until(known, 20)
-    device = client.device_store[bot_user_id][bot_device_id]
-    await client.start_key_verification(device)
+    return client.device_store[bot_user_id][bot_device_id]
+
+
+async def _start_sas(user: Any, bot_user_id: str, bot_device_id: str) -> str:
+    """The user's device starts SAS with the bot's device; returns the transaction id."""
+    client = user.client
+    await client.start_key_verification(await _bot_device(user, bot_user_id, bot_device_id))
     return next(txn for txn, sas in client.key_verifications.items()
                 if sas.other_olm_device.id == bot_device_id and not sas.canceled)
 
@@ -206,3 +211,42 @@ async def test_sas_from_user_not_in_directory_is_cancelled(synapse, new_user, sc
     await phone.wait_until(lambda: txn not in phone.client.key_verifications, 30)
     assert (partner_user.user_id, "matrix.device_verified", phone.client.device_id, "denied") in harness.audits
     assert not list(transport.client.device_store.active_user_devices(partner_user.user_id))  # keys not fetched
+
+
+async def test_sas_after_verification_request_sends_ready_and_done(synapse, new_user, scripted, bots, tmp_path):
+    """The request/ready/start/done flow current clients (Element) use, which nio 0.26 lacks."""
+    from nio import UnknownToDeviceEvent
+    from nio.crypto.sas import Sas
+    from nio.event_builders import ToDeviceMessage
+
+    s = await _setup(synapse, new_user, scripted, bots, tmp_path)
+    transport, admin, phone, bot_user = s.transport, s.admin, s.phone, s.bot_user
+    room = await phone.create_room([bot_user.user_id])
+    await phone.wait_joined(room, bot_user.user_id)
+    seen: list[UnknownToDeviceEvent] = []
+
+    async def on_to_device(event: UnknownToDeviceEvent) -> None:
+        seen.append(event)
+
+    def got(kind: str, txn: str) -> bool:
+        return any(e.type == kind and e.source["content"].get("transaction_id") == txn for e in seen)
+
+    phone.client.add_to_device_callback(on_to_device, UnknownToDeviceEvent)
+    bot_device = await _bot_device(phone, bot_user.user_id, transport.device_id)
+    txn = "ReqTxn" + str(time.time_ns())  # mixed case: transaction ids are case-sensitive
+    await phone.client.to_device(ToDeviceMessage("m.key.verification.request", bot_user.user_id, transport.device_id, {
+        "from_device": phone.client.device_id, "methods": ["m.sas.v1"],
+        "timestamp": int(time.time() * 1000), "transaction_id": txn}))
+    await _wait(lambda: got("m.key.verification.ready", txn), 30, "ready")
+
+    olm = phone.client.olm
+    sas = Sas(phone.user_id, phone.client.device_id, olm.account.identity_keys["ed25519"], bot_device, txn)
+    olm.key_verifications[txn] = sas
+    await phone.client.to_device(sas.start_verification())
+    await phone.wait_until(lambda: sas.state == SasState.key_received, 30)
+    post = await admin.wait_for_message(bot_user.user_id, s.admin_room, contains=txn, timeout=30)
+    assert format_emoji(sas.get_emoji()) in post.body
+    await admin.send_text(s.admin_room, f"!devices sas {txn} match")
+    await phone.client.confirm_short_auth_string(txn)
+    await _wait(lambda: got("m.key.verification.done", txn), 30, "done")
+    assert transport.client.device_store[s.partner_user.user_id][phone.client.device_id].verified
