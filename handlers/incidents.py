@@ -15,6 +15,7 @@ after the retention period, with a notice first.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ from storage.incidents import (
 if TYPE_CHECKING:
     from bot.app import Application
     from bot.router import Context
+
+log = logging.getLogger(__name__)
 
 SKIP_WORDS = {"skip", "-", "no idea", "don't know", "dont know", "unknown", "n/a"}
 YES = {"yes", "y", "yeah", "yep", "true"}
@@ -170,8 +173,8 @@ class Incidents:
         if transport and chat:
             try:
                 await self.app.send_text(transport, chat, text)
-            except Exception:  # noqa: BLE001 - the draft decision stands even if the notice fails
-                pass
+            except Exception as exc:  # noqa: BLE001 - the draft decision stands even if the notice fails
+                log.warning("draft timeout notice not delivered: %s", type(exc).__name__)
 
     async def finish_report(self, ctx: Context, data: dict[str, Any]) -> None:
         anonymous = bool(data.get("anonymous"))
@@ -446,7 +449,8 @@ class Incidents:
                     continue
                 try:
                     await transport.send_text(await transport.direct_chat(contact), text)
-                except Exception:  # noqa: BLE001 - try the others
+                except Exception as exc:  # noqa: BLE001 - try the others
+                    log.warning("escalation via %s failed: %s", name, type(exc).__name__)
                     continue
                 break
 

@@ -8,6 +8,7 @@ partner labels, pseudonymises or withdraws them, or the hold expires.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from storage.submissions import ScreeningResult, SubmissionRepo, SubmissionView,
 if TYPE_CHECKING:
     from bot.app import Application
     from bot.router import Context
+
+log = logging.getLogger(__name__)
 
 HELD_NEXT_STEPS = (
     "What you can do now:\n"
@@ -252,8 +255,8 @@ class Submissions:
         # remove the password from the chat history first, whatever happens next
         try:
             await self.app.transport(ctx.msg.transport).delete_message(ctx.msg.chat_id, ctx.msg.event_id)
-        except Exception:  # noqa: BLE001 - best effort; the chat is encrypted anyway
-            pass
+        except Exception as exc:  # noqa: BLE001 - best effort; the chat is encrypted anyway
+            log.warning("could not delete a password message: %s", type(exc).__name__)
         view = await self.load_for(ctx, args, "submission.password")
         if view is None:
             return
