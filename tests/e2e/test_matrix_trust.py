@@ -72,6 +72,7 @@ async def test_admin_trust_in_verified_mode(synapse, new_user, scripted, bots, t
     # Not trusted: the bot answered, but did not share its room key with this device.
     await phone.wait_until(lambda: bool(undecryptable_from_bot()), 30)
     assert phone.messages_from(bot_user.user_id, room) == []
+    assert harness.received == []  # and it did not act on the unverified device's message
 
     fingerprint = phone.client.olm.account.identity_keys["ed25519"]
     trust_device(cfg, partner_user.user_id, phone.client.device_id, fingerprint)

@@ -99,6 +99,11 @@ UNCONFIRMED_DEVICE_NOTICE = (
     "act on it. If the device is yours, send `!devices confirm` from one of your existing devices."
 )
 
+UNVERIFIED_DEVICE_NOTICE = (
+    "This message came from a device I have not verified, so I did not act on it. Verify this device "
+    "with me by emoji (an admin compares the emoji with you), or ask an admin to trust it."
+)
+
 _REPLY_FALLBACK = re.compile(r"\A(?:>[^\n]*\n)+\n", re.MULTILINE)
 
 
@@ -517,8 +522,10 @@ class MatrixTransport:
                 return
             await self._devices_command(msg, event, confirm=command.split()[1:2] == ["confirm"])
             return
-        if msg.encrypted and self.config.device_trust == TOFU and not self._from_trusted_device(event):
-            await self._safe_send_text(msg.chat_id, UNCONFIRMED_DEVICE_NOTICE, reply_to=msg.event_id)
+        if msg.encrypted and not self._from_trusted_device(event):
+            # an unconfirmed device may be an attacker's on a compromised account: never act on it
+            notice = UNCONFIRMED_DEVICE_NOTICE if self.config.device_trust == TOFU else UNVERIFIED_DEVICE_NOTICE
+            await self._safe_send_text(msg.chat_id, notice, reply_to=msg.event_id)
             log.warning("matrix: event %s from an unconfirmed device of %s not passed on",
                         msg.event_id, msg.sender_id)
             return
