@@ -25,6 +25,7 @@ from bot.policy import allowed
 from bot.router import (
     UNENCRYPTED_REFUSAL,
     Context,
+    Refused,
     RateLimiter,
     Router,
     error_reference,
@@ -296,6 +297,8 @@ class Application:
                 log.debug("duplicate event ignored")
                 return
             await self._dispatch(msg)
+        except Refused:
+            return
         except Exception as exc:  # noqa: BLE001 - the error boundary
             ref = error_reference()
             log_exception_without_content(ref, exc)

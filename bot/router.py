@@ -62,6 +62,10 @@ class TextRule:
     handler: CommandHandler
 
 
+class Refused(Exception):
+    """A handler was stopped after the user was already told why (not an error)."""
+
+
 class Context:
     """What a handler may touch: the message, the sender, replies, and the app's services."""
 
@@ -83,10 +87,17 @@ class Context:
         return await self.app.send_text(self.msg.transport, self.msg.chat_id, text, reply_to=self.msg.event_id)
 
     async def reply_file(self, file: OutgoingFile) -> str:
-        """Send a file back; refused unless this chat is end-to-end encrypted."""
+        """Send a file back: only into an end-to-end encrypted direct chat or a configured staff room.
+
+        An encrypted group room may still hold people who must not see the file. On refusal
+        the user is told why and :class:`Refused` ends the handler (the router stays quiet).
+        """
         if not await self.app.chat_is_encrypted(self.msg.transport, self.msg.chat_id):
             await self.reply(UNENCRYPTED_REFUSAL)
-            raise PermissionError("refusing to send a file to an unencrypted chat")
+            raise Refused("unencrypted chat")
+        if not (self.msg.direct or self.app.room_kind(self.msg.transport, self.msg.chat_id) in ("imo", "coordinator")):
+            await self.reply("I send files only in your encrypted direct chat with me. Ask me there.")
+            raise Refused("group chat")
         return await self.app.send_file(self.msg.transport, self.msg.chat_id, file, reply_to=self.msg.event_id)
 
     async def audit(self, action: str, object_id: str | None, outcome: str) -> None:

@@ -364,14 +364,19 @@ class Submissions:
         await self.announce_accepted(view.id)
 
     async def cmd_get(self, ctx: Context, args: str) -> None:
-        view = await self.load_for(ctx, args, "submission.get")
-        if view is None:
-            return
-        if not await ctx.is_encrypted():
-            await ctx.audit("submission.get", view.public_id, "denied")
+        # files go only where nobody else reads along: the requester's encrypted direct chat,
+        # or (for IMOs) the encrypted IMO room
+        in_imo_room = self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id) == "imo"
+        if not await ctx.is_encrypted() or not (ctx.msg.direct or (ctx.role == Role.IMO and in_imo_room)):
             from bot.router import UNENCRYPTED_REFUSAL
 
-            await ctx.reply(UNENCRYPTED_REFUSAL)
+            sub_id = parse_submission_id(first_word(args)[0])
+            where = "your encrypted direct chat with me" + (" or the IMO room" if ctx.role == Role.IMO else "")
+            text = UNENCRYPTED_REFUSAL if not await ctx.is_encrypted() else f"I send submissions only in {where}."
+            await ctx.deny("submission.get", f"S-{sub_id:04d}" if sub_id else None, text)
+            return
+        view = await self.load_for(ctx, args, "submission.get")
+        if view is None:
             return
         try:
             filename, mimetype, data = await self.repo.read(view.id, view.current_version)

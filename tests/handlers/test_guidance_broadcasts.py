@@ -209,3 +209,16 @@ async def test_audiences_and_roles(harness: Harness) -> None:
     # a product file from a partner is a submission, not a broadcast
     r = await submit(h, PRODUCT, name="x.csv")
     assert "S-0001 accepted" in r[0]
+
+
+async def test_products_only_in_the_direct_chat(harness: Harness) -> None:
+    h = harness
+    await submit(h, text="highly_confidential")
+    await h.say(Harness.PARTNER, "!consent S-0001 products yes")
+    await upload_product(h)
+    await h.say(Harness.COORDINATOR, "!broadcast org:\"Water Org\" sources S-0001", chat_id=Harness.COORD_ROOM)
+    await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM)
+    h.transport.encrypted_chats.add("!relief-team")
+    replies = await h.transport.receive(Harness.PARTNER, "!products", chat_id="!relief-team")
+    assert not [r for r in replies if r.file]
+    assert [r.text for r in replies] == ["I send files only in your encrypted direct chat with me. Ask me there."]

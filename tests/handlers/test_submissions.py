@@ -115,9 +115,12 @@ async def test_get_is_authorised_and_audited(harness: Harness) -> None:
     # the same organisation's other partner can fetch it in their encrypted chat
     replies = await h.transport.receive(Harness.PARTNER2, "!get S-0001")
     assert any(r.file is not None for r in replies)
-    # never into an unencrypted room
+    # never into an unencrypted room, nor into an encrypted group where others read along
     plain = await h.say(Harness.IMO, "!get S-0001", chat_id="!plain-room", encrypted=False)
     assert "not end-to-end encrypted" in plain[0]
+    h.transport.encrypted_chats.add("!some-group")
+    group = await h.transport.receive(Harness.PARTNER, "!get S-0001", chat_id="!some-group")
+    assert not [r for r in group if r.file] and "only in your encrypted direct chat" in group[0].text
     assert h.app is not None
     audit = [(a.actor_role, a.action, a.outcome) for a in await h.app.storage.audit_entries() if a.object_id == "S-0001"]
     assert ("imo", "submission.get", "denied") in audit
