@@ -307,10 +307,29 @@ async def run_bot(cfg: Config, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
+    from bot.transport import TransportError
+
     try:
-        await app.start()
-        print("clusterbot running; Ctrl-C to stop", file=sys.stderr, flush=True)
-        await stop.wait()
+        # start while listening for signals: a homeserver that is down at start is waited
+        # for, and SIGTERM must still stop the bot cleanly meanwhile
+        starting = asyncio.create_task(app.start())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+        else:
+            try:
+                starting.result()
+            except TransportError as exc:  # StoreMismatchError and refused logins: one clear line
+                raise CliError(f"cannot start: {exc}") from None
+            except RuntimeError as exc:
+                if type(exc).__name__ == "StoreMismatchError":
+                    raise CliError(f"cannot start: {exc}") from None
+                raise
+            print("clusterbot running; Ctrl-C to stop", file=sys.stderr, flush=True)
+            await stop.wait()
+        stopping.cancel()
     finally:
         await app.stop()
     print("clusterbot stopped", file=sys.stderr)

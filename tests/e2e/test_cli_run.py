@@ -115,3 +115,40 @@ async def test_run_process_restart_exactly_once(synapse, new_user, scripted, tmp
     text = log.read_text()
     assert "!help" not in text and "Commands you can use" not in text  # no message content in logs
     assert partner_user.password not in text and bot_user.password not in text
+
+
+def test_unreachable_homeserver_is_waited_for_and_sigterm_still_stops(tmp_path: Path) -> None:
+    base = tmp_path / "site"
+    cfg = write_site(base, "http://127.0.0.1:9", "@bot:localhost", "pw")  # nothing listens on port 9
+    assert cli_main(["db", "upgrade", "--config", str(cfg)]) == 0
+    exe = str(Path(sys.executable).parent / "clusterbot")
+    log = tmp_path / "bot.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen([exe, "run", "--config", str(cfg)], stdout=fh, stderr=fh, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while "homeserver unreachable at start" not in log.read_text(errors="replace"):
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    assert stop_bot(proc) == 0
+    text = log.read_text()
+    assert "Traceback" not in text and "clusterbot stopped" in text and "Unclosed client session" not in text
+
+
+async def test_lost_store_is_one_clear_line(synapse, new_user, tmp_path):
+    bot_user = new_user("bot")
+    base = tmp_path / "site"
+    cfg = write_site(base, synapse.url, bot_user.user_id, bot_user.password)
+    assert await asyncio.to_thread(cli_main, ["db", "upgrade", "--config", str(cfg)]) == 0
+    log = tmp_path / "bot.log"
+    proc = await asyncio.to_thread(start_bot, cfg, log)
+    assert await asyncio.to_thread(stop_bot, proc) == 0
+    for db in (base / "matrix-store").glob("*.db"):
+        db.unlink()  # the crypto store is lost; credentials remain
+    exe = str(Path(sys.executable).parent / "clusterbot")
+    out = await asyncio.to_thread(
+        subprocess.run, [exe, "run", "--config", str(cfg)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 2
+    assert "cannot start: matrix: the encryption store" in out.stderr and "reset-device" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -220,7 +220,28 @@ class MatrixTransport:
         return str(self.client.device_id)
 
     async def start(self, on_message: MessageCallback) -> None:
-        """Log in or restore, check the store, do the first sync, then run the loop."""
+        """Log in or restore, check the store, do the first sync, then run the loop.
+
+        A homeserver that cannot be reached yet is waited for, with backoff (the bot may
+        start before its homeserver after a power cut); a wrong or mismatched store is not
+        retried but reported (StoreMismatchError), as is a refused login (TransportError).
+        """
+        backoff = 1.0
+        while True:
+            try:
+                await self._start_once(on_message)
+                return
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                if self._stopping:
+                    raise
+                log.warning("matrix: homeserver unreachable at start (%s); retrying in %.0fs",
+                            type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                if self._stopping:
+                    raise TransportError("matrix: stopped before the homeserver could be reached") from None
+
+    async def _start_once(self, on_message: MessageCallback) -> None:
         self._on_message = on_message
         self._stopping = False
         self._client = await self._login_or_restore()
@@ -272,7 +293,11 @@ class MatrixTransport:
             if cfg.password is None and cfg.access_token is not None:
                 return await self._adopt_access_token()
             client = make_client(cfg)
-            await password_login(client, cfg)
+            try:
+                await password_login(client, cfg)
+            except BaseException:
+                await client.close()
+                raise
             return client
         if not crypto_db_path(cfg.store_dir, creds.user_id, creds.device_id).exists():
             raise StoreMismatchError(
