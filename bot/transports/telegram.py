@@ -47,10 +47,16 @@ FILE_REFUSAL = (
     "I can't accept files on Telegram: it is not end-to-end encrypted. "
     "Please use the encrypted Matrix chat, or ask the IMO for another secure way."
 )
+PERSONAL_REFUSAL = (
+    "I can't take locations or contact cards on Telegram: they are personal data and this chat is "
+    "not end-to-end encrypted. I removed your message. Please use the encrypted Matrix chat."
+)
 FILE_NOT_DELETED = " I could not remove your file from this chat: please delete it yourself."
 RATE_LIMIT_NOTICE = "You are sending messages faster than I can handle. Please wait a minute and try again."
 # Message attributes that carry a file; their content is never fetched.
 FILE_KINDS = ("document", "photo", "audio", "video", "voice", "video_note", "animation")
+# Attributes that are personal data in themselves (a place, a person's phone number): removed too.
+PERSONAL_KINDS = ("location", "venue", "contact")
 MAX_RETRY_AFTER = 10.0  # a flood-wait longer than this fails the send instead of blocking the caller
 _SEEN_MAX = 2048
 
@@ -290,10 +296,12 @@ class TelegramTransport:
 
         sender = str(message.from_user.id)
         limited = not self._limiter.allow(sender)
-        if any(getattr(message, kind, None) for kind in FILE_KINDS):
+        if any(getattr(message, kind, None) for kind in FILE_KINDS + PERSONAL_KINDS):
             # Deleted even when rate limited: the data must not stay in the chat; only the
             # explanation is subject to the limit.
-            await self._refuse_file(message, chat_id, event_id, update.update_id, explain=not limited)
+            personal = not any(getattr(message, kind, None) for kind in FILE_KINDS)
+            await self._refuse_file(message, chat_id, event_id, update.update_id, explain=not limited,
+                                    personal=personal)
             return
         if limited:
             if sender not in self._limiter.warned:
@@ -322,7 +330,8 @@ class TelegramTransport:
         )
 
     async def _refuse_file(
-        self, message: Message, chat_id: str, event_id: str, update_id: int, *, explain: bool = True
+        self, message: Message, chat_id: str, event_id: str, update_id: int, *, explain: bool = True,
+        personal: bool = False,
     ) -> None:
         """Never download; delete the user's message first (shortest exposure), then explain."""
         deleted = True
@@ -336,7 +345,8 @@ class TelegramTransport:
         )
         if not explain:
             return
-        text = FILE_REFUSAL if deleted else FILE_REFUSAL + FILE_NOT_DELETED
+        base = PERSONAL_REFUSAL if personal else FILE_REFUSAL
+        text = base if deleted else base + FILE_NOT_DELETED
         await self._safe_send(chat_id, text, reply_to=None if deleted else event_id)
 
     async def _safe_send(self, chat_id: str, text: str, *, reply_to: str | None) -> None:

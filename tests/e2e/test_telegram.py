@@ -182,6 +182,18 @@ async def test_document_refused_deleted_never_downloaded(tg: TgBot) -> None:
     assert not [e for e in await tg.app.storage.audit_entries() if e.action.startswith("submission")]
 
 
+async def test_location_and_contact_cards_are_removed(tg: TgBot) -> None:
+    from bot.transports.telegram import PERSONAL_REFUSAL
+
+    loc = await tg.fake.push_message(PARTNER, {"location": {"latitude": 20.14, "longitude": 92.89}})
+    await tg.fake.wait_handled(loc)
+    card = await tg.fake.push_message(PARTNER, {"contact": {"phone_number": "+959791234567", "first_name": "Hla"}})
+    await tg.fake.wait_handled(card)
+    assert tg.fake.texts(PARTNER) == [PERSONAL_REFUSAL, PERSONAL_REFUSAL]
+    assert (str(PARTNER), loc["message"]["message_id"]) in tg.fake.deleted
+    assert (str(PARTNER), card["message"]["message_id"]) in tg.fake.deleted
+
+
 async def test_photo_refused_and_explains_when_it_cannot_delete(tg: TgBot) -> None:
     tg.fake.deny_delete = True  # e.g. a group where the bot is not an admin
     update = await tg.fake.push_photo(PARTNER, caption="list of names")
