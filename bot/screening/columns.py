@@ -27,7 +27,12 @@ NAME_W = (" name ", " names ", " fullname ", " full name ", " first name ", " la
           " given name ", " family name ", " firstname ", " lastname ", " fname ", " lname ", " nm ",
           " respondent ", " hoh ", " contact person ", " focal point ", " person ", " child ",
           " mother ", " father ", " caregiver ", " guardian ",
-          "\u1021\u1019\u100a\u103a", "\u1014\u102c\u1019\u100a\u103a")  # အမည် နာမည်
+          "\u1021\u1019\u100a\u103a", "\u1014\u102c\u1019\u100a\u103a",  # အမည် နာမည်
+          "\u1021\u1019\u100a\u1039", "\u1014\u102c\u1019\u100a\u1039")  # the same in Zawgyi
+#: headers that name people without saying "name" (the values must also look like names)
+NAME_WEAK_W = (" head of household", " head of hh", " hh head", " hoh ", " member ", " members name", " patient ",
+               " student ", " beneficiary ", " recipient ", " participant ", " attendee", " survivor ", " victim ",
+               " deceased", " applicant", " registrant", " caregiver ", " guardian ", " child ")
 NOT_PERSON_W = (" org", " agency", " partner", " township", " village", " ward ", " camp", " site",
                 " project", " activity", " district", " state", " region", " file", " cluster", " sector",
                 " item", " facility", " school", " health", " market", " location", " place", " street",
@@ -43,16 +48,23 @@ NOT_PERSON_W = (" org", " agency", " partner", " township", " village", " ward "
                 "\u1021\u1016\u103d\u1032\u1037")  # အဖွဲ့
 PHONE_W = (" phone", " mobile", " tel ", " tel no", " telephone", " cell ", " cellphone", " contact no",
            " contact number", " viber", " whatsapp", " signal ", " ph no", " ph ", " hp ", " msisdn",
-           " contact ", "\u1016\u102f\u1014\u103a\u1038")  # ဖုန်း
+           " contact ", "\u1016\u102f\u1014\u103a\u1038",  # ဖုန်း
+           "\u1016\u102f\u1014\u1039\u1038")  # ဖုန္း (Zawgyi)
 EMAIL_W = (" email", " e mail", " mail ", " gmail", "\u1021\u102e\u1038\u1019\u1031\u1038\u101c\u103a")
 NID_W = (" nrc", " national id", " nationalid", " id card", " idcard", " nid ", " citizenship",
          " identity", " passport", " card no", " card number", " id no ", " id number",
          "\u1019\u103e\u1010\u103a\u1015\u102f\u1036\u1010\u1004\u103a",  # မှတ်ပုံတင်
-         "\u1014\u102d\u102f\u1004\u103a\u1004\u1036\u101e\u102c\u1038")  # နိုင်ငံသား
+         "\u1014\u102d\u102f\u1004\u103a\u1004\u1036\u101e\u102c\u1038",  # နိုင်ငံသား
+         "\u1019\u103d\u1010\u1039\u1015\u1036\u102f\u1010\u1004\u1039")  # မွတ္ပံုတင္ (Zawgyi)
 DOB_W = (" dob ", " date of birth", " birth date", " birthdate", " birthday", " born ", " yob ",
          " year of birth", "\u1019\u103d\u1031\u1038")  # မွေး
-AGE_W = (" age ", " age years", " age yrs", " ages ", " age of", "\u1021\u101e\u1000\u103a")  # အသက်
-SEX_W = (" sex ", " gender ", "\u1000\u103b\u102c\u1038", "\u101c\u102d\u1004\u103a")  # ကျား လိင်
+AGE_W = (" age ", " age years", " age yrs", " ages ", " age of", "\u1021\u101e\u1000\u103a",  # အသက်
+         "\u1021\u101e\u1000\u1039")  # Zawgyi
+SEX_W = (" sex ", " gender ", "\u1000\u103b\u102c\u1038", "\u101c\u102d\u1004\u103a",  # ကျား လိင်
+         "\u1000\u103a\u102c\u1038")  # က်ား (Zawgyi)
+#: a column counting people: a table that has one is aggregated statistics, even with per-row sex and age
+POP_COUNT_W = (" population", " pop ", " count", " total", " people", " persons", " individuals", " inhabitants",
+               " headcount", " caseload", " number of people", " number of persons", " no of people")
 HH_W = (" household", " hh ", " hhid", " hh id", " hh size", " hoh ", " head of household", " family size",
         " family members", " hh members", "\u1021\u102d\u1019\u103a\u1011\u1031\u102c\u1004\u103a")  # အိမ်ထောင်
 HHSIZE_W = (" hh size", " household size", " family size", " hh members", " members ", " size ",
@@ -70,7 +82,10 @@ PRECISE_W = (" village", " vt ", " ward", " camp", " idp site", " site name", " 
              "\u1000\u103b\u1031\u1038\u101b\u103d\u102c",  # ကျေးရွာ (village / village tract)
              "\u101b\u1015\u103a\u1000\u103d\u1000\u103a",  # ရပ်ကွက်
              "\u1005\u1001\u1014\u103a\u1038",  # စခန်း
-             "\u101c\u102d\u1015\u103a\u1005\u102c")  # လိပ်စာ
+             "\u101c\u102d\u1015\u103a\u1005\u102c",  # လိပ်စာ
+             # Zawgyi: ေက်းရြာ ရပ္ကြက္ စခန္း လိပ္စာ
+             "\u1031\u1000\u103a\u1038\u101b\u103c\u102c", "\u101b\u1015\u1039\u1000\u103c\u1000\u1039",
+             "\u1005\u1001\u1014\u1039\u1038", "\u101c\u102d\u1015\u1039\u1005\u102c")
 ADMIN_W = (" state", " region", " district", " township", " tsp", " adm1", " adm2", " adm3", " admin1",
            " admin2", " admin3", " admin 1", " admin 2", " admin 3",
            "\u1019\u103c\u102d\u102f\u1037\u1014\u101a\u103a", "\u1001\u101b\u102d\u102f\u1004\u103a",
@@ -167,6 +182,10 @@ def header_roles(header: str) -> set[str]:
     measure = _has(h, MEASURE_W) or h.startswith((" no ", " num ", " n ", " count ", " total ", " number "))
     if _has(h, NAME_W) and not _has(h, NOT_PERSON_W):
         roles.add("name")
+    elif _has(h, NAME_WEAK_W) and not _has(h, NOT_PERSON_W) and not measure:
+        roles.add("name_weak")
+    if _has(h, POP_COUNT_W):
+        roles.add("popcount")
     if _has(h, PHONE_W) and not h.startswith((" number of", " no of")):
         roles.add("phone")
     if _has(h, EMAIL_W):

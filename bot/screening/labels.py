@@ -13,8 +13,19 @@ _MARKING = re.compile(
     r"(?i)\b(?:security\s+|data\s+|information\s+)?(?:classification|sensitivity|classified|label|marking)"
     r"\s*(?:level)?\s*[:=\-]\s*\W*\s*((?:highly|strictly)?[\s_\-]*confidential|restricted|public)"
 )
+#: handling caveats that often follow a marking on its line ("HIGHLY CONFIDENTIAL - DO NOT SHARE")
+_CAVEAT = (
+    r"(?:do not (?:share|distribute|forward|copy|circulate)(?: (?:further|outside [\w ]{1,30}))?"
+    r"|not (?:to be shared|for (?:distribution|circulation|sharing|public(?:ation| release)?))(?: [\w ]{1,30})?"
+    r"|(?:for )?(?:internal|cluster|official|partner|partners'?|authori[sz]ed|restricted)(?: use| distribution)?"
+    r"(?: only)?(?: [\w ]{1,30})?"
+    r"|for (?:internal|cluster|official|authori[sz]ed|partner|partners'?|[\w ]{1,20}) (?:use|distribution)(?: only)?"
+    r"|need[\s\-]to[\s\-]know(?: basis)?(?: only)?|when filled(?: in)?|once filled(?: in)?)"
+)
 _ONLY_LEVEL = re.compile(
-    r"(?i)^[\W_]*((?:highly|strictly)[\s_\-]*confidential|confidential|restricted|public)(?:[\W_]*(?:data|information|document|file))?[\W_]*$"
+    r"(?i)^[\W_]*((?:highly|strictly)[\s_\-]*confidential|confidential|restricted|public)"
+    r"(?:[\W_]*(?:data|information|document|file))?"
+    r"(?:[\s\-:;,/|(\[\u2013\u2014]+" + _CAVEAT + r")?[\W_]*$"
 )
 
 

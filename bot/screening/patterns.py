@@ -222,7 +222,8 @@ def parse_date(value: str) -> _dt.date | None:
 # --------------------------------------------------------------------------- at-risk individuals
 VULNERABLE_TEXT = (
     r"(?i:\b(?:s?gbv|gender[- ]based violence|sexual (?:violence|assault|abuse|exploitation)|rape|survivors?|"
-    r"unaccompanied|separated (?:child|children|minor)|uasc|caafag|child soldiers?|detainees?|detained|"
+    r"unaccompanied|separated (?:child|children|minor)|separated from (?:his|her|their|the) "
+    r"(?:family|families|parents?|caregivers?|mother|father)|uasc|caafag|child soldiers?|detainees?|detained|"
     r"arrested|imprisoned|abducted|trafficked|trafficking|persons? with (?:a )?disabilit(?:y|ies)|pwds?|"
     r"disabled|disability|torture|missing person|orphan(?:ed)?)\b)"
     "|\u1019\u101e\u1014\u103a\u1005\u103d\u1019\u103a\u1038"  # disabled (Burmese)

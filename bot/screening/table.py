@@ -32,6 +32,7 @@ from .patterns import (
     valid_gps_pair,
     valid_nrc,
     valid_phone,
+    valid_phone_cell,
     valid_text_name,
 )
 from .risk import RiskCounter
@@ -42,9 +43,12 @@ _HON = frozenset(h.lower() for h in HONORIFIC_WORDS) | {"mr", "mrs", "ms", "dr",
 _BURMESE_HON = ("\u1026\u1038", "\u1012\u1031\u102b\u103a", "\u1000\u102d\u102f", "\u1019\u1031\u102c\u1004\u103a",
                 "\u1014\u1031\u102c\u103a", "\u1005\u1031\u102c", "\u1005\u102d\u102f\u1004\u103a\u1038")
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'\-]{0,20}(?: [A-Z][A-Za-z'\-]{0,20}){0,5}$")
+#: names typed in lower case on a phone (Kobo); only counted in columns whose header says name
+_LOWER_NAME = re.compile(r"^[a-z][a-z'\-]{0,20}(?: [a-z][a-z'\-]{0,20}){0,5}$")
 _SEX_VALUES = frozenset({"m", "f", "male", "female", "boy", "girl", "man", "woman", "men", "women", "other",
                          "\u1000\u103b\u102c\u1038", "\u1019", "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u1019\u102e\u1038",
-                         "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u102c\u1038", "1", "2"})
+                         "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u102c\u1038", "1", "2",
+                         "\u1000\u103a\u102c\u1038"})  # က်ား (Zawgyi)
 _NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "nil", "not applicable",
                         "\u1019\u101b\u103e\u102d", "no disability", "normal", "nan", "null"})
 #: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
@@ -85,6 +89,8 @@ class ColStats:
     pcode_admin: int = 0
     vuln: int = 0
     yes: int = 0
+    lower_name: int = 0
+    big_count: int = 0
     total_len: int = 0
     uniq: dict[str, None] = field(default_factory=dict)  # ordered: examples are the first values seen
     vuln_example: str = ""
@@ -164,11 +170,18 @@ class TableAnalyzer:
             st.uniq[v] = None
         low = v.lower()
         number = is_number(v)
+        roles = self.roles[i]
+        if "phone" in roles and len(v) <= 24 and _phone_cell(v):
+            st.phone_cells += 1
+            if "phone" not in st.examples:
+                st.examples["phone"] = mask.mask_middle(to_ascii_digits(v).replace(" ", "").replace("-", ""))
         if number:
             st.num += 1
             a = to_ascii_digits(v)
             if _INT.match(a) and int(a) <= 120:
                 st.ages += 1
+            elif "popcount" in roles and a.replace(",", "").isdigit() and int(a.replace(",", "")) > 20:
+                st.big_count += 1
             fm = _FLOAT.match(a)
             if fm and len(fm.group(1)) >= 3:  # ~100 m; 2 decimals (~1 km) is not a precise location
                 x = float(a)
@@ -204,6 +217,14 @@ class TableAnalyzer:
                 st.burmese += 1
                 if v.startswith(_BURMESE_HON):
                     st.honorific += 1
+            elif roles & {"name", "name_weak"} and low not in _NO_VALUES and low not in (
+                    "yes", "no", "unknown", "other", "dont know", "refused") and _LOWER_NAME.match(v):
+                st.lower_name += 1
+                words = low.split()
+                if len(words) > 1:
+                    st.multiword += 1
+                    if sum(1 for w in words if w in NAME_SYLLABLES) >= 0.7 * len(words):
+                        st.lexicon += 1
         if "dob" in self.roles[i] and parse_date(v) is not None:
             st.dates += 1
         if len(st.values) < self.sample_rows:
@@ -314,8 +335,10 @@ class TableAnalyzer:
                 self._queue("date_of_birth", i, st.dates, "****-**-**")
             # --- names
             generic_name = self.colname(i).strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
+            diverse = len(st.uniq) >= 0.6 * min(n, 2000)
             if "name" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"}:
-                latin_ok = (st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)) \
+                latin_ok = (st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
+                            or (st.name_like + st.lower_name >= 0.7 * n and not generic_name and diverse)) \
                     and st.orgish < 0.3 * n
                 if generic_name and latin_ok and st.lexicon < 0.3 * n and not roles_all & {
                         "sex", "age", "phone", "email", "nid", "dob", "household", "beneficiary"}:
@@ -325,6 +348,12 @@ class TableAnalyzer:
                     ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) \
                         or next(iter(st.uniq))
                     self._queue("person_name", i, n, mask.mask_name(ex))
+            elif "name_weak" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"} and (
+                    st.honorific >= 0.2 * n or st.burmese >= 0.5 * n or st.lexicon >= 0.3 * n or (
+                        st.name_like + st.lower_name >= 0.8 * n and st.multiword >= 0.5 * n and diverse
+                        and st.orgish < 0.1 * n)):
+                ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) or next(iter(st.uniq))
+                self._queue("person_name", i, n, mask.mask_name(ex))
             elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
                 ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), next(iter(st.uniq)))
                 self._queue("person_name", i, st.honorific, mask.mask_name(ex))
@@ -381,8 +410,11 @@ class TableAnalyzer:
                                                     "date_of_birth"}
         direct = bool(personal - {"email_address"}) or any(
             c == "email_address" and cnt >= 3 for c, _, cnt, _ in self.pending)
-        individual = direct or ("sex" in cats and ("age" in cats or "household" in cats)) or "kobo" in cats \
-            or ("age" in cats and "household" in cats)
+        # a column counting people (population, total ...) with large counts makes per-row sex and age
+        # cells of a cross-tabulation, not individuals
+        aggregated = any(st.big_count >= 0.5 * st.n for st in self.stats if st.n)
+        individual = direct or ("kobo" in cats) or (not aggregated and (
+            ("sex" in cats and ("age" in cats or "household" in cats)) or ("age" in cats and "household" in cats)))
         self.individual = individual
         if individual:
             first = self.pending[0][1] if self.pending else 0
@@ -498,6 +530,15 @@ class TableAnalyzer:
                     self.col.add("reidentification_risk", "columns " + ", ".join(
                         f'"{q}"' for q in rep["quasi_identifiers"]) + self.context,
                         rep["records_below_k3"], f"k={rep['k_min']}, risk {rep['global_risk']:.1%}")
+
+
+def _phone_cell(v: str) -> bool:
+    """A phone-column cell holding a phone number, also with the leading 0 lost (a number cell
+    in Excel, an integer question in Kobo: '9797123456')."""
+    if valid_phone_cell(v):
+        return True
+    d = to_ascii_digits(v).replace(" ", "").replace("-", "")
+    return d.isdigit() and d.startswith("9") and 8 <= len(d) <= 10 and valid_phone("0" + d) is not None
 
 
 def has_text_names(values: Sequence[str]) -> bool:

@@ -30,7 +30,7 @@ import json
 import random
 import uuid
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import phonenumbers
@@ -309,8 +309,8 @@ def docx_bytes(blocks: list[tuple], *, header: str | None = None, footer: str | 
                 trs.append(f"<w:tr>{tcs}</w:tr>")
             body.append("<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/></w:tblPr>" + "".join(trs) + "</w:tbl>")
     sect = ""
-    rels = ['<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'styles" Target="styles.xml"/>']
+    rels = [('<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'styles" Target="styles.xml"/>')]
     refs = ""
     if header:
         rels.append('<Relationship Id="rIdH1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -327,12 +327,12 @@ def docx_bytes(blocks: list[tuple], *, header: str | None = None, footer: str | 
           '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">',
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>',
           '<Default Extension="xml" ContentType="application/xml"/>',
-          '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-          'wordprocessingml.document.main+xml"/>']
-    pkg_rels = ['<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-                'officeDocument" Target="word/document.xml"/>',
-                '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
-                'core-properties" Target="docProps/core.xml"/>']
+          ('<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+          'wordprocessingml.document.main+xml"/>')]
+    pkg_rels = [('<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'officeDocument" Target="word/document.xml"/>'),
+                ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+                'core-properties" Target="docProps/core.xml"/>')]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("word/document.xml", doc)
@@ -540,7 +540,8 @@ class Corpus:
                 hdr += ["grp_location/gps", "grp_location/_gps_latitude", "grp_location/_gps_longitude",
                         "grp_location/_gps_altitude", "grp_location/_gps_precision"]
         else:
-            hdr = ["start", "end", "today", "State", "Township", "Village tract", "Village name"]
+            hdr = ["start", "end", "today", "deviceid", "Do you agree to be interviewed?", "State", "Township",
+                   "Village tract", "Village name"]
             if with_names:
                 hdr += [r.choice(["Name of the respondent", "What is your name?", "Respondent's name",
                                   "Name of household head"])]
@@ -692,8 +693,8 @@ class Corpus:
             rows = self.kobo_rows(r.randint(40, 160), names=names, phones=phones, gps=gps, xml_headers=xmlh)
             must = {"person_name", "raw_survey", "precise_location"} | ({"phone_number"} if phones else set())
             name = r.choice(["MSNA_2024_Kachin_-_all_versions_-_False_-_2024-06-12-03-11-45.xlsx",
-                             "hh_assessment_{}.xlsx".format(k), "Rapid_Needs_Assessment_Sagaing.xlsx",
-                             "aTJ8mQ2vLkP9_{}.xlsx".format(k)])
+                             f"hh_assessment_{k}.xlsx", "Rapid_Needs_Assessment_Sagaing.xlsx",
+                             f"aTJ8mQ2vLkP9_{k}.xlsx"])
             self.add(f"kobo{k}_{name}", xlsx_bytes([(r.choice(["Sheet1", "RNA 2024", name[:20]]), rows)]),
                      "kobo_xlsx", HC, must=must, note=f"names={names} phones={phones} xml={xmlh}")
         # no names: raw survey responses with villages (confidential)
@@ -732,7 +733,7 @@ class Corpus:
             for i in range(r.randint(15, 50)):
                 rec: dict[str, object] = {
                     "_id": 200000 + i, "formhub/uuid": uuid.UUID(int=r.getrandbits(128)).hex,
-                    "start": "2024-03-0%dT09:12:00.000+06:30" % r.randint(1, 9), "end": "2024-03-09T09:40:00.000+06:30",
+                    "start": f"2024-03-0{r.randint(1, 9)}T09:12:00.000+06:30", "end": "2024-03-09T09:40:00.000+06:30",
                     "grp_loc/township": t[2], "grp_loc/village": self.village(),
                     "grp_hh/hh_size": str(r.randint(1, 9)), "grp_hh/hoh_sex": r.choice(["male", "female"]),
                     "grp_hh/hoh_age": str(r.randint(18, 80)),
@@ -758,7 +759,7 @@ class Corpus:
         # aggregated JSON from an API (clear)
         for k in range(2):
             recs = [{"org": r.choice(ORGS), "sector": a[0], "activity": a[1], "admin1": t[0], "admin1_pcode": t[1],
-                     "admin3": t[2], "admin3_pcode": t[3], "month": "2024-%02d" % r.randint(1, 12),
+                     "admin3": t[2], "admin3_pcode": t[3], "month": f"2024-{r.randint(1, 12):02d}",
                      "people_reached": r.randint(10, 9000), "budget_usd": r.randint(1000, 900000)}
                     for t, a in ((self.tsp(), r.choice(ACTS)) for _ in range(60))]
             self.add(f"4w_api_{k}.json", json.dumps({"data": recs}).encode(), "clear_json", P)
@@ -851,7 +852,7 @@ class Corpus:
         # labelled lists (sufficiently)
         for k, how in enumerate(["filename", "row1", "row2", "header", "msip", "custom", "keywords", "filename2"]):
             rows = self.distribution_list(60, names="plain")
-            fname = "NFI_distribution_list_{}.xlsx".format(k)
+            fname = f"NFI_distribution_list_{k}.xlsx"
             kw: dict = {}
             if how == "filename":
                 fname = "NFI distribution list - HIGHLY CONFIDENTIAL.xlsx"
@@ -901,8 +902,8 @@ class Corpus:
                     "Most displaced families are staying in religious compounds and host communities."])))
             sx = r.choice("MF")
             nm = self.person(sx, hon=True, ethnic=0.1)
-            paras.append(("p", f"Case {r.randint(1, 40)}: {nm} ({r.randint(9, 17)}) from {self.village()} village "
-                               f"{r.choice(vuln)}."))
+            paras.append(("p", (f"Case {r.randint(1, 40)}: {nm} ({r.randint(9, 17)}) from {self.village()} village "
+                               f"{r.choice(vuln)}.")))
             if k % 2:
                 paras.append(("p", f"Contact of the caregiver: {self.phone_any()}"))
             paras.append(("p", "Follow-up: the case worker will visit again next week."))
@@ -949,14 +950,14 @@ class Corpus:
             tt = [self.tsp() for _ in range(4)]
             paras = [("p", "Protection Monitoring Snapshot", True),
                      ("p", f"Period covered: {self.date().strftime('%B %Y')}. Townships: {', '.join(t[2] for t in tt)}."),
-                     ("p", f"{r.randint(10, 90)} incidents of GBV were reported to service providers; survivors were "
-                           "referred to case management where services exist."),
-                     ("p", f"{r.randint(3, 40)} unaccompanied and separated children were identified and referred for "
-                           "family tracing."),
-                     ("p", f"{r.randint(5, 60)} civilians were reportedly detained or arrested at checkpoints; "
-                           "persons with disabilities face particular barriers to evacuation."),
-                     ("p", "Recommendations: scale up PSS, mine risk education and legal aid; ensure confidential "
-                           "referral pathways."),
+                     ("p", (f"{r.randint(10, 90)} incidents of GBV were reported to service providers; survivors were "
+                           "referred to case management where services exist.")),
+                     ("p", (f"{r.randint(3, 40)} unaccompanied and separated children were identified and referred for "
+                           "family tracing.")),
+                     ("p", (f"{r.randint(5, 60)} civilians were reportedly detained or arrested at checkpoints; "
+                           "persons with disabilities face particular barriers to evacuation.")),
+                     ("p", ("Recommendations: scale up PSS, mine risk education and legal aid; ensure confidential "
+                           "referral pathways.")),
                      ("table", [["Township", "Pcode", "GBV incidents", "UASC identified", "Detentions"]]
                       + [[t[2], t[3], str(r.randint(0, 30)), str(r.randint(0, 15)), str(r.randint(0, 20))] for t in tt])]
             self.add(f"PM_snapshot_{k}.docx", docx_bytes(paras), "protection_clear", P)
@@ -994,8 +995,8 @@ class Corpus:
             return lines
 
         for k in range(5):
-            pages = [["Myanmar Humanitarian Update", f"Situation Report No. {r.randint(10, 60)} | "
-                      f"{self.date().strftime('%d %B %Y')}", "",
+            pages = [["Myanmar Humanitarian Update", (f"Situation Report No. {r.randint(10, 60)} | "
+                      f"{self.date().strftime('%d %B %Y')}"), "",
                       "HIGHLIGHTS", "- Over 3.4 million people remain displaced across the country.",
                       f"- Clusters reached {r.randint(100, 900)},000 people with assistance in the last quarter.",
                       "- Funding: US$ 9,500,000 received of US$ 95,000,000 required (10%).", "", *tsp_table()],
@@ -1024,8 +1025,8 @@ class Corpus:
             self.add(f"FlashUpdate_lab_{how}.pdf", pdf_bytes(pages, info=info), "sitrep_labelled", HC, label=HC,
                      must={"person_name"}, label_where=how)
         for k, area in enumerate(["Paletwa", "Hpakant"]):
-            pages = [["Partner update", f"Our mobile team distributed hygiene kits to 420 households in {area} "
-                                        "township last week and will return in June.", *tsp_table()]]
+            pages = [["Partner update", (f"Our mobile team distributed hygiene kits to 420 households in {area} "
+                                        "township last week and will return in June."), *tsp_table()]]
             self.add(f"Partner_update_{k}.pdf", pdf_bytes(pages), "sitrep_area", C,
                      must={"partner_presence_sensitive_area"}, areas=SENSITIVE_AREAS)
 
@@ -1297,7 +1298,6 @@ class Corpus:
             self.add(f"overview_{k}.txt", text.encode(), "neg_text", P)
 
     def clear_labelled(self) -> None:
-        r = self.r
         rows = self.four_w(40, villages=False)
         self.add("4W_township_PUBLIC.csv", csv_bytes(rows), "public_label", P, label=P, label_where="filename")
         self.add("4W_township.csv", csv_bytes([["Classification: Public"], *self.four_w(40, villages=False)]),
@@ -1348,8 +1348,8 @@ class Corpus:
                  "zip", HC, must={"person_name"}, note="one member labelled, one not")
         self.add("reports.zip", zip_bytes([("a.pdf", clear2), ("b.csv", clear1),
                                            ("c.docx", docx_bytes([("p", "Township-level summary only.")]))]), "zip", P)
-        self.add("areas_update.zip", zip_bytes([("upd.pdf", pdf_bytes([["Partner update", "Our team supported 300 "
-                                                                         "families in Yinmabin this month."]]))]),
+        self.add("areas_update.zip", zip_bytes([("upd.pdf", pdf_bytes([["Partner update", ("Our team supported 300 "
+                                                                         "families in Yinmabin this month.")]]))]),
                  "zip", C, must={"partner_presence_sensitive_area"}, areas=SENSITIVE_AREAS)
 
 

@@ -28,7 +28,7 @@ from .delimited import find_header
 from .textio import CountingReader
 
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-_HF = re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)[^>]*>([^<]*)<")
+_HF = re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)(?:\s[^>/]*)?>([^<]*)<")  # not <oddHeader />
 _HF_CODES = re.compile(r"&(?:[LCRPNDTZAFBIUESHKXY]|\"[^\"]*\"|\d+)")
 
 
@@ -307,8 +307,10 @@ class _RowCounter:
         self.rows += blk.count(b"</row>") + blk.count(b":row>")
         if b"Header>" in blk or b"Footer>" in blk:
             for m in _HF.finditer(blk):
-                text = _HF_CODES.sub(" ", m.group(1).decode("utf-8", "replace"))
-                self.col.add_label(label_from_line(text.replace("&amp;", "&")))
+                text = m.group(1).decode("utf-8", "replace").replace("&amp;", "&")
+                # &L / &C / &R start the left, centre and right sections: each is a line of its own
+                for section in re.split(r"&[LCR]", text):
+                    self.col.add_label(label_from_line(_HF_CODES.sub(" ", section)))
 
 
 # ============================================================================ DOCX
@@ -456,3 +458,36 @@ def _docx_table(rows: list[list[str]], col: Collector, name: str, n: int, feeder
         for r in rows[start:]:
             an.add_risk_row(r)
     an.finish(len(rows) - start)
+    kv = _key_value(rows)
+    if kv is not None:  # a form laid out as "label | value" rows: one record, labels as the header
+        an2 = TableAnalyzer(col, context=f" (table {n})", title=name, sample_rows=col.limits.sample_rows)
+        an2.set_header(kv[0])
+        an2.add_row(kv[1])
+        an2.finish_sample()
+        an2.finish(1)
+
+
+def _key_value(rows: list[list[str]]) -> tuple[list[str], list[str]] | None:
+    """(labels, values) when a table is a key-value form: 2 (or 4, in pairs) columns whose
+    label cells are recognised field names (name, age, sex, village, phone ...)."""
+    from ..columns import header_roles
+
+    if len(rows) < 3 or len(rows) > 200:
+        return None
+    width = max(len(r) for r in rows)
+    if width not in (2, 4):
+        return None
+    keys: list[str] = []
+    values: list[str] = []
+    for r in rows:
+        for j in range(0, width, 2):
+            k = r[j].strip() if j < len(r) else ""
+            v = r[j + 1].strip() if j + 1 < len(r) else ""
+            if k and len(k) <= 80:
+                keys.append(k.rstrip(":").strip())
+                values.append(v)
+    known = sum(1 for k in keys if header_roles(k) & {"name", "name_weak", "age", "sex", "phone", "nid", "dob",
+                                                      "precise", "vulnerable", "disability", "household"})
+    if known < 3 or known < 0.3 * len(keys):
+        return None
+    return keys, values
