@@ -49,6 +49,19 @@ def label_from_line(line: str) -> str | None:
     return best
 
 
+_HF_PARTS = re.compile(r"\t|\||\s{3,}|\s[\u2013\u2014\-]\s")
+
+
+def label_from_hf_line(line: str) -> str | None:
+    """A header/footer line: its left/centre/right parts (tabs, '|', wide gaps) are separate
+    lines, so 'Highly Confidential<TAB>Page 1' or 'Page 1 of 3 | Strictly Confidential' count."""
+    best = label_from_line(line)
+    if best is None and line and len(line) <= 2000:
+        for part in _HF_PARTS.split(line):
+            best = max_level(best, label_from_line(part))
+    return best
+
+
 def label_from_lines(lines: list[str]) -> str | None:
     best: str | None = None
     for ln in lines:

@@ -7,6 +7,7 @@ scanned once it has been seen `SATURATE` times (the verdict cannot change any mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -43,6 +44,14 @@ _NOT_PERSON_LABEL = frozenset(
     place location item programme program school facility district state region cluster sector form team group
     event dataset sheet indicator field business brand product vessel agency ward tract donor unit site's
     document folder course training drug medicine disease commodity book road street""".split()
+)
+
+
+#: words that make a phone number an organisation's service line (checked just before the number)
+SERVICE_LINE = re.compile(
+    rb"(?i)\b(?:hot ?lines?|help ?lines?|toll[- ]?free|call[- ]?cent(?:er|re)|free ?phone|cfm|complaints? "
+    rb"(?:line|number|mechanism)|feedback (?:line|number|mechanism)|ambulance|fire brigade|emergency "
+    rb"(?:line|number))\b[^\n]{0,60}$"
 )
 
 
@@ -138,6 +147,8 @@ class BulkScanner:
             digits = valid_phone(t)
             if digits is None:
                 return None
+            if SERVICE_LINE.search(block[max(0, s - 80):s]):
+                return None  # a hotline / helpline of an organisation, not a person's number
             return mask.mask_middle(digits), digits
         if kind == "email":
             return (mask.mask_email(t), t) if personal_email(t) else None

@@ -36,6 +36,7 @@ from .patterns import (
     valid_text_name,
 )
 from .risk import RiskCounter
+from .scanner import SERVICE_LINE
 
 ALL_KEYS = frozenset({"phone", "email", "nrc", "pcode", "gps", "name", "namelabel", "dob"})
 _NAME_STOP = NAME_STOP
@@ -268,6 +269,8 @@ class TableAnalyzer:
             if (s > 0 and (b[s - 1:s].isdigit() or b[s - 1:s] == b".")) or b[e:e + 1].isdigit():
                 return None
             d = valid_phone(t)
+            if d and SERVICE_LINE.search(b[max(0, s - 80):s]):
+                return None  # an organisation's hotline
             return mask.mask_middle(d) if d else None
         if kind == "email":
             return mask.mask_email(t) if personal_email(t) else None

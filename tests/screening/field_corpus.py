@@ -680,6 +680,7 @@ class Corpus:
         self.other_sensitive()
         self.hard_negatives()
         self.more_hard()
+        self.round2()
         self.clear_labelled()
         self.zips()
         return self.cases
@@ -1197,6 +1198,73 @@ class Corpus:
                 row[6] = f"{row[6][:2]}-{row[6][2:5]}-{row[6][5:]}"
         self.add("dmy_dashed_phones.xlsx", xlsx_bytes([("Sheet1", rows)]), "distribution_my", HC,
                  must={"person_name", "phone_number"})
+
+    def round2(self) -> None:
+        """Written after the first fixes, measured before touching the engine again."""
+        r = self.r
+        # a distribution template with a long instruction block: the header is on row 13
+        rows = self.distribution_list(60)
+        top = [["Shalom Foundation"], ["Emergency NFI distribution - beneficiary registration form"],
+               ["Instructions:"]] + [[f"{i}. {txt}"] for i, txt in enumerate([
+                   "Fill one row per household.", "Write the name of the household head as on the NRC.",
+                   "Leave the NRC column empty when the person has no card.", "Phone: write 09 numbers only.",
+                   "Do not add columns.", "Send the file to the project officer.", "Check the totals.",
+                   "Sign at the bottom."], 1)] + [[], ["Township:", "Kale"]]
+        self.add("NFI_registration_template_filled.xlsx", xlsx_bytes([("Form", top + rows)]), "r2_deep_header", HC,
+                 must={"person_name", "phone_number"})
+        # Kobo export with Burmese question labels as headers, names without honorifics in Latin script
+        hdr = ["start", "end", "ဖြေဆိုသူ၏အမည်", "ကျား/မ", "အသက်", "ဖုန်းနံပါတ်", "မြို့နယ်", "ကျေးရွာ", "_uuid",
+               "_submission_time", "_index"]
+        rows = [hdr]
+        for i in range(60):
+            sx = r.choice("MF")
+            rows.append(["2024-05-01T08:00:00", "2024-05-01T08:20:00", self.person(sx), "ကျား" if sx == "M" else "မ",
+                         r.randint(18, 70), self.phone("mm"), r.choice(TSP)[8], r.choice(BUR_VILLAGES),
+                         str(uuid.UUID(int=r.getrandbits(128))), "2024-05-01T02:00:00", i + 1])
+        self.add("kobo_burmese_labels.xlsx", xlsx_bytes([("data", rows)]), "r2_kobo_burmese", HC,
+                 must={"person_name", "phone_number", "raw_survey"})
+        # Burmese narrative case note with a name label
+        text = ("ကလေးသူငယ်ကာကွယ်ရေး ဖြစ်ရပ်မှတ်တမ်း\n"
+                f"အမည် - {self.bur_name()}၊ အသက် ၁၄ နှစ်၊ မိဘမဲ့ကလေး\n"
+                f"ဖုန်း - {self.phone('mm')}\n")
+        self.add("case_note_my.docx", docx_bytes([("p", ln) for ln in text.splitlines()]), "r2_burmese_text", HC,
+                 must={"person_name"})
+        # a public sitrep that gives the inter-agency hotline (an organisation's number, not a person's)
+        for k in range(2):
+            pages = [["Humanitarian update", "Township figures only: Lashio 1,200; Kutkai 900.",
+                      (f"Feedback and complaints: call the inter-agency hotline {self.phone('space')} (toll-free) "
+                      "or write to feedback@cfm-myanmar.org."), f"Helpline for survivors: {self.phone('dash')}"]]
+            self.add(f"sitrep_hotline_{k}.pdf" if k == 0 else "sitrep_hotline.txt",
+                     pdf_bytes(pages) if k == 0 else "\n".join(pages[0]).encode(), "r2_hotline", P)
+        # DOCX footer "Highly Confidential<TAB>Page 1", and "Page 1 | Strictly Confidential"
+        for k, foot in enumerate(["Highly Confidential\tPage 1", "Page 1 of 3 | Strictly Confidential"]):
+            body = [("p", "Case list", True), ("table", [["Name", "Age", "Case type"]] + [
+                [self.person(hon=True), str(r.randint(5, 17)), r.choice(["UASC", "GBV"])] for _ in range(8)])]
+            self.add(f"caselist_footer_{k}.docx", docx_bytes(body, footer=foot), "r2_footer_label", HC, label=HC,
+                     must={"person_name"}, label_where="footer with page number")
+        # 4W with a P-code of a listed township only (no name)
+        rows = self.four_w(40, villages=False, area_township="Yinmabin")
+        rows = [[c for j, c in enumerate(row) if j != 7] for row in rows]  # township name column dropped
+        self.add("4W_pcodes_only.csv", csv_bytes(rows), "r2_area_pcode", C, must={"partner_presence_sensitive_area"},
+                 areas=SENSITIVE_AREAS)
+        # PDF distribution list: names without honorifics, but NRC numbers
+        lines = ["Distribution list - Pauktaw", "No Name NRC Village Signature"]
+        for i in range(15):
+            lines.append(f"{i + 1} {self.person()} {self.nrc(style='std')} {self.village()}")
+        self.add("distribution_list_scan.pdf", pdf_bytes([lines]), "r2_pdf_list", HC, must={"national_id"})
+        # hard negative: assessment table listing townships and the number of villages assessed
+        rows = [["Township", "Township Pcode", "Number of villages assessed", "Number of village tracts",
+                 "Wards covered", "Camps"]]
+        for t in TSP:
+            rows.append([t[2], t[3], r.randint(1, 80), r.randint(1, 20), r.randint(0, 9), r.randint(0, 5)])
+        self.add("coverage_by_township.csv", csv_bytes(rows), "r2_neg_counts", P)
+        # hard negative: staff positions in a "Contact person" column
+        rows = [["Organisation", "Township", "Sector", "Contact person", "Email"]]
+        for _ in range(15):
+            rows.append([r.choice(ORGS), self.tsp()[2], r.choice(ACTS)[0],
+                         r.choice(["Project Manager", "Field Coordinator", "WASH Officer", "Area Manager"]),
+                         r.choice(["info@org.org", "wash.cluster@org.org"])])
+        self.add("partner_contacts_positions.csv", csv_bytes(rows), "r2_neg_positions", P)
 
     def hard_negatives(self) -> None:
         r = self.r

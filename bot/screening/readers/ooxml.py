@@ -18,8 +18,8 @@ from ..collector import Collector, Unreadable
 from ..labels import (
     label_from_core_xml,
     label_from_custom_xml,
+    label_from_hf_line,
     label_from_labelinfo_xml,
-    label_from_line,
     label_from_lines,
 )
 from ..scanner import BulkScanner, Place, run_blocks
@@ -310,7 +310,7 @@ class _RowCounter:
                 text = m.group(1).decode("utf-8", "replace").replace("&amp;", "&")
                 # &L / &C / &R start the left, centre and right sections: each is a line of its own
                 for section in re.split(r"&[LCR]", text):
-                    self.col.add_label(label_from_line(_HF_CODES.sub(" ", section)))
+                    self.col.add_label(label_from_hf_line(_HF_CODES.sub(" ", section)))
 
 
 # ============================================================================ DOCX
@@ -377,7 +377,8 @@ def screen_docx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
         except ET.ParseError:
             continue
         lines = [_paragraph_text(p) for p in root.iter() if local(p.tag) == "p"]
-        col.add_label(label_from_lines(lines))
+        for ln in lines:
+            col.add_label(label_from_hf_line(ln))
         hf = _TextFeeder(col, "header/footer line")
         for ln in lines:
             hf.add(ln)

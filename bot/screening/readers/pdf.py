@@ -7,7 +7,7 @@ import logging
 from typing import IO
 
 from ..collector import Collector, Encrypted, Unreadable
-from ..labels import label_from_lines
+from ..labels import label_from_hf_line, label_from_lines
 from ..levels import parse_level
 from .ooxml import _TextFeeder
 
@@ -67,7 +67,8 @@ def screen_pdf(stream: IO[bytes], col: Collector, name: str, password: str | Non
         if i == 0:
             col.add_label(label_from_lines(lines[:80]))
         else:
-            col.add_label(label_from_lines(lines[:3] + lines[-3:]))
+            for ln in lines[:3] + lines[-3:]:
+                col.add_label(label_from_hf_line(ln))
         # one 'line' per page so the locator reports page numbers
         feeder.add(" ".join(lines).replace("\n", " "))
     feeder.flush()
