@@ -86,6 +86,10 @@ PRECISE_W = (" village", " vt ", " ward", " camp", " idp site", " site name", " 
              # Zawgyi: ေက်းရြာ ရပ္ကြက္ စခန္း လိပ္စာ
              "\u1031\u1000\u103a\u1038\u101b\u103c\u102c", "\u101b\u1015\u1039\u1000\u103c\u1000\u1039",
              "\u1005\u1001\u1014\u1039\u1038", "\u101c\u102d\u1015\u1039\u1005\u102c")
+#: a column *about* a place, not naming it ("site type", "camp management agency", "village leader")
+PLACE_ATTR_W = (" type ", " types ", " status ", " category ", " classification ", " leader", " committee",
+                " management", " agency ", " manager", " coordinator", " condition", " accessib", " access ",
+                " distance")
 ADMIN_W = (" state", " region", " district", " township", " tsp", " adm1", " adm2", " adm3", " admin1",
            " admin2", " admin3", " admin 1", " admin 2", " admin 3",
            "\u1019\u103c\u102d\u102f\u1037\u1014\u101a\u103a", "\u1001\u101b\u102d\u102f\u1004\u103a",
@@ -206,7 +210,8 @@ def header_roles(header: str) -> set[str]:
         roles.add("disability")
     if _has(h, VULN_W):
         roles.add("vulnerable")
-    if _has(h, PRECISE_W) and not h.startswith((" number of", " no of", " num ", " total ")):
+    if _has(h, PRECISE_W) and not h.startswith((" number of", " no of", " num ", " total ")) and not _has(
+            h, PLACE_ATTR_W):
         roles.add("precise")
     if _has(h, ADMIN_W):
         roles.add("admin")

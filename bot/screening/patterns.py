@@ -158,6 +158,7 @@ HONORIFIC_WORDS = (
     "U", "Daw", "Ko", "Ma", "Maung", "Mg", "Naw", "Saw", "Sa", "Nan", "Nang", "Sai", "Nai", "Mi", "Khun",
     "Mahn", "Duwa",
 )
+HONORIFIC_LOWER = frozenset(h.lower() for h in HONORIFIC_WORDS)
 _WEAK_HONORIFICS = frozenset({"U", "Ma", "Ko", "Sa", "Mi", "Nan", "Sai", "Nai", "Mg", "Saw"})
 NAME_IN_TEXT = (
     r"\b(?:" + "|".join(HONORIFIC_WORDS) + r")\.? [A-Z][a-z]{1,12}(?: [A-Z][a-z]{1,12}){0,3}"
@@ -169,14 +170,28 @@ NAME_LABEL = r"(?i:\b(?:full name|name of (?:the )?(?:survivor|child|respondent|
 NAME_LABEL_BURMESE = "(?:\u1021\u1019\u100a\u103a|\u1014\u102c\u1019\u100a\u103a) ?[:\\-\u104a] ?\\S"
 
 
-def valid_text_name(text: str) -> bool:
+#: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
+NAME_SYLLABLES = frozenset(
+    ["aung", "kyaw", "hla", "win", "myint", "thein", "su", "mya", "khin", "zaw", "htet", "naing", "moe", "thandar", "nilar", "phyo", "thu", "zin", "ye", "min", "soe", "tun", "lwin", "oo", "nyein", "ei", "hnin", "wai", "yadanar", "chit", "san", "htay", "khaing", "myo", "kyi", "nandar", "pyae", "sandar", "thiri", "thida", "thazin", "thet", "htun", "htoo", "paw", "eh", "say", "nu", "nwe", "yin", "yee", "yi", "zar", "ni", "nyi", "swe", "shwe", "khaing", "khine", "lin", "lay", "aye", "mar", "mi", "mu", "naw", "nang", "sai", "saw", "seng", "brang", "zau", "hkawng", "lum", "tawng", "lahpai", "tin", "maung", "mg", "ko", "ma", "u", "daw", "thura", "kaung", "wint", "wutt", "yamin", "ngwe", "phyu", "sein", "myat", "thant", "tint", "tha", "han", "hein", "htike", "kyal", "nay", "pyi", "sithu", "zaw", "zeyar", "zarni", "hsu", "hnaung", "chan", "chaw", "cho", "bo", "bu", "mohammed", "mohamed", "abdul", "nur", "begum", "rahman", "hussein", "ali", "khatun", "ahmed", "rashid", "roshida", "ayesha", "fatima", "salim"]
+)
+_AGE_AFTER = re.compile(r"^\s*(?:\(\s*\d{1,2}\s*(?:y|yrs?|years?(?: old)?)?\s*\)|,\s*\d{1,2}\s*(?:,|y|yrs?\b|years?\b)"
+                        r"|,?\s*aged?\s*\d{1,2}\b|,?\s*\d{1,2}[\s\-]years?[\s\-]old)")
+
+
+def valid_text_name(text: str, after: str = "") -> bool:
+    """`Daw Hla Hla Win`, `U Tin Maung Oo`; a weak honorific (U, Ma, Ko ...) with one name word
+    only when the word is a common name syllable (`Ma Thida`, `Ko Zarni`) or an age follows
+    (`Ma Hnin (16)`)."""
     words = text.replace(".", "").split()
     if len(words) < 2:
         return False
     hon, rest = words[0], words[1:]
     if any(w.lower() in NAME_STOP for w in rest):
         return False
-    return not (hon in _WEAK_HONORIFICS and len(rest) < 2)
+    if hon in _WEAK_HONORIFICS and len(rest) < 2:
+        return rest[0].lower() in NAME_SYLLABLES and rest[0].lower() not in HONORIFIC_LOWER or bool(
+            _AGE_AFTER.match(after))
+    return True
 
 
 # --------------------------------------------------------------------------- date of birth
@@ -222,7 +237,8 @@ def parse_date(value: str) -> _dt.date | None:
 # --------------------------------------------------------------------------- at-risk individuals
 VULNERABLE_TEXT = (
     r"(?i:\b(?:s?gbv|gender[- ]based violence|sexual (?:violence|assault|abuse|exploitation)|rape|survivors?|"
-    r"unaccompanied|separated (?:child|children|minor)|separated from (?:his|her|their|the) "
+    r"unaccompanied|separated (?:child|children|minor)|arbitrary detention|in detention|(?:child|forced) "
+    r"recruitment|recruited by|child labou?r|(?:child|early|forced) marriage|separated from (?:his|her|their|the) "
     r"(?:family|families|parents?|caregivers?|mother|father)|uasc|caafag|child soldiers?|detainees?|detained|"
     r"arrested|imprisoned|abducted|trafficked|trafficking|persons? with (?:a )?disabilit(?:y|ies)|pwds?|"
     r"disabled|disability|torture|missing person|orphan(?:ed)?)\b)"

@@ -16,6 +16,7 @@ from .columns import header_roles, hxl_roles
 from .patterns import (
     HONORIFIC_WORDS,
     NAME_STOP,
+    NAME_SYLLABLES,
     PCODE_ANY_RE,
     PCODE_PRECISE_RE,
     VULNERABLE_RE,
@@ -52,10 +53,6 @@ _SEX_VALUES = frozenset({"m", "f", "male", "female", "boy", "girl", "man", "woma
                          "\u1000\u103a\u102c\u1038"})  # က်ား (Zawgyi)
 _NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "nil", "not applicable",
                         "\u1019\u101b\u103e\u102d", "no disability", "normal", "nan", "null"})
-#: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
-NAME_SYLLABLES = frozenset(
-    ["aung", "kyaw", "hla", "win", "myint", "thein", "su", "mya", "khin", "zaw", "htet", "naing", "moe", "thandar", "nilar", "phyo", "thu", "zin", "ye", "min", "soe", "tun", "lwin", "oo", "nyein", "ei", "hnin", "wai", "yadanar", "chit", "san", "htay", "khaing", "myo", "kyi", "nandar", "pyae", "sandar", "thiri", "thida", "thazin", "thet", "htun", "htoo", "paw", "eh", "say", "nu", "nwe", "yin", "yee", "yi", "zar", "ni", "nyi", "swe", "shwe", "khaing", "khine", "lin", "lay", "aye", "mar", "mi", "mu", "naw", "nang", "sai", "saw", "seng", "brang", "zau", "hkawng", "lum", "tawng", "lahpai", "tin", "maung", "mg", "ko", "ma", "u", "daw", "thura", "kaung", "wint", "wutt", "yamin", "ngwe", "phyu", "sein", "myat", "thant", "tint", "tha", "han", "hein", "htike", "kyal", "nay", "pyi", "sithu", "zaw", "zeyar", "zarni", "hsu", "hnaung", "chan", "chaw", "cho", "bo", "bu", "mohammed", "mohamed", "abdul", "nur", "begum", "rahman", "hussein", "ali", "khatun", "ahmed", "rashid", "roshida", "ayesha", "fatima", "salim"]
-)
 ORG_WORDS = frozenset(
     ["foundation", "society", "children", "international", "organization", "organisation", "association", "network", "committee", "group", "church", "union", "mission", "council", "relief", "services", "service", "development", "aid", "care", "agency", "programme", "program", "fund", "trust", "centre", "center", "myanmar", "ngo", "ingo", "un", "unicef", "unhcr", "wfp", "who", "iom", "undp", "unfpa", "ocha", "cross", "crescent", "federation", "vision", "oxfam", "plan", "rescue", "concern", "solidarity", "alliance", "partners", "partnership", "initiative", "institute", "ministry", "department", "office", "company", "ltd", "limited", "cooperative", "federation", "coalition", "forum", "action", "hope", "health", "education"]
 )
@@ -281,7 +278,7 @@ class TableAnalyzer:
         if kind == "gps":
             return mask.mask_coord(t) if valid_gps_pair(t) else None
         if kind == "name":
-            return mask.mask_name(t) if valid_text_name(t) else None
+            return mask.mask_name(t) if valid_text_name(t, b[e:e + 24].decode("utf-8", "replace")) else None
         if kind == "dob":
             return t.split(":")[0].strip()[:20] + ": ****"
         return None  # namelabel only counts in free text scanning

@@ -681,6 +681,7 @@ class Corpus:
         self.hard_negatives()
         self.more_hard()
         self.round2()
+        self.round3()
         self.clear_labelled()
         self.zips()
         return self.cases
@@ -1265,6 +1266,27 @@ class Corpus:
                          r.choice(["Project Manager", "Field Coordinator", "WASH Officer", "Area Manager"]),
                          r.choice(["info@org.org", "wash.cluster@org.org"])])
         self.add("partner_contacts_positions.csv", csv_bytes(rows), "r2_neg_positions", P)
+
+    def round3(self) -> None:
+        """Hard negatives aimed at the rules added after rounds 1-2 (weak name headers, lower-case
+        names, single names after a weak honorific, service lines)."""
+        r = self.r
+        rows = [["Township", "Beneficiary", "Member", "Sector", "HHs", "Individuals"]]
+        for _ in range(60):
+            rows.append([self.tsp()[2], r.choice(["IDP", "Host community", "Returnee", "Stateless", "IDP in camp"]),
+                         r.choice(ORGS), r.choice(ACTS)[0], r.randint(5, 900), r.randint(20, 4000)])
+        self.add("consortium_reach_by_group.csv", csv_bytes(rows), "r3_neg_weak_headers", P)
+        hdr = ["grp_resp/respondent_type", "grp_site/site_type", "grp_site/township", "grp_site/households",
+               "grp_site/individuals", "grp_site/main_need"]
+        rows = [hdr] + [[r.choice(["idp", "host community", "returnee", "key informant", "community leader"]),
+                         r.choice(["formal", "informal"]),
+                         self.tsp()[2].lower(), r.randint(5, 300), r.randint(20, 1500), r.choice(NEEDS)]
+                        for _ in range(40)]
+        self.add("site_monitoring_aggregated.xlsx", xlsx_bytes([("sites", rows)]), "r3_neg_lower", P)
+        text = ("Meeting notes\nU Thant House hosted the coordination meeting. Ma Ba Tha statements were discussed.\n"
+                "The hotline (toll-free) 09 450 123 456 remains open.")
+        self.add("notes_place_like_names.txt", text.encode(), "r3_neg_text", P,
+                 note="'Ma Ba Tha' (an organisation) reads as a name after an honorific")
 
     def hard_negatives(self) -> None:
         r = self.r
