@@ -1212,7 +1212,7 @@ class Corpus:
                    "Do not add columns.", "Send the file to the project officer.", "Check the totals.",
                    "Sign at the bottom."], 1)] + [[], ["Township:", "Kale"]]
         self.add("NFI_registration_template_filled.xlsx", xlsx_bytes([("Form", top + rows)]), "r2_deep_header", HC,
-                 must={"person_name", "phone_number"})
+                 must={"person_name", "phone_number", "precise_location"})  # the Village column needs the header
         # Kobo export with Burmese question labels as headers, names without honorifics in Latin script
         hdr = ["start", "end", "ဖြေဆိုသူ၏အမည်", "ကျား/မ", "အသက်", "ဖုန်းနံပါတ်", "မြို့နယ်", "ကျေးရွာ", "_uuid",
                "_submission_time", "_index"]

@@ -106,6 +106,7 @@ def test_field_corpus_targets() -> None:
     assert rep.recall >= 0.98, rep.text() + "\n" + "\n".join(rep.failures)
     assert rep.false_alarm_rate <= 0.03, rep.text() + "\n" + "\n".join(rep.failures)
     assert rep.label_rate >= 0.98, rep.text() + "\n" + "\n".join(rep.failures)
+    assert sum(rep.cat_missed.values()) <= 0.02 * sum(rep.cat_needed.values()), rep.text()
 
 
 if __name__ == "__main__":  # pragma: no cover

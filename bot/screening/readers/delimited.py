@@ -54,7 +54,7 @@ def find_header(rows: list[list[str]]) -> tuple[int, int | None]:
             hdr = i - 1 if i > 0 and sum(1 for c in rows[i - 1] if c.strip()) >= 1 else -1
             return hdr, i
     width = max((sum(1 for c in r if c.strip()) for r in rows[:50]), default=0)
-    for i, row in enumerate(rows[:10]):
+    for i, row in enumerate(rows[:30]):  # templates put titles and instructions above the header
         filled = [c for c in row if c.strip()]
         if len(filled) >= max(2, 0.5 * width):
             from ..patterns import is_number, valid_phone_cell
