@@ -78,6 +78,8 @@ class Application:
         self.limiter = RateLimiter(config.rate_limit_per_minute)
         self.scheduler: Any = None
         self.state: dict[str, Any] = {}  # per-process handler state (e.g. pending confirmations)
+        self._lanes: dict[str, asyncio.Task[None]] = {}  # last queued message per sender
+        self._inflight: set[asyncio.Task[None]] = set()
         if config.matrix.enabled:
             for kind in ROOM_KINDS:
                 room = getattr(config.matrix, f"{kind}_room")
@@ -141,6 +143,7 @@ class Application:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        await self.drain()
         for transport in self.transports.values():
             try:
                 await transport.stop()
@@ -290,28 +293,78 @@ class Application:
 
     # ------------------------------------------------------------------ incoming
 
-    async def dispatch(self, msg: IncomingMessage) -> None:
-        """Handle one incoming event; never raises (transports call this from their loops)."""
+    async def dispatch(self, msg: IncomingMessage) -> asyncio.Task[None] | None:
+        """Accept one incoming event; never raises (transports call this from their loops).
+
+        Returns as soon as the event is *claimed* (recorded as processed, so it is never
+        handled twice, even after a crash or restart) and queued in its sender's lane; the
+        returned task finishes when it has been handled. Lanes keep one sender's messages
+        in order (a dialog's answers cannot overtake each other) while different senders
+        are handled concurrently: a transport that does not wait for the task (Matrix)
+        goes straight on with its next sync, so one partner's large file never delays
+        another partner's reply. ``None`` means a duplicate (or nothing to do).
+        """
         try:
             if not await self.storage.claim_event(msg.key):
                 log.debug("duplicate event ignored")
-                return
+                return None
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
+            await self._apologise(msg, exc)
+            return None
+        lane = f"{msg.transport}:{msg.sender_id}"
+        previous = self._lanes.get(lane)
+        task = asyncio.create_task(self._handle_in_lane(previous, msg))
+        self._lanes[lane] = task
+        self._inflight.add(task)
+
+        def _done(t: asyncio.Task[None], lane: str = lane) -> None:
+            self._inflight.discard(t)
+            if self._lanes.get(lane) is t:
+                del self._lanes[lane]
+
+        task.add_done_callback(_done)
+        return task
+
+    async def handle(self, msg: IncomingMessage) -> None:
+        """Accept and wait until handled (tests and callers that need the outcome)."""
+        task = await self.dispatch(msg)
+        if task is not None:
+            await task
+
+    async def _handle_in_lane(self, previous: asyncio.Task[None] | None, msg: IncomingMessage) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        try:
             await self._dispatch(msg)
         except Refused:
             return
         except Exception as exc:  # noqa: BLE001 - the error boundary
-            ref = error_reference()
-            log_exception_without_content(ref, exc)
-            try:
-                await self.send_text(
-                    msg.transport,
-                    msg.chat_id,
-                    f"Sorry, something went wrong on my side and I could not finish that. "
-                    f"Nothing you sent before was lost. If it keeps happening, tell the IMO this reference: {ref}",
-                    reply_to=msg.event_id,
-                )
-            except Exception:  # noqa: BLE001
-                log.error("could not deliver the apology for ref=%s", ref)
+            await self._apologise(msg, exc)
+
+    async def _apologise(self, msg: IncomingMessage, exc: BaseException) -> None:
+        ref = error_reference()
+        log_exception_without_content(ref, exc)
+        try:
+            await self.send_text(
+                msg.transport,
+                msg.chat_id,
+                f"Sorry, something went wrong on my side and I could not finish that. "
+                f"Nothing you sent before was lost. If it keeps happening, tell the IMO this reference: {ref}",
+                reply_to=msg.event_id,
+            )
+        except Exception:  # noqa: BLE001
+            log.error("could not deliver the apology for ref=%s", ref)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for in-flight messages (bounded), then cancel what is left."""
+        pending = set(self._inflight)
+        if not pending:
+            return
+        _done, still = await asyncio.wait(pending, timeout=timeout)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.gather(*still, return_exceptions=True)
 
     async def _dispatch(self, msg: IncomingMessage) -> None:
         if not self.limiter.allow(f"{msg.transport}:{msg.sender_id}"):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.events import IncomingMessage, OutgoingFile
 
-MessageCallback = Callable[[IncomingMessage], Awaitable[None]]
+# Returns once the event is accepted (claimed); the result, when awaitable, completes when
+# the event has been handled. Transports that must know the outcome await it (the memory
+# transport, Telegram's per-update confirmation); Matrix does not, so syncing never waits
+# for a slow handler.
+MessageCallback = Callable[[IncomingMessage], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)

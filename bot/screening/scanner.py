@@ -159,8 +159,8 @@ class BulkScanner:
         if kind == "gps":
             return (mask.mask_coord(t), t) if valid_gps_pair(t) else None
         if kind == "name":
-            after = block[e:e + 24].decode("utf-8", "replace")
-            return (mask.mask_name(t), t) if valid_text_name(t, after) else None
+            following = block[e:e + 24].decode("utf-8", "replace")
+            return (mask.mask_name(t), t) if valid_text_name(t, following) else None
         if kind == "namelabel":
             before = block[max(0, s - 40):s].rstrip().lower().split()
             if before and before[-1].strip(b"'\":,;") in _NOT_PERSON_LABEL:

@@ -96,7 +96,9 @@ class MemoryTransport:
             direct=is_direct,
             reply_to=reply_to,
         )
-        await self._on_message(msg)
+        handled = await self._on_message(msg)
+        if handled is not None:
+            await handled  # wait until the core has handled it, so tests can read the replies
         return self.sent[before:]
 
     def texts(self, chat_id: str | None = None) -> list[str]:

@@ -25,6 +25,7 @@ removes the token and the request payload even if someone turns them up to DEBUG
 from __future__ import annotations
 
 import asyncio
+import inspect
 import functools
 import logging
 from collections import OrderedDict
@@ -313,7 +314,7 @@ class TelegramTransport:
             log.debug("telegram: update %d has no text; ignored", update.update_id)
             return
         assert self._on_message is not None
-        await self._on_message(
+        handled = await self._on_message(
             IncomingMessage(
                 transport=self.name,
                 chat_id=chat_id,
@@ -328,6 +329,9 @@ class TelegramTransport:
                 timestamp=message.date,
             )
         )
+        if handled is not None and inspect.isawaitable(handled):
+            # confirm the update only once it is handled (Telegram redelivers unconfirmed ones)
+            await handled
 
     async def _refuse_file(
         self, message: Message, chat_id: str, event_id: str, update_id: int, *, explain: bool = True,

@@ -105,3 +105,23 @@ async def test_dialog_times_out(harness: Harness) -> None:
     assert len(await harness.app.conversations.expired()) == 1
     await harness.app.run_sweeps()
     assert await harness.app.conversations.expired() == []
+
+
+async def test_one_senders_messages_stay_in_order_when_accepted_together(harness: Harness) -> None:
+    """Transports that do not wait for handling (Matrix) may hand over two answers at once."""
+    from bot.events import IncomingMessage
+
+    FINISHED.clear()
+    assert harness.app is not None
+    install_survey(harness.app)
+    await harness.say(Harness.PARTNER, "!survey")
+    dm = await harness.transport.direct_chat(Harness.PARTNER)
+
+    def msg(event_id: str, text: str) -> IncomingMessage:
+        return IncomingMessage("memory", dm, Harness.PARTNER, event_id, text, encrypted=True, direct=True)
+
+    first = await harness.app.dispatch(msg("$a1", "a generator was stolen"))
+    second = await harness.app.dispatch(msg("$a2", "40"))
+    assert first is not None and second is not None
+    await second
+    assert FINISHED == [{"what": "a generator was stolen", "count": 40}]

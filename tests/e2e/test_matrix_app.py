@@ -88,3 +88,31 @@ async def test_restart_answers_message_sent_while_down_exactly_once(stack, synap
     await partner.wait_for_message(bot_id, room, count=2, timeout=30)
     await asyncio.sleep(2)
     assert len(partner.messages_from(bot_id, room)) == 2
+
+
+async def test_slow_screening_does_not_delay_another_partner(stack, synapse, new_user, scripted, monkeypatch):
+    """The sync loop does not wait for handlers: B's !help is answered while A's file is still screening."""
+    import handlers.submissions as submissions
+
+    real_screen = submissions.screen
+
+    async def slow_screen(*args, **kwargs):  # a 50 MB spreadsheet's worth of screening time
+        await asyncio.sleep(6)
+        return await real_screen(*args, **kwargs)
+
+    monkeypatch.setattr(submissions, "screen", slow_screen)
+    bot_id = stack.bot_user.user_id
+    a = await _partner(stack, synapse, new_user, scripted)
+    b = await _partner(stack, synapse, new_user, scripted, org="Water Org")
+    room_a = await a.create_room([bot_id])
+    room_b = await b.create_room([bot_id])
+    await a.wait_joined(room_a, bot_id)
+    await b.wait_joined(room_b, bot_id)
+    big = b"State,Township,People\n" + b"Rakhine,Sittwe,5400\n" * 80_000  # 1.6 MB, aggregated
+    await a.send_file(room_a, big, "totals.csv", "text/csv")
+    await a.wait_for_message(bot_id, room_a, contains="screening", timeout=60)
+    await b.send_text(room_b, "!help")
+    await b.wait_for_message(bot_id, room_b, timeout=20)
+    assert not a.messages_from(bot_id, room_a)[1:], "A's verdict came before B's reply"
+    verdict = await a.wait_for_message(bot_id, room_a, contains="accepted", timeout=60)
+    assert "S-0001" in verdict.body
