@@ -25,8 +25,8 @@ from bot.policy import allowed
 from bot.router import (
     UNENCRYPTED_REFUSAL,
     Context,
-    Refused,
     RateLimiter,
+    Refused,
     Router,
     error_reference,
     log_exception_without_content,

@@ -25,8 +25,8 @@ removes the token and the request payload even if someone turns them up to DEBUG
 from __future__ import annotations
 
 import asyncio
-import inspect
 import functools
+import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable

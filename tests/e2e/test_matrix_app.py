@@ -92,7 +92,7 @@ async def test_restart_answers_message_sent_while_down_exactly_once(stack, synap
 
 async def test_slow_screening_does_not_delay_another_partner(stack, synapse, new_user, scripted, monkeypatch):
     """The sync loop does not wait for handlers: B's !help is answered while A's file is still screening."""
-    import handlers.submissions as submissions
+    from handlers import submissions
 
     real_screen = submissions.screen
 
