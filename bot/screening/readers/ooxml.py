@@ -278,16 +278,7 @@ def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, rows: list[lis
     context = f" (sheet {sheet_name[:40]})"
     col.add_label(label_from_lines([" ".join(c for c in r if c) for r in rows[:5]] + [c for r in rows[:5] for c in r]))
     an = TableAnalyzer(col, context=context, title=f"{name} {sheet_name}", sample_rows=limits.sample_rows)
-    hdr_idx, hxl_idx = find_header(rows)
-    an.set_header(rows[hdr_idx] if hdr_idx >= 0 else [], rows[hxl_idx] if hxl_idx is not None else None)
-    start = max(hdr_idx, hxl_idx if hxl_idx is not None else -1) + 1
-    for r in rows[start:]:
-        if not an.add_row(r):
-            break
-    an.finish_sample()
-    if an.risk is not None:
-        for r in rows[start:]:
-            an.add_risk_row(r)
+    start = _sample_rows(an, rows)
     keys = an.bulk_keys() if not complete else set()
     loc = _SheetLocator(an, context)
     scanner = BulkScanner(col, keys, loc, text_mode=False, column_ok=an.column_ok,
@@ -444,10 +435,8 @@ def screen_docx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
     col.add_label(label_from_lines(first_page))
 
 
-def _docx_table(rows: list[list[str]], col: Collector, name: str, n: int, feeder: _TextFeeder) -> None:
-    if not rows:
-        return
-    an = TableAnalyzer(col, context=f" (table {n})", title=name, sample_rows=col.limits.sample_rows)
+def _sample_rows(an: TableAnalyzer, rows: list[list[str]]) -> int:
+    """Find the header (and HXL row), classify columns from the rows in memory; returns the first data row."""
     hdr_idx, hxl_idx = find_header(rows)
     an.set_header(rows[hdr_idx] if hdr_idx >= 0 else [], rows[hxl_idx] if hxl_idx is not None else None)
     start = max(hdr_idx, hxl_idx if hxl_idx is not None else -1) + 1
@@ -458,6 +447,14 @@ def _docx_table(rows: list[list[str]], col: Collector, name: str, n: int, feeder
     if an.risk is not None:
         for r in rows[start:]:
             an.add_risk_row(r)
+    return start
+
+
+def _docx_table(rows: list[list[str]], col: Collector, name: str, n: int, feeder: _TextFeeder) -> None:
+    if not rows:
+        return
+    an = TableAnalyzer(col, context=f" (table {n})", title=name, sample_rows=col.limits.sample_rows)
+    start = _sample_rows(an, rows)
     an.finish(len(rows) - start)
     kv = _key_value(rows)
     if kv is not None:  # a form laid out as "label | value" rows: one record, labels as the header
