@@ -9,7 +9,6 @@ from bot.config import LEVELS
 
 if TYPE_CHECKING:
     from bot.app import Application
-    from bot.router import Context
 
 MB = 1024 * 1024
 
@@ -118,14 +117,6 @@ def first_word(args: str) -> tuple[str, str]:
     head, _, rest = args.strip().partition(" ")
     return head, rest.strip()
 
-
-async def require_encrypted(ctx: Context) -> bool:
-    if await ctx.is_encrypted():
-        return True
-    from bot.router import UNENCRYPTED_REFUSAL
-
-    await ctx.reply(UNENCRYPTED_REFUSAL)
-    return False
 
 
 def parse_when(text: str, now: Any) -> Any:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -271,12 +271,6 @@ class Storage:
         final.save(master_key_file)
         self.keyring = final
         return count
-
-    async def count_data_keys(self) -> tuple[int, int]:
-        async with self.session() as session:
-            live = await session.scalar(select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_not(None)))
-            dead = await session.scalar(select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_(None)))
-        return int(live or 0), int(dead or 0)
 
 
 __all__ = ["CryptoError", "SealedKey", "Shredded", "Storage"]
