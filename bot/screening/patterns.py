@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
@@ -282,6 +283,34 @@ def classify_match(text: bytes, keys: frozenset[str]) -> str | None:
         if k in keys and PART_RES[k].match(text):
             return k
     return None
+
+
+def iter_matches(block: bytes, keys: set[str] | frozenset[str]) -> Iterator[tuple[int, int, bytes, str]]:
+    """Every classified match of the combined program over ``block``: (start, end, text, kind).
+
+    One loop for the bulk scanner and the column sampler, so both advance past empty
+    matches the same way (RE2: linear time). ``keys`` may shrink while iterating (the
+    scanner drops a kind once it has seen enough of it): the program is then rebuilt
+    without it, so the rest of the block is scanned for less.
+    """
+    current = frozenset(keys)
+    prog = combined(current)
+    pos, n = 0, len(block)
+    while pos < n:
+        if len(keys) != len(current):
+            if not keys:
+                return
+            current = frozenset(keys)
+            prog = combined(current)
+        m = prog.search(block, pos)
+        if m is None:
+            break
+        s, e = m.span()
+        pos = e if e > s else s + 1
+        text = block[s:e]
+        kind = classify_match(text, current)
+        if kind is not None:
+            yield s, e, text, kind
 
 
 # --------------------------------------------------------------------------- value helpers

@@ -18,8 +18,7 @@ from .patterns import (
     ACTIVITY_RE,
     BULK_PARTS,
     VULNERABLE_RE,
-    classify_match,
-    combined,
+    iter_matches,
     personal_email,
     valid_gps_pair,
     valid_nrc,
@@ -94,20 +93,7 @@ class BulkScanner:
 
     # ------------------------------------------------------------------ identifiers
     def _scan_ids(self, block: bytes) -> None:
-        keys = frozenset(self.keys)
-        prog = combined(keys)
-        pos = 0
-        n = len(block)
-        while pos < n:
-            m = prog.search(block, pos)
-            if m is None:
-                break
-            s, e = m.span()
-            pos = e if e > s else s + 1
-            text = block[s:e]
-            kind = classify_match(text, keys)
-            if kind is None:
-                continue
+        for s, e, text, kind in iter_matches(block, self.keys):
             example = self._validate(kind, block, s, e, text)
             if example is None:
                 continue
@@ -125,11 +111,9 @@ class BulkScanner:
                 self._vulnerable_near(block, s, e, place.where)
             self.seen[kind] = self.seen.get(kind, 0) + 1
             if self.seen[kind] >= SATURATE:
-                self.keys.discard(kind)
+                self.keys.discard(kind)  # iter_matches rebuilds its program without it
                 if not self.keys:
                     return
-                keys = frozenset(self.keys)
-                prog = combined(keys)
 
     def _validate(self, kind: str, block: bytes, s: int, e: int, text: bytes) -> tuple[str, str] | None:
         """(masked example, normalised value) or None when the candidate is not real."""

@@ -20,13 +20,12 @@ from .patterns import (
     PCODE_ANY_RE,
     PCODE_PRECISE_RE,
     VULNERABLE_RE,
-    classify_match,
-    combined,
     has_burmese,
     in_lat,
     in_lon,
     is_burmese_text,
     is_number,
+    iter_matches,
     parse_date,
     personal_email,
     to_ascii_digits,
@@ -242,19 +241,9 @@ class TableAnalyzer:
                 continue
             st.vuln += 1
             st.vuln_example = st.vuln_example or m.group(0).decode("utf-8", "replace")[:30]
-        prog = combined(ALL_KEYS)
-        pos = 0
-        n = len(blob)
-        while pos < n:
-            m2 = prog.search(blob, pos)
-            if m2 is None:
-                break
-            s, e = m2.span()
-            pos = e if e > s else s + 1
-            text = blob[s:e]
-            kind = classify_match(text, ALL_KEYS)
-            ex = self._validate(kind, blob, s, e, text) if kind else None
-            if kind and ex:
+        for s, e, text, kind in iter_matches(blob, ALL_KEYS):
+            ex = self._validate(kind, blob, s, e, text)
+            if ex:
                 st.hits[kind] = st.hits.get(kind, 0) + 1
                 st.examples.setdefault(kind, ex)
         st.values = []
