@@ -180,11 +180,7 @@ class Broadcasts:
         )
 
     async def _set(self, product_id: int, **fields: Any) -> None:
-        async with self.app.storage.session() as s, s.begin():
-            p = await s.get(Product, product_id)
-            if p is not None:
-                for k, v in fields.items():
-                    setattr(p, k, v)
+        await self.app.storage.update_row(Product, product_id, **fields)
 
     async def cmd_confirm(self, ctx: Context, args: str) -> None:
         draft = await self.latest_draft(ctx)

@@ -101,10 +101,7 @@ class Guidance:
             f"Answer with !reply {ticket} TEXT (or reply to this message).",
         )
         if notice:
-            async with self.app.storage.session() as s, s.begin():
-                t = await s.get(GuidanceTicket, tid)
-                if t is not None:
-                    t.notice_event_id = notice
+            await self.app.storage.update_row(GuidanceTicket, tid, notice_event_id=notice)
         await ctx.reply(f"Your question is ticket {ticket}. The IMO's answer will come to this chat.")
 
     async def confirm_answer(self, ctx: Context, text: str, data: dict[str, Any]) -> str:
@@ -180,10 +177,7 @@ class Guidance:
         t = await self._ticket(ctx, word, "guidance.close")
         if t is None:
             return
-        async with self.app.storage.session() as s, s.begin():
-            row = await s.get(GuidanceTicket, t.id)
-            if row is not None:
-                row.state, row.closed_at = "closed", self.app.clock.now()
+        await self.app.storage.update_row(GuidanceTicket, t.id, state="closed", closed_at=self.app.clock.now())
         await ctx.reply(f"Q-{t.id:04d} closed.")
 
     async def sweep(self, app: Application) -> None:

@@ -123,12 +123,8 @@ class IncidentRepo:
             return inc.id
 
     async def update(self, inc_id: int, **fields: Any) -> None:
-        async with self.storage.session() as s, s.begin():
-            inc = await s.get(Incident, inc_id)
-            if inc is None:
-                raise KeyError(inc_id)
-            for k, v in fields.items():
-                setattr(inc, k, v)
+        if not await self.storage.update_row(Incident, inc_id, **fields):
+            raise KeyError(inc_id)
 
     async def add_event(self, inc_id: int, kind: str, actor_role: str, text: str) -> None:
         async with self.storage.session() as s, s.begin():

@@ -89,6 +89,16 @@ class Storage:
     def session(self) -> AsyncSession:
         return self.sessions()
 
+    async def update_row(self, model: type[Any], pk: Any, **fields: Any) -> bool:
+        """Set columns on one row in its own transaction; False when the row does not exist."""
+        async with self.session() as session, session.begin():
+            row = await session.get(model, pk)
+            if row is None:
+                return False
+            for name, value in fields.items():
+                setattr(row, name, value)
+        return True
+
     # ------------------------------------------------------------------ data keys
 
     async def new_data_key(self, session: AsyncSession, purpose: str) -> SealedKey:

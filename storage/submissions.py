@@ -243,13 +243,8 @@ class SubmissionRepo:
             return list(json.loads(self.storage.open_text(dk, f"submission:{sub_id}:v{n}:findings", v.findings_enc)))
 
     async def update(self, sub_id: int, **fields: Any) -> None:
-        async with self.storage.session() as s, s.begin():
-            sub = await s.get(Submission, sub_id)
-            if sub is None:
-                raise KeyError(sub_id)
-            for k, v in fields.items():
-                setattr(sub, k, v)
-            sub.updated_at = self.storage.now()
+        if not await self.storage.update_row(Submission, sub_id, updated_at=self.storage.now(), **fields):
+            raise KeyError(sub_id)
 
     async def set_version_state(self, sub_id: int, n: int, state: str, *, label: str | None = None) -> None:
         async with self.storage.session() as s, s.begin():
