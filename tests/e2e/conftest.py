@@ -63,6 +63,7 @@ class BotHarness:
     received: list[IncomingMessage] = field(default_factory=list)
     audits: list[tuple[str, str, str | None, str]] = field(default_factory=list)
     admin_notes: list[str] = field(default_factory=list)
+    admins: set[str] = field(default_factory=set)  # who may answer emoji (SAS) verifications
     transport: MatrixTransport | None = None
 
     async def start(self, handler: Callable[[MatrixTransport, IncomingMessage], Awaitable[None]] | None = None,
@@ -76,7 +77,11 @@ class BotHarness:
         async def notify(text: str) -> None:
             self.admin_notes.append(text)
 
-        transport = MatrixTransport(self.config, is_known_user=is_known, audit=audit, notify_admins=notify)
+        async def is_admin(user_id: str) -> bool:
+            return user_id in self.admins
+
+        transport = MatrixTransport(self.config, is_known_user=is_known, audit=audit, notify_admins=notify,
+                                    is_admin=is_admin)
 
         async def on_message(msg: IncomingMessage) -> None:
             self.received.append(msg)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,32 +23,7 @@ from tests.e2e.conftest import BotHarness, bot_config, echo
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class SasHarness(BotHarness):
-    """BotHarness plus the ``is_admin`` lookup (the shared fixture does not pass one)."""
-
-    admins: set[str] = field(default_factory=set)
-
-    async def start(self, handler: Any = None) -> MatrixTransport:
-        async def is_known(user_id: str) -> bool:
-            return user_id in self.known
-
-        async def is_admin(user_id: str) -> bool:
-            return user_id in self.admins
-
-        async def audit(actor: str, action: str, obj: str | None, outcome: str) -> None:
-            self.audits.append((actor, action, obj, outcome))
-
-        transport = MatrixTransport(self.config, is_known_user=is_known, audit=audit, is_admin=is_admin)
-
-        async def on_message(msg: Any) -> None:
-            self.received.append(msg)
-            if handler is not None:
-                await handler(transport, msg)
-
-        await transport.start(on_message)
-        self.transport = transport
-        return transport
+SasHarness = BotHarness  # the shared harness takes the admins who may answer SAS
 
 
 async def _wait(predicate: Any, timeout: float, what: str) -> None:
