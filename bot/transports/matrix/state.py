@@ -55,6 +55,10 @@ def write_json(path: Path, value: Any) -> None:
     atomic_write(path, json.dumps(value, indent=2, sort_keys=True))
 
 
+class StoreMismatchError(RuntimeError):
+    """The crypto store is missing or belongs to another device: start-up must stop loudly."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     user_id: str

@@ -54,11 +54,14 @@ from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
 
 from bot.events import Attachment, IncomingMessage, OutgoingFile
 from bot.transport import Capabilities, MessageCallback, TransportError
+from bot.transports.matrix.crosssign import CrossSigningKeys
+from bot.transports.matrix.identity import ensure_identity
 from bot.transports.matrix.ratelimit import RateLimiter
 from bot.transports.matrix.sas import SasVerifier
 from bot.transports.matrix.state import (
     PENDING_FILE,
     Credentials,
+    StoreMismatchError,
     crypto_db_path,
     ensure_store_dir,
     load_credentials,
@@ -107,10 +110,6 @@ UNVERIFIED_DEVICE_NOTICE = (
 _REPLY_FALLBACK = re.compile(r"\A(?:>[^\n]*\n)+\n", re.MULTILINE)
 
 
-class StoreMismatchError(RuntimeError):
-    """The crypto store is missing or belongs to another device: start-up must stop loudly."""
-
-
 @dataclass
 class _Pending:
     """An event that could not be decrypted yet, waiting for its room key."""
@@ -123,6 +122,18 @@ class _Pending:
 @dataclass
 class _Batch:
     messages: list[IncomingMessage] = field(default_factory=list)
+
+
+async def authed_request(client: AsyncClient, method: str, path: str,
+                         body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    """One authenticated JSON request outside nio's wrappers; returns (status, body)."""
+    async with aiohttp.ClientSession() as session, session.request(
+        method, client.homeserver + path, json=body,
+        headers={"Authorization": f"Bearer {client.access_token}"},
+        timeout=aiohttp.ClientTimeout(total=30),
+    ) as resp:
+        data = await resp.json(content_type=None)
+        return resp.status, dict(data) if isinstance(data, dict) else {}
 
 
 def make_client(config: MatrixConfig, creds: Credentials | None = None) -> AsyncClient:
@@ -185,6 +196,7 @@ class MatrixTransport:
         self._clock = clock
         self._client: AsyncClient | None = None
         self._trust: DeviceTrust | None = None
+        self.identity: CrossSigningKeys | None = None  # the bot's cross-signing keys, once started
         self._on_message: MessageCallback | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -252,6 +264,10 @@ class MatrixTransport:
             self._trust = DeviceTrust(self.config.store_dir, self.config.device_trust,
                                       self.user_id, self.device_id)
             await self._check_device_keys()
+            self.identity = await ensure_identity(
+                self._http, user_id=self.user_id, device_id=self.device_id, store_dir=self.config.store_dir,
+                passphrase=self.config.pickle_key.reveal(),
+                password=self.config.password.reveal() if self.config.password else None)
             self._token = load_sync_token(self.config.store_dir)
             self._load_pending()
             await self._first_sync()
@@ -367,16 +383,14 @@ class MatrixTransport:
 
     async def _raw(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """A plain authenticated JSON request for endpoints nio does not wrap the way we need."""
-        client = self.client
-        async with aiohttp.ClientSession() as session, session.request(
-            method, client.homeserver + path, json=body,
-            headers={"Authorization": f"Bearer {client.access_token}"},
-            timeout=aiohttp.ClientTimeout(total=30),
-        ) as resp:
-            data = await resp.json(content_type=None)
-            if resp.status >= 400:
-                raise TransportError(f"matrix: {method} {path} -> {resp.status} {data.get('errcode')}")
-            return dict(data)
+        status, data = await self._http(method, path, body)
+        if status >= 400:
+            raise TransportError(f"matrix: {method} {path} -> {status} {data.get('errcode')}")
+        return data
+
+    async def _http(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        """Status and JSON body of an authenticated request (cross-signing needs the 401 body)."""
+        return await authed_request(self.client, method, path, body)
 
     # ---------------------------------------------------------------------- sync --
 
