@@ -367,6 +367,12 @@ class Application:
             await asyncio.gather(*still, return_exceptions=True)
 
     async def _dispatch(self, msg: IncomingMessage) -> None:
+        if not msg.encrypted and await self.chat_is_encrypted(msg.transport, msg.chat_id):
+            # One gate for every path (commands, dialog answers, yes/no, replies, files): in an
+            # encrypted chat only encrypted events act; a plain one may come from any session
+            # holding a stolen password. (The transport also refuses untrusted sessions.)
+            log.warning("plain event %s in an encrypted chat not acted on", msg.event_id)
+            return
         if not self.limiter.allow(f"{msg.transport}:{msg.sender_id}"):
             if f"{msg.transport}:{msg.sender_id}" not in self.limiter.warned:
                 self.limiter.warned.add(f"{msg.transport}:{msg.sender_id}")

@@ -430,6 +430,40 @@ class ScriptedUser:
             raise RuntimeError(f"send failed: {send}")
         return str(event_id)
 
+    async def send_plain(self, room_id: str, text: str) -> str:
+        """An *unencrypted* m.room.message, even into an encrypted room (what an attacker can do)."""
+        status, data = await self._http("PUT", f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/"
+                                        f"plain{secrets.token_hex(8)}", {"msgtype": "m.text", "body": text})
+        if status != 200:
+            raise RuntimeError(f"plain send failed: {status}")
+        return str(data["event_id"])
+
+    # -- cross-signing (what Element does at first login) ------------------------------
+
+    async def _http(self, method: str, path: str, body: dict[str, object] | None = None
+                    ) -> tuple[int, dict[str, object]]:
+        from bot.transports.matrix.transport import authed_request
+
+        return await authed_request(self.client, method, path, body)
+
+    async def cross_sign(self, keys: object | None = None) -> object:
+        """Create (or, with ``keys``, re-use) a cross-signing identity and sign this device.
+
+        Returns the :class:`CrossSigningKeys`; pass them to another session of the same
+        user to have it signed too (like verifying a new session in Element). Calling it
+        again with no keys replaces the identity ("reset cryptographic identity").
+        """
+        from bot.transports.matrix.crosssign import CrossSigningKeys
+        from bot.transports.matrix.identity import query_keys, sign_device, upload_identity
+
+        if keys is None:
+            keys = CrossSigningKeys.generate()
+            await upload_identity(self._http, self.user_id, keys, self.user.password)
+        assert isinstance(keys, CrossSigningKeys)
+        await sign_device(self._http, self.user_id, str(self.client.device_id), keys,
+                          await query_keys(self._http, [self.user_id]))
+        return keys
+
     # -- observing -------------------------------------------------------------------
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 30) -> None:

@@ -87,18 +87,21 @@ class Context:
         return await self.app.send_text(self.msg.transport, self.msg.chat_id, text, reply_to=self.msg.event_id)
 
     async def reply_file(self, file: OutgoingFile) -> str:
-        """Send a file back: only into an end-to-end encrypted direct chat or a configured staff room.
+        """Send a file back: only into the bot's own private chat with the sender or a staff room.
 
-        An encrypted group room may still hold people who must not see the file. On refusal
-        the user is told why and :class:`Refused` ends the handler (the router stays quiet).
+        An encrypted group room may still hold people who must not see the file, and a room
+        somebody else created may re-admit them later; so outside a configured staff room
+        the file goes to the sender's private chat with the bot (which the bot created and
+        checks before each send), and the sender is told where it went.
         """
         if not await self.app.chat_is_encrypted(self.msg.transport, self.msg.chat_id):
             await self.reply(UNENCRYPTED_REFUSAL)
             raise Refused("unencrypted chat")
-        if not (self.msg.direct or self.app.room_kind(self.msg.transport, self.msg.chat_id) in ("imo", "coordinator")):
-            await self.reply("I send files only in your encrypted direct chat with me. Ask me there.")
-            raise Refused("group chat")
-        return await self.app.send_file(self.msg.transport, self.msg.chat_id, file, reply_to=self.msg.event_id)
+        if self.msg.direct or self.app.room_kind(self.msg.transport, self.msg.chat_id) in ("imo", "coordinator"):
+            return await self.app.send_file(self.msg.transport, self.msg.chat_id, file, reply_to=self.msg.event_id)
+        sent = await self.app.send_file_to_user(self.user, file)
+        await self.reply("I sent the file to our private chat (the only place I send files to you).")
+        return sent
 
     async def audit(self, action: str, object_id: str | None, outcome: str) -> None:
         await self.app.storage.audit(self.user.audit_id, self.user.role, action, object_id, outcome)

@@ -366,12 +366,14 @@ class Submissions:
     async def cmd_get(self, ctx: Context, args: str) -> None:
         # files go only where nobody else reads along: the requester's encrypted direct chat,
         # or (for IMOs) the encrypted IMO room
-        in_imo_room = self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id) == "imo"
-        if not await ctx.is_encrypted() or not (ctx.msg.direct or (ctx.role == Role.IMO and in_imo_room)):
+        # (Context.reply_file sends anything else to the requester's own private chat)
+        kind = self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id)
+        in_other_staff_room = kind is not None and not (kind == "imo" and ctx.role == Role.IMO)
+        if not await ctx.is_encrypted() or in_other_staff_room:
             from bot.router import UNENCRYPTED_REFUSAL
 
             sub_id = parse_submission_id(first_word(args)[0])
-            where = "your encrypted direct chat with me" + (" or the IMO room" if ctx.role == Role.IMO else "")
+            where = "your private chat with me" + (" or the IMO room" if ctx.role == Role.IMO else "")
             text = UNENCRYPTED_REFUSAL if not await ctx.is_encrypted() else f"I send submissions only in {where}."
             await ctx.deny("submission.get", f"S-{sub_id:04d}" if sub_id else None, text)
             return

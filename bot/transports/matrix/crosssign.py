@@ -183,7 +183,7 @@ def unseal_keys(sealed: str, passphrase: str) -> CrossSigningKeys:
         key = _seal_key(passphrase, unb64(data["salt"]))
         plaintext = AESGCM(key).decrypt(unb64(data["nonce"]), unb64(data["ciphertext"]), _SEAL_AAD)
         keys = CrossSigningKeys._from_raw(json.loads(plaintext))
-    except Exception as exc:  # any failure means: not our keys, or damaged; never echo content
+    except Exception as exc:  # noqa: BLE001 - any failure: not our keys, or damaged; never echo content
         raise SealError(f"cannot open the sealed cross-signing keys ({type(exc).__name__})") from None
     if keys.master_public != data.get("master_public"):
         raise SealError("the sealed cross-signing keys do not match their recorded master key")

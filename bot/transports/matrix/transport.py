@@ -44,6 +44,7 @@ from nio import (
     RoomSendResponse,
     SyncError,
     SyncResponse,
+    ToDeviceMessage,
     UnknownToDeviceEvent,
     UploadResponse,
     WhoamiResponse,
@@ -54,8 +55,22 @@ from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
 
 from bot.events import Attachment, IncomingMessage, OutgoingFile
 from bot.transport import Capabilities, MessageCallback, TransportError
-from bot.transports.matrix.crosssign import CrossSigningKeys
-from bot.transports.matrix.identity import ensure_identity
+from bot.transports.matrix.crosssign import (
+    CrossSigningKeys,
+    device_signed_by,
+    fingerprint,
+    identity_from_query,
+)
+from bot.transports.matrix.directs import DirectChats
+from bot.transports.matrix.identity import ensure_identity, query_keys, upload_signatures
+from bot.transports.matrix.notices import (
+    PLAIN_EVENT_NOTICE,
+    RATE_LIMIT_NOTICE,
+    UNDECRYPTABLE_NOTICE,
+    identity_changed_notice,
+    refusal_for,
+    unsigned_device_notice,
+)
 from bot.transports.matrix.ratelimit import RateLimiter
 from bot.transports.matrix.sas import SasVerifier
 from bot.transports.matrix.state import (
@@ -71,7 +86,7 @@ from bot.transports.matrix.state import (
     save_sync_token,
     write_json,
 )
-from bot.transports.matrix.trust import TOFU, DeviceChange, DeviceTrust
+from bot.transports.matrix.trust import TOFU, DeviceChange, DeviceTrust, UserKeys, Verdict
 
 if TYPE_CHECKING:
     from bot.config import MatrixConfig
@@ -87,25 +102,6 @@ SYNC_TIMEOUT_MS = 30_000
 MAX_BACKOFF_SECONDS = 15.0
 DISPATCH_CONCURRENCY = 16
 RESET_HINT = "run `clusterbot matrix reset-device --config <file>` to log in as a new device and delete the old one"
-
-UNDECRYPTABLE_NOTICE = (
-    "I could not read your encrypted message: your app did not share its encryption keys with me. "
-    "Please send it again. If this keeps happening, open your app's security settings and make sure "
-    "this device is verified and up to date, or sign out and back in; an administrator can help."
-)
-RATE_LIMIT_NOTICE = (
-    "You are sending messages faster than I can handle them. Please wait a minute; "
-    "I will answer new messages again after that."
-)
-UNCONFIRMED_DEVICE_NOTICE = (
-    "This message came from a new device on your account that is not confirmed yet, so I did not "
-    "act on it. If the device is yours, send `!devices confirm` from one of your existing devices."
-)
-
-UNVERIFIED_DEVICE_NOTICE = (
-    "This message came from a device I have not verified, so I did not act on it. Verify this device "
-    "with me by emoji (an admin compares the emoji with you), or ask an admin to trust it."
-)
 
 _REPLY_FALLBACK = re.compile(r"\A(?:>[^\n]*\n)+\n", re.MULTILINE)
 
@@ -206,7 +202,9 @@ class MatrixTransport:
         self._dispatch_sem = asyncio.Semaphore(DISPATCH_CONCURRENCY)
         self._synced = asyncio.Event()
         self._sync_count = 0
-        self._direct: dict[str, str] = {}
+        self._directs: DirectChats | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._withheld_sent: dict[str, set[tuple[str, str]]] = {}  # megolm session -> told sessions
         self._protected_rooms: dict[str, str] = {}  # room id -> purpose (imo/coordinator/admin)
         self._refused_rooms: set[str] = set()
         self._send_lock: dict[str, asyncio.Lock] = {}
@@ -243,7 +241,7 @@ class MatrixTransport:
             try:
                 await self._start_once(on_message)
                 return
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 if self._stopping:
                     raise
                 log.warning("matrix: homeserver unreachable at start (%s); retrying in %.0fs",
@@ -268,6 +266,9 @@ class MatrixTransport:
                 self._http, user_id=self.user_id, device_id=self.device_id, store_dir=self.config.store_dir,
                 passphrase=self.config.pickle_key.reveal(),
                 password=self.config.password.reveal() if self.config.password else None)
+            self._directs = DirectChats(self.config.store_dir, self.user_id, self._http,
+                                        self._create_direct_room, self._notify_admins)
+            await self._refresh_identities(set(self._client.device_store.users))
             self._token = load_sync_token(self.config.store_dir)
             self._load_pending()
             await self._first_sync()
@@ -291,6 +292,9 @@ class MatrixTransport:
             except (TimeoutError, asyncio.CancelledError):
                 pass
             self._task = None
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._client is not None:
             self._save_pending()
             await self._client.close()
@@ -470,15 +474,38 @@ class MatrixTransport:
         if client.should_upload_keys:
             await client.keys_upload()
         if client.should_query_keys:
+            assert client.olm is not None
+            queried = set(client.olm.users_for_key_query)
             await client.keys_query()
+            await self._refresh_identities(queried)
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
         await self._apply_trust_policy()
 
+    async def _refresh_identities(self, user_ids: set[str]) -> None:
+        """Fetch cross-signing identities and device signatures (nio drops them from keys/query)."""
+        assert self._trust is not None
+        users = sorted(u for u in user_ids if u != self.user_id)
+        for start in range(0, len(users), 100):
+            chunk = users[start:start + 100]
+            query = await query_keys(self._http, chunk)
+            for user_id in chunk:
+                identity = identity_from_query(query, user_id)
+                devices = (query.get("device_keys") or {}).get(user_id) or {}
+                signed = frozenset(
+                    (device_id, keys.get("keys", {}).get(f"ed25519:{device_id}", ""))
+                    for device_id, keys in devices.items()
+                    if identity is not None and device_signed_by(identity, keys))
+                self._trust.set_keys(user_id, UserKeys(identity, signed))
+
     async def _apply_trust_policy(self) -> None:
         assert self._trust is not None
         for change in self._trust.apply(self.client):
-            await self._report_new_device(change)
+            # in the background: telling the user may need a new private chat, which only
+            # appears after the next sync (and this may run inside the sync handling)
+            task = asyncio.create_task(self._report_new_device(change))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _process_sas(self) -> None:
         if not self._sas_ready:
@@ -493,10 +520,35 @@ class MatrixTransport:
         return next((rid for rid, purpose in self._protected_rooms.items() if purpose == "admin_room"), None)
 
     async def trust_sas_verified(self, device: OlmDevice) -> None:
-        """A device passed emoji verification: trust it like an admin-trusted one (persisted)."""
+        """A device passed emoji verification: trust it like an admin-trusted one (persisted).
+
+        When that device is signed by its owner's current identity, the identity is verified
+        too: pinned as verified and signed with the bot's user-signing key, so the partner's
+        client shows the bot as having verified them, as after Element's "Verify user".
+        """
         assert self._trust is not None
         self._trust.trust(device.user_id, device.id, device.ed25519)
+        keys = self._trust.keys.get(device.user_id)
+        if keys is not None and keys.identity is not None and (device.id, device.ed25519) in keys.signed:
+            self._trust.confirm_identity(self.client, device.user_id, keys.identity.master, verified=True)
+            await self._sign_user(device.user_id)
         await self._apply_trust_policy()
+
+    async def _sign_user(self, user_id: str) -> None:
+        """Sign the user's (verified) master key with our user-signing key."""
+        if self.identity is None:
+            return
+        query = await query_keys(self._http, [user_id])
+        identity = identity_from_query(query, user_id)
+        assert self._trust is not None
+        if identity is None or identity.master != self._trust.pinned(user_id):
+            return
+        signed = self.identity.sign_user(self.user_id, identity.master_obj)
+        try:
+            await upload_signatures(self._http, {user_id: {identity.master: signed}})
+            log.info("matrix: signed the verified identity of %s", user_id)
+        except TransportError as exc:
+            log.warning("matrix: could not sign the identity of %s: %s", user_id, exc)
 
     async def wait_synced(self, timeout: float = 30.0) -> None:
         """Wait for the next completed sync (used by tests, the demo and the bench)."""
@@ -553,6 +605,13 @@ class MatrixTransport:
                 await self._safe_send_text(msg.chat_id, RATE_LIMIT_NOTICE, reply_to=msg.event_id)
             log.info("matrix: rate limited %s (event %s)", msg.sender_id, msg.event_id)
             return
+        room = self.client.rooms.get(msg.chat_id)
+        if room is not None and room.encrypted and not msg.encrypted:
+            # a plain event in an encrypted room (e.g. a stolen password's second session): never act
+            log.warning("matrix: unencrypted event %s in encrypted room %s not passed on", msg.event_id, msg.chat_id)
+            await self._audit(msg.sender_id, "matrix.event.plain", None, "denied")
+            await self._safe_send_text(msg.chat_id, PLAIN_EVENT_NOTICE, reply_to=msg.event_id)
+            return
         command = msg.text.strip().lower()
         if command.startswith("!devices"):
             words = msg.text.split()
@@ -561,12 +620,13 @@ class MatrixTransport:
                 return
             await self._devices_command(msg, event, confirm=command.split()[1:2] == ["confirm"])
             return
-        if msg.encrypted and not self._from_trusted_device(event):
-            # an unconfirmed device may be an attacker's on a compromised account: never act on it
-            notice = UNCONFIRMED_DEVICE_NOTICE if self.config.device_trust == TOFU else UNVERIFIED_DEVICE_NOTICE
-            await self._safe_send_text(msg.chat_id, notice, reply_to=msg.event_id)
-            log.warning("matrix: event %s from an unconfirmed device of %s not passed on",
-                        msg.event_id, msg.sender_id)
+        verdict = self._sender_verdict(event) if msg.encrypted else Verdict.TRUSTED
+        if verdict is not Verdict.TRUSTED:
+            # an untrusted session may be an attacker's on a compromised account: never act on it
+            await self._safe_send_text(msg.chat_id, refusal_for(verdict.value, self.config.device_trust == TOFU),
+                                       reply_to=msg.event_id)
+            log.warning("matrix: event %s from an untrusted session of %s not passed on (%s)",
+                        msg.event_id, msg.sender_id, verdict.value)
             return
         batch.messages.append(msg)
 
@@ -608,17 +668,21 @@ class MatrixTransport:
         return Attachment(filename=filename, mimetype=mimetype, data=data)
 
     def _is_direct(self, room_id: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        if room is None:
-            return False
-        members = set(room.users) | set(room.invited_users)
-        return len(members) <= 2
+        """Only the bot's own private chats count as direct (the core delivers files there)."""
+        return self._directs is not None and self._directs.is_ours(room_id)
+
+    def _sender_device(self, event: Any) -> OlmDevice | None:
+        if not getattr(event, "decrypted", False) or event.sender not in self.client.device_store.users:
+            return None  # a plain event has no device we could check
+        return self.client.device_store.device_from_sender_key(event.sender, event.sender_key or "")
+
+    def _sender_verdict(self, event: Any) -> Verdict:
+        assert self._trust is not None
+        device = self._sender_device(event)
+        return Verdict.UNKNOWN if device is None else self._trust.verdict(device)
 
     def _from_trusted_device(self, event: Any) -> bool:
-        assert self._trust is not None
-        device = self.client.device_store.device_from_sender_key(event.sender, event.sender_key or "") \
-            if event.sender in self.client.device_store.users else None
-        return device is not None and self._trust.is_trusted(device)
+        return self._sender_verdict(event) is Verdict.TRUSTED
 
     async def _dispatch_all(self, messages: list[IncomingMessage]) -> None:
         """Hand a batch to the core concurrently; errors are logged, never propagated."""
@@ -680,29 +744,47 @@ class MatrixTransport:
     # ------------------------------------------------------------ device trust --
 
     async def _report_new_device(self, change: DeviceChange) -> None:
-        text = (
-            f"A new device was added to your Matrix account: {change.display_name or 'unnamed'} "
-            f"(ID {change.device_id}). Until you confirm it, I will not share encrypted messages "
-            f"with it. If this device is yours, reply `!devices confirm` from one of your existing "
-            f"devices. If it is not yours, change your password now and tell an administrator."
-        )
-        log.warning("matrix: told %s about new device %s", change.user_id, change.device_id)
-        await self._audit(change.user_id, "matrix.device.new", change.device_id, "denied")
+        """Tell the owner (and, for an identity change, the admin room) what the bot refused."""
+        if change.kind is Verdict.IDENTITY_CHANGED:
+            text = identity_changed_notice(self.config.device_trust == TOFU)
+            await self._audit(change.user_id, "matrix.identity.changed", None, "denied")
+            if self._notify_admins:
+                try:
+                    await self._notify_admins(
+                        f"The Matrix identity of {change.user_id} changed (new master key "
+                        f"{fingerprint(change.ed25519)}). Nothing is acted on or sent to them until they "
+                        "confirm from a session of the new identity or an admin runs "
+                        "`clusterbot admin identity trust`.")
+                except Exception:
+                    log.exception("matrix: could not notify admins about an identity change")
+        elif change.kind is Verdict.UNSIGNED:
+            text = unsigned_device_notice(change.display_name, change.device_id)
+            await self._audit(change.user_id, "matrix.device.unsigned", change.device_id, "denied")
+        else:
+            text = (
+                f"A new device was added to your Matrix account: {change.display_name or 'unnamed'} "
+                f"(ID {change.device_id}). Until you confirm it, I will not share encrypted messages "
+                f"with it. If this device is yours, reply `!devices confirm` from one of your existing "
+                f"devices. If it is not yours, change your password now and tell an administrator."
+            )
+            await self._audit(change.user_id, "matrix.device.new", change.device_id, "denied")
+        log.warning("matrix: told %s about %s %s", change.user_id, change.kind.value, change.device_id or "")
         try:
             room_id = await self.direct_chat(change.user_id)
-            await self.send_text(room_id, text)
+            await self._send(room_id, {"msgtype": "m.notice", "body": text}, None, notice=True)
         except Exception:
-            log.exception("matrix: could not notify %s about a new device", change.user_id)
+            log.exception("matrix: could not notify %s about a device or identity change", change.user_id)
 
     async def _devices_command(self, msg: IncomingMessage, event: Any, *, confirm: bool) -> None:
         assert self._trust is not None
-        pending = self._trust.pending_for(msg.sender_id)
         if not confirm:
-            lines = [f"- {d.id} {d.display_name or ''} ({self._device_status(d)})"
-                     for d in self.client.device_store.active_user_devices(msg.sender_id)]
-            await self._safe_send_text(msg.chat_id, "Your devices:\n" + "\n".join(lines or ["(none known)"]),
-                                       reply_to=msg.event_id)
+            await self._safe_send_text(msg.chat_id, self._devices_listing(msg.sender_id), reply_to=msg.event_id)
             return
+        new_identity = self._trust.identity_change(msg.sender_id)
+        if new_identity is not None:
+            await self._confirm_identity(msg, event, new_identity)
+            return
+        pending = self._trust.pending_for(msg.sender_id)
         if not pending:
             await self._safe_send_text(msg.chat_id, "There is no new device to confirm.", reply_to=msg.event_id)
             return
@@ -724,13 +806,46 @@ class MatrixTransport:
         await self._safe_send_text(msg.chat_id, f"Confirmed: {', '.join(confirmed)}. Thank you.",
                                    reply_to=msg.event_id)
 
-    def _device_status(self, device: Any) -> str:
+    async def _confirm_identity(self, msg: IncomingMessage, event: Any, new_master: str) -> None:
+        """``!devices confirm`` after an identity change: only from a session the new identity signed."""
         assert self._trust is not None
-        if self._trust.is_trusted(device):
-            return "confirmed"
-        if device.id in self._trust.pending_for(device.user_id):
-            return "waiting for confirmation"
-        return "not trusted"
+        device = self._sender_device(event)
+        keys = self._trust.keys.get(msg.sender_id)
+        signed_by_new = (device is not None and keys is not None and keys.identity is not None
+                         and keys.identity.master == new_master and (device.id, device.ed25519) in keys.signed)
+        if self.config.device_trust != TOFU or not msg.encrypted or not signed_by_new:
+            await self._audit(msg.sender_id, "matrix.identity.confirm", None, "denied")
+            await self._safe_send_text(
+                msg.chat_id,
+                "I cannot confirm your new identity from here: "
+                + ("an administrator must confirm it (`clusterbot admin identity trust`)."
+                   if self.config.device_trust != TOFU else
+                   "send `!devices confirm` from a session you verified with your new identity."),
+                reply_to=msg.event_id)
+            return
+        self._trust.confirm_identity(self.client, msg.sender_id, new_master)
+        await self._audit(msg.sender_id, "matrix.identity.confirm", None, "allowed")
+        if self._notify_admins:
+            await self._notify_admins(f"{msg.sender_id} confirmed their new Matrix identity "
+                                      f"{fingerprint(new_master)} from a session it signed.")
+        await self._safe_send_text(msg.chat_id, "Your new identity is confirmed. Thank you.", reply_to=msg.event_id)
+
+    def _devices_listing(self, user_id: str) -> str:
+        assert self._trust is not None
+        keys = self._trust.keys.get(user_id)
+        if keys is None or keys.identity is None:
+            head = "Your account has no cross-signing identity; I trust your devices one by one."
+        elif self._trust.identity_change(user_id):
+            head = f"Your identity CHANGED to {fingerprint(keys.identity.master)} and is not confirmed yet."
+        elif self._trust.is_verified_identity(user_id):
+            head = f"Your identity {fingerprint(keys.identity.master)} is verified."
+        elif self._trust.pinned(user_id):
+            head = f"Your identity {fingerprint(keys.identity.master)} is known (trusted on first use)."
+        else:
+            head = f"Your identity {fingerprint(keys.identity.master)} is not verified yet."
+        lines = [f"- {d.id} {d.display_name or ''} ({self._trust.verdict(d).value})"
+                 for d in self.client.device_store.active_user_devices(user_id)]
+        return head + "\nYour devices:\n" + "\n".join(lines or ["(none known)"])
 
     # ----------------------------------------------------------------- outgoing --
 
@@ -761,10 +876,14 @@ class MatrixTransport:
     async def delete_message(self, chat_id: str, message_id: str) -> None:
         await self.client.room_redact(chat_id, message_id)
 
-    async def _send(self, chat_id: str, content: dict[str, Any], reply_to: str | None) -> str:
+    async def _send(self, chat_id: str, content: dict[str, Any], reply_to: str | None, *,
+                    notice: bool = False) -> str:
+        """Send through every outgoing check; ``notice`` marks the transport's own trust notices,
+        which may reach a user whose new identity is unconfirmed (nothing else may)."""
         if reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         await self._guard_protected_room(chat_id)
+        await self._guard_direct_chat(chat_id, notice=notice)
         if chat_id not in self.client.rooms:
             await self._wait_for_room(chat_id)
         lock = self._send_lock.setdefault(chat_id, asyncio.Lock())
@@ -779,13 +898,55 @@ class MatrixTransport:
             except (TimeoutError, aiohttp.ClientError, OSError, LocalProtocolError) as exc:
                 raise TransportError(f"matrix: send to {chat_id} failed: {type(exc).__name__}") from exc
             if isinstance(resp, RoomSendResponse):
+                await self._send_withheld(chat_id)
                 return str(resp.event_id)
             raise TransportError(f"matrix: send to {chat_id} failed: {getattr(resp, 'status_code', resp)}")
         raise TransportError(f"matrix: could not settle device trust for {chat_id}")
 
+    async def _guard_direct_chat(self, chat_id: str, *, notice: bool) -> None:
+        """Right before a send into one of our private chats: still private, and the user trusted?"""
+        if self._directs is None or not self._directs.is_ours(chat_id):
+            return
+        owner = self._directs.owner(chat_id)
+        if not await self._directs.check(chat_id):
+            raise TransportError(f"refusing to post to {chat_id}: the private chat gained other members")
+        assert self._trust is not None and owner is not None
+        if not notice and self._trust.identity_change(owner) is not None:
+            raise TransportError(f"holding messages for {chat_id}: the user's new identity is not confirmed")
+
+    async def _send_withheld(self, chat_id: str) -> None:
+        """Tell each refused session of the room's members *why* it got no key (``m.room_key.withheld``).
+
+        Element then shows the reason in place of the message (e.g. "your device is
+        unverified"), which is the only thing an untrusted session may learn.
+        """
+        client = self.client
+        room = client.rooms.get(chat_id)
+        olm = client.olm
+        session = olm.outbound_group_sessions.get(chat_id) if olm else None
+        if room is None or olm is None or session is None:
+            return
+        sent = self._withheld_sent.setdefault(session.id, set())
+        for user_id in set(room.users):
+            if user_id == self.user_id:
+                continue
+            for device in client.device_store.active_user_devices(user_id):
+                if not device.blacklisted or (user_id, device.id) in sent:
+                    continue
+                sent.add((user_id, device.id))
+                content = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": chat_id, "session_id": session.id,
+                           "sender_key": olm.account.identity_keys["curve25519"], "from_device": self.device_id,
+                           "code": "m.unverified",
+                           "reason": "This session is not verified by its owner, or its owner's identity changed."}
+                try:
+                    await client.to_device(ToDeviceMessage("m.room_key.withheld", user_id, device.id, content))
+                except Exception:
+                    log.exception("matrix: could not send a withheld notice to a session of %s", user_id)
+
     async def _safe_send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> None:
+        """The transport's own notices (never protected content); failures are logged only."""
         try:
-            await self.send_text(chat_id, text, reply_to=reply_to)
+            await self._send(chat_id, {"msgtype": "m.notice", "body": text}, reply_to, notice=True)
         except Exception:
             log.exception("matrix: could not send a notice to %s", chat_id)
 
@@ -803,22 +964,21 @@ class MatrixTransport:
     # ------------------------------------------------------------ direct chats --
 
     async def direct_chat(self, user_id: str) -> str:
-        """Reuse an encrypted one-to-one room with ``user_id`` or create one (encrypted)."""
-        if user_id in self._direct and self._direct[user_id] in self.client.rooms:
-            return self._direct[user_id]
-        for room_id, room in self.client.rooms.items():
-            members = set(room.users) | set(room.invited_users)
-            if room.encrypted and members == {self.user_id, user_id}:
-                self._direct[user_id] = room_id
-                return room_id
+        """The user's private chat: one the bot created, still exactly {bot, user} (see directs.py)."""
+        assert self._directs is not None
+        return await self._directs.chat_for(user_id)
+
+    async def _create_direct_room(self, user_id: str) -> str:
         resp = await self.client.room_create(
             is_direct=True, invite=[user_id], preset=_trusted_private_chat(),
             initial_state=[{"type": "m.room.encryption", "state_key": "",
-                            "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
+                            "content": {"algorithm": "m.megolm.v1.aes-sha2"}},
+                           {"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "invite"}},
+                           {"type": "m.room.history_visibility", "state_key": "",
+                            "content": {"history_visibility": "invited"}}],
         )
         if isinstance(resp, RoomCreateError):
             raise TransportError(f"matrix: could not create a direct chat: {resp.status_code}")
-        self._direct[user_id] = resp.room_id
         await self._wait_for_room(resp.room_id)
         log.info("matrix: created encrypted direct chat %s with %s", resp.room_id, user_id)
         return str(resp.room_id)
