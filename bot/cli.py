@@ -324,7 +324,9 @@ async def run_bot(cfg: Config, stop: asyncio.Event | None = None) -> int:
             except TransportError as exc:  # StoreMismatchError and refused logins: one clear line
                 raise CliError(f"cannot start: {exc}") from None
             except RuntimeError as exc:
-                if type(exc).__name__ == "StoreMismatchError":
+                from bot.transports.matrix.state import StoreMismatchError
+
+                if isinstance(exc, StoreMismatchError):  # lost store, foreign identity: one line
                     raise CliError(f"cannot start: {exc}") from None
                 raise
             print("clusterbot running; Ctrl-C to stop", file=sys.stderr, flush=True)

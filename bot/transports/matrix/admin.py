@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nio import DeleteDevicesAuthResponse, DeleteDevicesError
 
@@ -23,7 +23,7 @@ from bot.transports.matrix.transport import make_client, password_login
 from bot.transports.matrix.trust import add_admin_trust_request
 
 if TYPE_CHECKING:
-    from bot.config import MatrixConfig
+    from bot.config import Config, MatrixConfig
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,49 @@ async def _delete_device(client: object, config: MatrixConfig, device_id: str) -
             raise TransportError(f"deleting old device {device_id} failed: {result.status_code}")
     elif isinstance(first, DeleteDevicesError) and first.status_code != "M_NOT_FOUND":
         raise TransportError(f"deleting old device {device_id} failed: {first.status_code}")
+
+
+async def reset_identity_cli(cfg: Config) -> tuple[str | None, str]:
+    """``clusterbot matrix reset-identity``: new cross-signing keys, audited, admin room told on start.
+
+    Returns (old fingerprint or None, new fingerprint).
+    """
+    from bot.transports.matrix.crosssign import fingerprint
+    from bot.transports.matrix.identity import reset_identity
+    from bot.transports.matrix.state import IDENTITY_RESET_NOTICE_FILE, write_json
+    from bot.transports.matrix.transport import authed_request
+
+    mcfg = cfg.matrix
+    creds = load_credentials(mcfg.store_dir)
+    if creds is None:
+        raise TransportError(f"matrix: no bot login in {mcfg.store_dir}; start the bot once first")
+    client = make_client(mcfg, creds)
+    client.restore_login(creds.user_id, creds.device_id, creds.access_token)
+
+    async def http(method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+        return await authed_request(client, method, path, body)
+
+    try:
+        old, keys = await reset_identity(http, user_id=creds.user_id, device_id=creds.device_id,
+                                         store_dir=mcfg.store_dir, passphrase=mcfg.pickle_key.reveal(),
+                                         password=mcfg.password.reveal() if mcfg.password else None)
+    finally:
+        await client.close()
+    old_fp, new_fp = (fingerprint(old) if old else None), fingerprint(keys.master_public)
+    write_json(mcfg.store_dir / IDENTITY_RESET_NOTICE_FILE, {"old": old_fp, "new": new_fp})
+    await _audit_operator(cfg, "matrix.identity.reset")
+    log.warning("matrix: identity reset by the operator: %s replaces %s", new_fp, old_fp)
+    return old_fp, new_fp
+
+
+async def _audit_operator(cfg: Config, action: str) -> None:
+    from storage.store import Storage
+
+    store = await Storage.open(cfg.storage.database_url, cfg.storage.blob_dir, cfg.storage.master_key_file)
+    try:
+        await store.audit("operator", "admin", action, None, "done")
+    finally:
+        await store.close()
 
 
 def trust_device(config: MatrixConfig, user_id: str, device_id: str, fingerprint: str | None = None) -> str:

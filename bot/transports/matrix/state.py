@@ -20,6 +20,7 @@ SYNC_TOKEN_FILE = "sync_token"
 DEVICE_TRUST_FILE = "device_trust.json"
 ADMIN_TRUST_FILE = "admin_trust_requests.json"
 PENDING_FILE = "undecryptable_pending.json"
+IDENTITY_RESET_NOTICE_FILE = "identity_reset_notice.json"  # left by `matrix reset-identity` for the bot
 
 
 def ensure_store_dir(store_dir: Path) -> Path:

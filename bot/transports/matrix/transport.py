@@ -74,6 +74,7 @@ from bot.transports.matrix.notices import (
 from bot.transports.matrix.ratelimit import RateLimiter
 from bot.transports.matrix.sas import SasVerifier
 from bot.transports.matrix.state import (
+    IDENTITY_RESET_NOTICE_FILE,
     PENDING_FILE,
     Credentials,
     StoreMismatchError,
@@ -273,6 +274,7 @@ class MatrixTransport:
             self._load_pending()
             await self._first_sync()
             await self._resolve_protected_rooms()
+            await self._announce_identity_reset()
             self._sas_ready = True  # the admin room is known now
             await self._process_sas()
         except BaseException:
@@ -281,6 +283,22 @@ class MatrixTransport:
             raise
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
         log.info("matrix: started as %s device %s", self.user_id, self.device_id)
+
+    async def _announce_identity_reset(self) -> None:
+        """After ``matrix reset-identity``: tell the admin room once what partners will see."""
+        path = self.config.store_dir / IDENTITY_RESET_NOTICE_FILE
+        notice = read_json(path, None)
+        if not notice or self._notify_admins is None:
+            return
+        try:
+            await self._notify_admins(
+                f"The bot's Matrix identity was reset by the operator: new master key {notice.get('new')} "
+                f"(was {notice.get('old') or 'none'}). Partners' apps will show that the bot's identity "
+                "changed; publish the new fingerprint so they can compare it, and verify the bot again.")
+        except Exception:
+            log.exception("matrix: could not tell the admin room about the identity reset")
+            return
+        path.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         """Stop syncing and close HTTP; never ``logout()`` (that would destroy the device keys)."""
