@@ -135,3 +135,7 @@ async def bots() -> AsyncIterator[list[BotHarness]]:
 def _quiet_nio() -> None:
     logging.getLogger("nio").setLevel(logging.WARNING)
     logging.getLogger("peewee").setLevel(logging.WARNING)
+
+
+# The Element-stack (matrix-js-sdk + Rust crypto, strict) client factory; see strict_client.py.
+from tests.e2e.strict_client import strict_clients  # noqa: E402, F401

@@ -116,7 +116,7 @@ async def test_sas_match_trusts_device_across_restart(synapse, new_user, scripte
     await phone.client.confirm_short_auth_string(txn)  # the user confirms on their device too
 
     await admin.wait_for_message(bot_user.user_id, admin_room, contains="is verified", timeout=30)
-    told = await phone.wait_for_message(bot_user.user_id, room, contains="now verified", timeout=30)
+    told = await phone.wait_for_message(bot_user.user_id, contains="now verified", timeout=30)
     assert told.decrypted
     await phone.wait_until(lambda: sas.verified, 20)  # the bot's MAC checked out on the phone too
     assert (partner_user.user_id, "matrix.device_verified", phone.client.device_id, "done") in harness.audits

@@ -24,7 +24,7 @@ async def test_encrypted_text_roundtrip(synapse, new_user, scripted, bots, tmp_p
     assert reply.body == "echo: hello bot encrypted=True"
     assert reply.decrypted
     assert reply.source["content"]["msgtype"] == "m.notice"
-    assert harness.received[0].encrypted and harness.received[0].direct
+    assert harness.received[0].encrypted and not harness.received[0].direct  # not a room the bot created
     relates = reply.source["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
     assert relates == harness.received[0].event_id
     assert await transport.is_encrypted(room)

@@ -24,7 +24,7 @@ async def test_new_partner_device_triggers_tofu_notice_until_confirmed(
     await phone.wait_for_message(bot_user.user_id, room)
 
     laptop = await scripted(partner_user, "laptop")  # a second login = a new device
-    notice = await phone.wait_for_message(bot_user.user_id, room, contains="new device", timeout=40)
+    notice = await phone.wait_for_message(bot_user.user_id, contains="new device", timeout=40)  # in its private chat
     assert laptop.client.device_id in notice.body
     assert (partner_user.user_id, "matrix.device.new", laptop.client.device_id, "denied") in harness.audits
     new_dev = transport.client.device_store[partner_user.user_id][laptop.client.device_id]

@@ -49,25 +49,26 @@ class DirectChats:
     def owner(self, room_id: str) -> str | None:
         return next((user for user, room in self.rooms.items() if room == room_id), None)
 
-    async def members(self, room_id: str) -> set[str]:
-        """Joined and invited members, as the server sees them now (not the sync cache)."""
+    async def members(self, room_id: str) -> dict[str, str]:
+        """Joined and invited members (user -> membership), as the server sees them now."""
         status, data = await self._http("GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/members", None)
         if status >= 400:
             raise TransportError(f"matrix: members of {room_id}: {status} {data.get('errcode')}")
-        return {str(ev.get("state_key")) for ev in data.get("chunk", [])
-                if (ev.get("content") or {}).get("membership") in ("join", "invite")}
+        found = {str(ev.get("state_key")): (ev.get("content") or {}).get("membership")
+                 for ev in data.get("chunk", [])}
+        return {user: m for user, m in found.items() if m in ("join", "invite")}
 
-    async def check(self, room_id: str) -> bool:
-        """Is this registered room still exactly {bot, user}? If not, forget it (and say why)."""
+    async def check(self, room_id: str) -> dict[str, str] | None:
+        """The room's members if it is still exactly {bot, user}; else forget it (and say why)."""
         user_id = self.owner(room_id)
         if user_id is None:
-            return False
+            return None
         members = await self.members(room_id)
-        if members == {self._own, user_id}:
-            return True
+        if set(members) == {self._own, user_id}:
+            return members
         del self.rooms[user_id]
         write_json(self._path, self.rooms)
-        intruders = sorted(members - {self._own, user_id})
+        intruders = sorted(set(members) - {self._own, user_id})
         log.warning("matrix: direct chat %s with %s no longer private (%d other member(s)); replacing it",
                     room_id, user_id, len(intruders))
         if intruders and self._notify_admins is not None:
@@ -77,12 +78,12 @@ class DirectChats:
                     f"({', '.join(intruders)}). I stopped using it and will open a new one.")
             except Exception:
                 log.exception("matrix: could not notify admins about a direct chat")
-        return False
+        return None
 
     async def chat_for(self, user_id: str) -> str:
         """The user's private chat with the bot, created (and registered) if needed."""
         room_id = self.rooms.get(user_id)
-        if room_id is not None and await self.check(room_id):
+        if room_id is not None and await self.check(room_id) is not None:
             return room_id
         room_id = await self._create_room(user_id)
         self.rooms[user_id] = room_id

@@ -78,7 +78,7 @@ class SasHost(Protocol):
 
     async def send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> str: ...
 
-    async def direct_chat(self, user_id: str) -> str: ...
+    def tell_user_later(self, user_id: str, text: str) -> None: ...
 
     async def trust_sas_verified(self, device: OlmDevice) -> None: ...
 
@@ -314,13 +314,9 @@ class SasVerifier:
                  device.user_id, v.confirmed_by)
         await self._audit(device.user_id, AUDIT_ACTION, device.id, "done")
         await self._post_admin(f"Device {device.id} of {device.user_id} is verified (transaction {v.txn}).")
-        try:
-            room = await self._host.direct_chat(device.user_id)
-            await self._host.send_text(
-                room, f"Your device {device.id} ({device.display_name or 'unnamed'}) is now verified. "
-                "I will share encrypted messages with it from now on.")
-        except Exception:
-            log.exception("matrix: SAS %s: could not tell %s", v.txn, device.user_id)
+        self._host.tell_user_later(
+            device.user_id, f"Your device {device.id} ({device.display_name or 'unnamed'}) is now verified. "
+            "I will share encrypted messages with it from now on.")
 
     # ---------------------------------------------------------------- commands --
 

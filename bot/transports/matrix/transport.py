@@ -20,7 +20,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -519,11 +519,24 @@ class MatrixTransport:
     async def _apply_trust_policy(self) -> None:
         assert self._trust is not None
         for change in self._trust.apply(self.client):
-            # in the background: telling the user may need a new private chat, which only
-            # appears after the next sync (and this may run inside the sync handling)
-            task = asyncio.create_task(self._report_new_device(change))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self._report_new_device(change))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beside the sync loop: it may need a new private chat, which appears only
+        after the next sync (and the caller may be the sync handling itself)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def tell_user_later(self, user_id: str, text: str) -> None:
+        """A transport notice for the user's private chat, sent in the background."""
+        async def tell() -> None:
+            try:
+                room_id = await self.direct_chat(user_id)
+                await self._send(room_id, {"msgtype": "m.notice", "body": text}, None, notice=True)
+            except Exception:
+                log.exception("matrix: could not send a notice to %s", user_id)
+        self._in_background(tell())
 
     async def _process_sas(self) -> None:
         if not self._sas_ready:
@@ -926,8 +939,17 @@ class MatrixTransport:
         if self._directs is None or not self._directs.is_ours(chat_id):
             return
         owner = self._directs.owner(chat_id)
-        if not await self._directs.check(chat_id):
+        members = await self._directs.check(chat_id)
+        if members is None:
             raise TransportError(f"refusing to post to {chat_id}: the private chat gained other members")
+        room = self.client.rooms.get(chat_id)
+        if room is not None and any(user not in room.users for user in members):
+            # a just-created room whose member events this client has not synced yet: without
+            # this, nio would share the room key with nobody and the user could not read it
+            for user, membership in members.items():
+                room.add_member(user, None, None, invited=membership == "invite")
+            if self.client.olm is not None:
+                self.client.olm.update_tracked_users(room)
         assert self._trust is not None and owner is not None
         if not notice and self._trust.identity_change(owner) is not None:
             raise TransportError(f"holding messages for {chat_id}: the user's new identity is not confirmed")
