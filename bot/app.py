@@ -10,8 +10,10 @@ never through Telegram or an unencrypted room.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import multiprocessing
+from contextvars import ContextVar
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,8 +34,9 @@ from bot.router import (
     log_exception_without_content,
     parse_command,
 )
-from bot.transport import Transport, TransportError
+from bot.transport import OUTGOING_TXN, Transport, TransportError
 from storage.directory import Directory, UserInfo
+from storage.inbox import MAX_ATTEMPTS, Inbox
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,8 @@ class Application:
         self.limiter = RateLimiter(config.rate_limit_per_minute)
         self.scheduler: Any = None
         self.state: dict[str, Any] = {}  # per-process handler state (e.g. pending confirmations)
+        self.inbox = Inbox(storage)
+        self._ready = asyncio.Event()  # transports started: resumed events may send
         self._lanes: dict[str, asyncio.Task[None]] = {}  # last queued message per sender
         self._inflight: set[asyncio.Task[None]] = set()
         if config.matrix.enabled:
@@ -103,7 +108,9 @@ class Application:
         """Processed-event records are kept 90 days: far longer than any redelivery window."""
         from datetime import timedelta
 
-        await self.storage.forget_events_before(self.clock.now() - timedelta(days=90))
+        cutoff = self.clock.now() - timedelta(days=90)
+        await self.storage.forget_events_before(cutoff)
+        await self.inbox.forget_sent_before(cutoff)
 
     # ------------------------------------------------------------------ construction
 
@@ -129,11 +136,15 @@ class Application:
         return cls(config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms)
 
     async def start(self, *, scheduler: bool = True) -> None:
+        # Events accepted before a crash or stop but not finished are queued first, so each
+        # sender's older messages stay ahead of what the transports deliver now.
+        await self._resume_pending()
         for transport in self.transports.values():
             await transport.start(self.dispatch)
             # aliases in the config (#cluster-imo:server) are resolved by the transport
             for kind, room_id in getattr(transport, "configured_rooms", {}).items():
                 self.rooms[kind] = (transport.name, room_id)
+        self._ready.set()
         if scheduler:
             from bot.scheduler import start_scheduler
 
@@ -199,14 +210,40 @@ class Application:
         return t.capabilities.end_to_end_encrypted and await t.is_encrypted(chat_id)
 
     async def send_text(self, transport: str, chat_id: str, text: str, *, reply_to: str | None = None) -> str:
-        return await self.transport(transport).send_text(chat_id, text, reply_to=reply_to)
+        t = self.transport(transport)
+        return await self._send_once(lambda: t.send_text(chat_id, text, reply_to=reply_to))
 
     async def send_file(
         self, transport: str, chat_id: str, file: OutgoingFile, *, reply_to: str | None = None
     ) -> str:
         if not await self.chat_is_encrypted(transport, chat_id):
             raise TransportError("refusing to send a file to a chat that is not end-to-end encrypted")
-        return await self.transport(transport).send_file(chat_id, file, reply_to=reply_to)
+        t = self.transport(transport)
+        return await self._send_once(lambda: t.send_file(chat_id, file, reply_to=reply_to))
+
+    async def _send_once(self, send: Callable[[], Awaitable[str]]) -> str:
+        """Send one message of the event being handled at most once, even across a re-run.
+
+        Messages are numbered in the order a handling sends them (deterministic for a
+        given event); a re-run after a crash skips those recorded as sent and gives the
+        transport the same transaction id for the one that may have been in flight (Matrix
+        deduplicates it). Outside a handling (sweeps, the scheduler) this is a plain send.
+        """
+        handling = HANDLING.get()
+        if handling is None:
+            return await send()
+        reply_key = await self.inbox.reply_key(handling.key, next(handling.counter))
+        if handling.rerun:
+            already = await self.inbox.sent(reply_key)
+            if already is not None:
+                return already
+        token = OUTGOING_TXN.set("cb" + reply_key[:40])
+        try:
+            message_id = await send()
+        finally:
+            OUTGOING_TXN.reset(token)
+        await self.inbox.mark_sent(reply_key, message_id or "-")
+        return message_id
 
     async def direct_chat_for(self, user: UserInfo, *, sensitive: bool) -> tuple[str, str] | None:
         """Where to reach a user: an encrypted Matrix direct chat first, Telegram only for non-sensitive text."""
@@ -296,24 +333,29 @@ class Application:
     async def dispatch(self, msg: IncomingMessage) -> asyncio.Task[None] | None:
         """Accept one incoming event; never raises (transports call this from their loops).
 
-        Returns as soon as the event is *claimed* (recorded as processed, so it is never
-        handled twice, even after a crash or restart) and queued in its sender's lane; the
-        returned task finishes when it has been handled. Lanes keep one sender's messages
-        in order (a dialog's answers cannot overtake each other) while different senders
-        are handled concurrently: a transport that does not wait for the task (Matrix)
-        goes straight on with its next sync, so one partner's large file never delays
-        another partner's reply. ``None`` means a duplicate (or nothing to do).
+        Returns as soon as the event is *accepted*: claimed and stored with its content in
+        the durable inbox (storage/inbox.py), in one transaction, so the transport may move
+        past it; after a crash the event is handled again from the inbox, and a duplicate
+        delivery is refused here. It is then queued in its sender's lane; the returned task
+        finishes when it has been handled. Lanes keep one sender's messages in order (a
+        dialog's answers cannot overtake each other) while different senders are handled
+        concurrently: a transport that does not wait for the task (Matrix) goes straight on
+        with its next sync. ``None`` means a duplicate (or nothing to do).
         """
         try:
-            if not await self.storage.claim_event(msg.key):
-                log.debug("duplicate event ignored")
-                return None
+            key = await self.inbox.accept(msg.key, _payload(msg), [a.data for a in msg.attachments])
         except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable
             await self._apologise(msg, exc)
             return None
+        if key is None:
+            log.debug("duplicate event ignored")
+            return None
+        return self._enqueue(msg, _Handling(key, rerun=False))
+
+    def _enqueue(self, msg: IncomingMessage, handling: _Handling) -> asyncio.Task[None]:
         lane = f"{msg.transport}:{msg.sender_id}"
         previous = self._lanes.get(lane)
-        task = asyncio.create_task(self._handle_in_lane(previous, msg))
+        task = asyncio.create_task(self._handle_in_lane(previous, msg, handling))
         self._lanes[lane] = task
         self._inflight.add(task)
 
@@ -325,21 +367,41 @@ class Application:
         task.add_done_callback(_done)
         return task
 
+    async def _resume_pending(self) -> None:
+        """Queue every accepted-but-unfinished event again (after a crash or an interrupted stop)."""
+        for item in await self.inbox.pending():
+            msg = _message_from(item.payload, item.attachments)
+            if item.attempts > MAX_ATTEMPTS:
+                log.error("event given up after %d interrupted attempts", item.attempts - 1)
+                await self.inbox.finish(item.key)
+                continue
+            log.info("resuming an event accepted before the restart (attempt %d)", item.attempts + 1)
+            self._enqueue(msg, _Handling(item.key, rerun=True))
+
     async def handle(self, msg: IncomingMessage) -> None:
         """Accept and wait until handled (tests and callers that need the outcome)."""
         task = await self.dispatch(msg)
         if task is not None:
             await task
 
-    async def _handle_in_lane(self, previous: asyncio.Task[None] | None, msg: IncomingMessage) -> None:
+    async def _handle_in_lane(self, previous: asyncio.Task[None] | None, msg: IncomingMessage,
+                              handling: _Handling) -> None:
         if previous is not None:
             await asyncio.wait([previous])
+        await self._ready.wait()
+        HANDLING.set(handling)  # this task's own context: numbers the messages it sends
         try:
             await self._dispatch(msg)
         except Refused:
-            return
+            pass
         except Exception as exc:  # noqa: BLE001 - the error boundary
             await self._apologise(msg, exc)
+        # Only a handling that ran to its end is finished; a cancelled one (stop, crash)
+        # stays in the inbox and runs again on the next start.
+        try:
+            await self.inbox.finish(handling.key)
+        except Exception as exc:  # noqa: BLE001 - it will simply be handled again (idempotently)
+            log.warning("could not mark an event finished (%s); it will be resumed", type(exc).__name__)
 
     async def _apologise(self, msg: IncomingMessage, exc: BaseException) -> None:
         ref = error_reference()
@@ -451,3 +513,37 @@ class Application:
             )
             return
         await handler(ctx)
+
+
+@dataclass
+class _Handling:
+    """The event a lane task is handling: its inbox key and the count of messages sent."""
+
+    key: str
+    rerun: bool
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+
+#: Set in each lane task's own context (asyncio copies contexts into tasks).
+HANDLING: ContextVar[_Handling | None] = ContextVar("clusterbot_handling", default=None)
+
+
+def _payload(msg: IncomingMessage) -> dict[str, Any]:
+    """What the inbox keeps of an event (sealed) to handle it again after a crash."""
+    return {"transport": msg.transport, "chat_id": msg.chat_id, "sender_id": msg.sender_id,
+            "event_id": msg.event_id, "text": msg.text, "encrypted": msg.encrypted, "direct": msg.direct,
+            "reply_to": msg.reply_to, "timestamp": msg.timestamp.isoformat(),
+            "files": [[a.filename, a.mimetype] for a in msg.attachments]}
+
+
+def _message_from(payload: dict[str, Any], data: list[bytes]) -> IncomingMessage:
+    from datetime import datetime
+
+    from bot.events import Attachment
+
+    files = tuple(Attachment(filename=name, mimetype=mime, data=blob)
+                  for (name, mime), blob in zip(payload["files"], data, strict=True))
+    return IncomingMessage(
+        transport=payload["transport"], chat_id=payload["chat_id"], sender_id=payload["sender_id"],
+        event_id=payload["event_id"], text=payload["text"], attachments=files, encrypted=payload["encrypted"],
+        direct=payload["direct"], reply_to=payload["reply_to"], timestamp=datetime.fromisoformat(payload["timestamp"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -58,3 +59,9 @@ class Transport(Protocol):
 
     async def direct_chat(self, user_id: str) -> str:
         """Return (creating it encrypted if needed) the direct chat id with ``user_id``."""
+
+
+#: Set by the core around each message it sends while handling an event: a stable id for
+#: that message (the same on a re-run after a crash). A transport whose server deduplicates
+#: by transaction id (Matrix) sends with it, so a resent message is not shown twice.
+OUTGOING_TXN: ContextVar[str | None] = ContextVar("clusterbot_outgoing_txn", default=None)

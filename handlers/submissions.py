@@ -102,7 +102,7 @@ class Submissions:
     async def on_file(self, ctx: Context) -> None:
         active = await self.app.conversations.active_for(ctx)
         correcting = active.data.get("submission_id") if active and active.dialog == "correct" else None
-        for att in ctx.msg.attachments:
+        for index, att in enumerate(ctx.msg.attachments):
             if att.size > self.app.config.screening.max_file_mb * MB:
                 await ctx.reply(
                     f"That file is {human_size(att.size)}; the limit is {self.app.config.screening.max_file_mb} MB. "
@@ -125,9 +125,11 @@ class Submissions:
                 await self.app.conversations.discard(active.key)
                 correcting = None
                 continue
-            await self.store_new(ctx, att.data, att.filename, att.mimetype, verdict)
+            source = await self.app.storage.pseudokey("source", ctx.msg.key, str(index))
+            await self.store_new(ctx, att.data, att.filename, att.mimetype, verdict, source_key=source)
 
-    async def store_new(self, ctx: Context, data: bytes, filename: str, mimetype: str, verdict: Any) -> None:
+    async def store_new(self, ctx: Context, data: bytes, filename: str, mimetype: str, verdict: Any,
+                        *, source_key: str | None = None) -> None:
         result = result_from(verdict)
         if result.verdict in ("clear", "labelled"):
             state, level = "accepted", accepted_level(result)
@@ -145,6 +147,7 @@ class Submissions:
             state=state,
             level=level,
             expires_at=self.expiry_for(state, level),
+            source_key=source_key,
         )
         sid = f"S-{sub_id:04d}"
         await ctx.audit("submission.submit", sid, "done")

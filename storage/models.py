@@ -89,6 +89,9 @@ class Submission(Base):
     updated_at: Mapped[datetime] = mapped_column(TS)
     expires_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     warned_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    # keyed hash of the incoming event (and attachment) it came from: stored once, even if
+    # that event is handled again after a crash
+    source_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
 
     @property
     def public_id(self) -> str:
@@ -241,6 +244,38 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime] = mapped_column(TS)
 
 
+class InboxItem(Base):
+    """An accepted incoming event whose handling has not finished yet (the durable inbox).
+
+    Written in the same transaction as its :class:`ProcessedEvent` claim, so an event is
+    either not accepted (the transport delivers it again) or accepted *with its content*,
+    which a restart handles again after a crash. The content (message, sender, chat,
+    attachments as blobs) is sealed under the row's own data key, shredded when the
+    handling is done and the row deleted.
+    """
+
+    __tablename__ = "inbox"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the ProcessedEvent key
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    payload_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    blob_ids: Mapped[str] = mapped_column(Text, default="")  # random names of the sealed attachments
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(TS)
+
+
+class SentReply(Base):
+    """The n-th message sent while handling an event was sent (keyed hash of event and n).
+
+    A re-run after a crash skips what was already sent, and hands the transport the same
+    transaction id for the rest (Matrix deduplicates a resent transaction).
+    """
+
+    __tablename__ = "sent_replies"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    sent_at: Mapped[datetime] = mapped_column(TS)
+
+
 class AuditEntry(Base):
     """Append-only, hash-chained; never content, file names or free text."""
 
@@ -302,6 +337,7 @@ __all__ = [
     "DataKey",
     "Delivery",
     "GuidanceTicket",
+    "InboxItem",
     "Incident",
     "IncidentEvent",
     "Organisation",
@@ -310,6 +346,7 @@ __all__ = [
     "ProductSource",
     "Room",
     "ScheduledMessage",
+    "SentReply",
     "Setting",
     "Submission",
     "SubmissionVersion",

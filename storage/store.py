@@ -151,11 +151,13 @@ class Storage:
         """
         import time
 
-        from storage.models import Product, SubmissionVersion
+        from storage.models import InboxItem, Product, SubmissionVersion
 
         async with self.session() as session:
             used = set((await session.execute(select(SubmissionVersion.blob_id))).scalars())
             used |= set((await session.execute(select(Product.blob_id))).scalars())
+            for names in (await session.execute(select(InboxItem.blob_ids))).scalars():
+                used |= set(names.split())  # attachments of events still being handled
         cutoff = time.time() - min_age_seconds
         removed = 0
         for blob_id, mtime in await asyncio.to_thread(self.blobs.ids):
@@ -184,21 +186,7 @@ class Storage:
         mac = hmac.new(await self.hmac_key(), "\x1f".join(parts).encode("utf-8"), hashlib.sha256)
         return mac.hexdigest()
 
-    # ------------------------------------------------------------------ idempotency
-
-    async def claim_event(self, event_key: str) -> bool:
-        """Record an incoming event as processed; False when it was already claimed.
-
-        Claimed *before* handling: a crash mid-handler may drop that one event but can
-        never make the bot act twice on it (no duplicate submissions or replies).
-        """
-        key = await self.pseudokey("event", event_key)
-        try:
-            async with self.session() as session, session.begin():
-                session.add(ProcessedEvent(key=key, processed_at=self.now()))
-        except IntegrityError:
-            return False
-        return True
+    # ------------------------------------------------------------------ idempotency (see storage/inbox.py)
 
     async def forget_events_before(self, cutoff: datetime) -> int:
         async with self.session() as session, session.begin():

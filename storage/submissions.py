@@ -92,9 +92,17 @@ class SubmissionRepo:
         state: str,
         level: str | None,
         expires_at: datetime | None,
+        source_key: str | None = None,
     ) -> int:
+        """Store a new submission; with ``source_key`` (its incoming event), at most once:
+        handling the same event again returns the submission stored the first time."""
         now = self.storage.now()
         async with self.storage.session() as s, s.begin():
+            if source_key is not None:
+                existing = (await s.execute(select(Submission.id).where(Submission.source_key == source_key))
+                            ).scalar_one_or_none()
+                if existing is not None:
+                    return int(existing)
             sub = Submission(
                 org_id=org_id,
                 submitter_id=submitter_id,
@@ -104,6 +112,7 @@ class SubmissionRepo:
                 created_at=now,
                 updated_at=now,
                 expires_at=expires_at,
+                source_key=source_key,
             )
             s.add(sub)
             await s.flush()

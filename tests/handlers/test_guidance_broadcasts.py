@@ -220,5 +220,9 @@ async def test_products_only_in_the_direct_chat(harness: Harness) -> None:
     await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM)
     h.transport.encrypted_chats.add("!relief-team")
     replies = await h.transport.receive(Harness.PARTNER, "!products", chat_id="!relief-team")
-    assert not [r for r in replies if r.file]
-    assert [r.text for r in replies] == ["I send files only in your encrypted direct chat with me. Ask me there."]
+    # asked in a group: the file goes to the partner's own private chat, never into the group
+    dm = await h.transport.direct_chat(Harness.PARTNER)
+    files = [r for r in replies if r.file]
+    assert files and all(r.chat_id == dm for r in files)
+    assert not [r for r in replies if r.chat_id == "!relief-team" and r.file]
+    assert "I sent the file to our private chat" in " ".join(r.text for r in replies if r.chat_id == "!relief-team")

@@ -120,7 +120,9 @@ async def test_get_is_authorised_and_audited(harness: Harness) -> None:
     assert "not end-to-end encrypted" in plain[0]
     h.transport.encrypted_chats.add("!some-group")
     group = await h.transport.receive(Harness.PARTNER, "!get S-0001", chat_id="!some-group")
-    assert not [r for r in group if r.file] and "only in your encrypted direct chat" in group[0].text
+    dm = await h.transport.direct_chat(Harness.PARTNER)
+    assert not [r for r in group if r.file and r.chat_id != dm]  # asked in a group: sent to the private chat
+    assert "I sent the file to our private chat" in " ".join(r.text for r in group if r.chat_id == "!some-group")
     assert h.app is not None
     audit = [(a.actor_role, a.action, a.outcome) for a in await h.app.storage.audit_entries() if a.object_id == "S-0001"]
     assert ("imo", "submission.get", "denied") in audit

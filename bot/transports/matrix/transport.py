@@ -54,7 +54,7 @@ from nio.crypto.attachments import decrypt_attachment
 from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
 
 from bot.events import Attachment, IncomingMessage, OutgoingFile
-from bot.transport import Capabilities, MessageCallback, TransportError
+from bot.transport import OUTGOING_TXN, Capabilities, MessageCallback, TransportError
 from bot.transports.matrix.crosssign import (
     CrossSigningKeys,
     device_signed_by,
@@ -922,8 +922,10 @@ class MatrixTransport:
             await self._apply_trust_policy()
             try:
                 async with lock:  # one key share per room at a time
+                    # the core's stable id for this message: Synapse returns the first event
+                    # for a resent transaction instead of posting it twice (crash re-runs)
                     resp = await self.client.room_send(chat_id, "m.room.message", content,
-                                                       ignore_unverified_devices=False)
+                                                       tx_id=OUTGOING_TXN.get(), ignore_unverified_devices=False)
             except OlmUnverifiedDeviceError:
                 continue  # a device appeared between policy and share: classify it, retry
             except (TimeoutError, aiohttp.ClientError, OSError, LocalProtocolError) as exc:
