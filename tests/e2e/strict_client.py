@@ -332,6 +332,38 @@ class StrictClient:
     async def verify_user(self, user_id: str) -> None:
         await self.request("verify_user", user_id=user_id, timeout=45)
 
+    async def verify_user_in_dm(self, user_id: str, room_id: str, *, confirm: bool | None = None,
+                                timeout: float = 120) -> str:
+        """Element's "Verify user" in a DM (in-room emoji verification); returns the transaction id
+        (the request's event id). Progress arrives as ``verification`` events (:meth:`wait_for_verification`);
+        ``confirm`` answers the emoji at once, otherwise :meth:`verification_answer` does."""
+        params: dict[str, Any] = {"user_id": user_id, "room_id": room_id, "timeout_ms": int(timeout * 1000)}
+        if confirm is not None:
+            params["confirm"] = confirm
+        return str((await self.request("verify_user_in_dm", timeout=45, **params))["transaction_id"])
+
+    async def verification_answer(self, transaction_id: str, match: bool, timeout: float = 30) -> None:
+        await self.request("verification_answer", transaction_id=transaction_id, match=match,
+                           timeout_ms=int(timeout * 1000), timeout=timeout + 5)
+
+    async def verification_status(self, transaction_id: str) -> dict[str, Any]:
+        return await self.request("verification_status", transaction_id=transaction_id)
+
+    async def wait_for_verification(self, transaction_id: str, *phases: str, timeout: float = 60) -> dict[str, Any]:
+        """The first ``verification`` event of that flow in one of ``phases`` (or an error/cancel line if
+        ``cancelled``/``error`` is not among them, which then raises)."""
+        def find() -> dict[str, Any] | None:
+            for ev in self.events:
+                if ev.get("event") != "verification" or ev.get("transaction_id") != transaction_id:
+                    continue
+                if ev.get("phase") in phases:
+                    return ev
+                if ev.get("phase") in ("cancelled", "error"):
+                    raise StrictClientError(f"{self.name}: verification {transaction_id} ended: {ev}")
+            return None
+
+        return dict(await self.wait_until(find, timeout))
+
     async def pin_identity(self, user_id: str) -> None:
         await self.request("pin_identity", user_id=user_id)
 

@@ -29,6 +29,9 @@ Protocol notes (matrix-nio 0.26):
   current clients such as Element start with). The bot answers a to-device request with
   ``ready`` itself and sends ``done`` after success, so those clients can go on to the
   ``start`` that nio understands.
+* Element's "Verify user" (in the direct chat) is *in-room* verification, which nio does
+  not know at all: :mod:`.sas_inroom` does it (same admin answer, same bookkeeping limits);
+  the transport hands it the room events through :meth:`SasVerifier.on_room_event`.
 
 Nothing here logs emoji, names or message text: user, device and transaction ids only.
 """
@@ -54,6 +57,9 @@ from nio.crypto import OlmDevice
 from nio.crypto.sas import Sas, SasState
 from nio.event_builders import ToDeviceMessage
 
+from bot.transports.matrix.crosssign import CrossSigningKeys
+from bot.transports.matrix.sas_inroom import InRoomVerifier
+
 log = logging.getLogger(__name__)
 
 #: How long an accepted verification waits for the admin's answer (and the user's device).
@@ -74,13 +80,15 @@ class SasHost(Protocol):
     @property
     def client(self) -> AsyncClient: ...
 
+    identity: CrossSigningKeys | None  # the bot's cross-signing keys (its MAC covers the master key)
+
     def admin_room_id(self) -> str | None: ...
 
     async def send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> str: ...
 
     def tell_user_later(self, user_id: str, text: str) -> None: ...
 
-    async def trust_sas_verified(self, device: OlmDevice) -> None: ...
+    async def trust_sas_verified(self, device: OlmDevice, master: str | None = None) -> None: ...
 
 
 @dataclass
@@ -118,6 +126,7 @@ class SasVerifier:
         self._queue: list[Any] = []
         self._pending: dict[str, _Verification] = {}
         self._requests: set[str] = set()  # txns that began with m.key.verification.request
+        self.in_room = InRoomVerifier(self)  # Element's "Verify user" in the direct chat
         if is_admin is None:
             log.warning("matrix: no admin lookup was given; emoji (SAS) verifications cannot be "
                         "confirmed by anyone and will be cancelled")
@@ -129,6 +138,7 @@ class SasVerifier:
         self._queue.clear()
         self._pending.clear()
         self._requests.clear()
+        self.in_room.reset()
 
     async def on_to_device(self, event: Any) -> None:
         """nio to-device callback: only queue; :meth:`process` does the work after the sync."""
@@ -140,9 +150,16 @@ class SasVerifier:
             if olm is not None:  # nio asked to fetch a stranger's keys (unknown device): don't
                 olm.users_for_key_query.discard(event.sender)
 
+    async def on_room_event(self, room_id: str, event: Any) -> bool:
+        """An in-room verification event (True: taken, do not pass it on) or not (False)."""
+        return await self.in_room.on_room_event(room_id, event)
+
     @property
     def next_deadline(self) -> float | None:
-        return min((v.deadline for v in self._pending.values()), default=None)
+        deadlines = [v.deadline for v in self._pending.values()]
+        if self.in_room.next_deadline is not None:
+            deadlines.append(self.in_room.next_deadline)
+        return min(deadlines, default=None)
 
     async def process(self) -> None:
         """Handle queued events, then move every open verification along (or end it)."""
@@ -162,6 +179,7 @@ class SasVerifier:
             except Exception:
                 log.exception("matrix: SAS %s: failed; cancelling", verification.txn)
                 await self._cancel(verification, "m.user", "Internal error")
+        await self.in_room.process()
 
     # ---------------------------------------------------------------- requests --
 
@@ -196,7 +214,7 @@ class SasVerifier:
             log.warning("matrix: SAS: cancelled a verification from %s device %s: no admin room or admin "
                         "lookup is configured to compare the emoji", user_id, device_id)
             return ("m.user", "Emoji verification is not enabled on this bot; ask an administrator")
-        if len(self._pending) >= MAX_PENDING:
+        if len(self._pending) + self.in_room.open_count >= MAX_PENDING:
             log.warning("matrix: SAS: too many open verifications; cancelled one from %s", user_id)
             return ("m.user", "Too many verifications are waiting; try again later")
         return None
@@ -336,6 +354,9 @@ class SasVerifier:
             await self._reply(msg, "Usage: `!devices sas TXN match` or `!devices sas TXN mismatch`")
             return
         txn, answer = args[0], args[1].lower()
+        if self.in_room.owns(txn):
+            await self.in_room.answer(msg, txn, answer)
+            return
         v = self._pending.get(txn)
         sas = self._host.client.key_verifications.get(txn)
         if v is None or not v.posted or sas is None or sas.canceled:

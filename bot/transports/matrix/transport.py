@@ -550,17 +550,21 @@ class MatrixTransport:
         """The resolved admin room (where emoji verifications are compared), if configured."""
         return next((rid for rid, purpose in self._protected_rooms.items() if purpose == "admin_room"), None)
 
-    async def trust_sas_verified(self, device: OlmDevice) -> None:
+    async def trust_sas_verified(self, device: OlmDevice, master: str | None = None) -> None:
         """A device passed emoji verification: trust it like an admin-trusted one (persisted).
 
-        When that device is signed by its owner's current identity, the identity is verified
-        too: pinned as verified and signed with the bot's user-signing key, so the partner's
-        client shows the bot as having verified them, as after Element's "Verify user".
+        ``master`` is the owner's master key when the verification's MAC covered it (Element's
+        "Verify user"). Only then, and when it is the current identity that signed the device,
+        is the identity verified too: pinned as verified and signed with the bot's user-signing
+        key, so the partner's client shows the bot as having verified them. A device-only
+        verification never pins an identity: whoever replaced an identity could have signed
+        the real device's key with it.
         """
         assert self._trust is not None
         self._trust.trust(device.user_id, device.id, device.ed25519)
         keys = self._trust.keys.get(device.user_id)
-        if keys is not None and keys.identity is not None and (device.id, device.ed25519) in keys.signed:
+        if (master is not None and keys is not None and keys.identity is not None
+                and keys.identity.master == master and (device.id, device.ed25519) in keys.signed):
             self._trust.confirm_identity(self.client, device.user_id, keys.identity.master, verified=True)
             await self._sign_user(device.user_id)
         await self._apply_trust_policy()
@@ -621,6 +625,8 @@ class MatrixTransport:
         if isinstance(event, MegolmEvent):
             await self._undecryptable(room_id, event)
             return
+        if await self.sas.on_room_event(room_id, event):
+            return  # Element's "Verify user" (in-room emoji verification): sas_inroom.py
         try:
             msg = await self._to_incoming(room_id, event)
         except Exception:

@@ -62,6 +62,15 @@
 //       another user: our user-signing key signs their master key (needs our private USK here);
 //       our own user: this device marks its own identity trusted and signs the master key with its device key.
 //   pin_identity {user_id} -> {}         accept a changed identity (Element's "OK" on the warning)
+//   verify_user_in_dm {user_id, room_id, confirm?: true|false|null, timeout_ms?=120000}
+//       -> {transaction_id, room_id}   Element's "Verify user" in a DM, i.e. in-room emoji (SAS) verification:
+//       CryptoApi.requestVerificationDM (an m.room.message with msgtype m.key.verification.request; the
+//       transaction id is its event id), then, once the other side is ready, startVerification("m.sas.v1").
+//       Replies as soon as the request is sent; the rest runs in the background and reports `verification`
+//       events. confirm=true/false answers the emoji at once ("They match" / "They don't match"); without it
+//       the emoji wait for `verification_answer`.
+//   verification_answer {transaction_id, match, timeout_ms?=30000} -> {}   answer the emoji of that flow
+//   verification_status {transaction_id} -> {phase, cancel_code, cancelled_by}   (phase names as below)
 //   set_isolation {mode: "only_signed"|"all", error_on_verified_user_problems?=false} -> {}
 //   ping -> {}                           stop -> {} then exit 0
 //
@@ -76,6 +85,9 @@
 //     getEncryptionInfoForEvent for decrypted events, else null. The same event_id is pushed again
 //     (update: true) whenever its decryption state or shield changes (late keys, device list updates).
 //   {"event":"invite", room_id, sender}
+//   {"event":"verification", transaction_id, phase, ...}   progress of a verify_user_in_dm flow:
+//     phase "ready" (other_device_id), "started", "sas" (emoji: [[symbol, name] x7], decimal: [n, n, n]),
+//     "answered" (match), "done", "cancelled" (cancel_code, cancelled_by, error), "error" (error)
 //   {"event":"ready", user_id, device_id}       after login
 //   {"event":"fatal", error}                    unexpected crash; the process then exits 1
 
@@ -114,7 +126,7 @@ const decryptAttachment = attachments.decryptAttachment ?? attachments.default?.
 const { ClientEvent, RoomEvent, MatrixEventEvent, EventType, Method, Preset, createClient } = sdk;
 const {
     CryptoEvent, OnlySignedDevicesIsolationMode, AllDevicesIsolationMode, EventShieldColour, EventShieldReason,
-    CrossSigningKey,
+    CrossSigningKey, VerificationPhase, VerifierEvent,
 } = cryptoApi;
 
 sdkLogger.setLevel(process.env.STRICT_CLIENT_LOG_LEVEL || "warn");
@@ -159,6 +171,7 @@ const state = {
     events: new Map(), // event_id -> MatrixEvent
     reported: new Map(), // event_id -> dedupe key of the last line pushed
     lastDecryptionError: new Map(), // event_id -> error message
+    verifications: new Map(), // transaction id -> {request, verifier, callbacks, confirm}
     stopping: false,
 };
 
@@ -697,6 +710,34 @@ const commands = {
         return {};
     },
 
+    async verify_user_in_dm(p) {
+        const crypto = requireClient().getCrypto();
+        for (const k of ["user_id", "room_id"]) if (!p[k]) throw new Error(`verify_user_in_dm: missing ${k}`);
+        await crypto.getUserDeviceInfo([p.user_id], true); // the identity must be known to request
+        const request = await crypto.requestVerificationDM(p.user_id, p.room_id);
+        const txn = request.transactionId;
+        const entry = { request, verifier: null, callbacks: null, confirm: p.confirm ?? null };
+        state.verifications.set(txn, entry);
+        runVerification(txn, entry, p.timeout_ms ?? 120000).catch((err) =>
+            emitVerification(txn, "error", { error: String(err?.message ?? err) }));
+        return { transaction_id: txn, room_id: request.roomId ?? p.room_id };
+    },
+
+    async verification_answer(p) {
+        const entry = state.verifications.get(p.transaction_id);
+        if (!entry) throw new Error(`unknown verification ${p.transaction_id}`);
+        const callbacks = await waitFor(() => entry.callbacks, p.timeout_ms ?? 30000,
+            `the emoji of ${p.transaction_id}`);
+        answerSas(p.transaction_id, callbacks, Boolean(p.match));
+        return {};
+    },
+
+    async verification_status(p) {
+        const entry = state.verifications.get(p.transaction_id);
+        if (!entry) throw new Error(`unknown verification ${p.transaction_id}`);
+        return { phase: phaseName(entry.request.phase), ...cancelInfo(entry.request) };
+    },
+
     async set_isolation(p) {
         requireClient().getCrypto().setDeviceIsolationMode(isolationMode(p.mode, p.error_on_verified_user_problems));
         return {};
@@ -707,6 +748,60 @@ const commands = {
         return {};
     },
 };
+
+// --------------------------------------------------------------------------------------------------------
+// in-room (DM) verification
+
+function phaseName(phase) {
+    return (VerificationPhase[phase] ?? String(phase)).toLowerCase();
+}
+
+function cancelInfo(request) {
+    return { cancel_code: request.cancellationCode ?? null, cancelled_by: request.cancellingUserId ?? null };
+}
+
+function emitVerification(txn, phase, extra = {}) {
+    emit({ event: "verification", transaction_id: txn, phase, ...extra });
+}
+
+function answerSas(txn, callbacks, match) {
+    emitVerification(txn, "answered", { match });
+    if (match) {
+        callbacks.confirm().catch((err) => console.error("SAS confirm failed", err));
+    } else {
+        callbacks.mismatch();
+    }
+}
+
+async function runVerification(txn, entry, timeoutMs) {
+    const { request } = entry;
+    const settled = [VerificationPhase.Ready, VerificationPhase.Started, VerificationPhase.Cancelled,
+        VerificationPhase.Done];
+    await waitFor(() => settled.includes(request.phase), timeoutMs, `the other side to answer request ${txn}`);
+    if (request.phase === VerificationPhase.Cancelled) {
+        emitVerification(txn, "cancelled", cancelInfo(request));
+        return;
+    }
+    emitVerification(txn, "ready", { other_device_id: request.otherDeviceId ?? null });
+    const verifier = await request.startVerification("m.sas.v1");
+    entry.verifier = verifier;
+    emitVerification(txn, "started");
+    const onShowSas = (callbacks) => {
+        if (entry.callbacks) return;
+        entry.callbacks = callbacks;
+        emitVerification(txn, "sas", { emoji: callbacks.sas.emoji ?? null, decimal: callbacks.sas.decimal ?? null });
+        if (entry.confirm === true || entry.confirm === false) answerSas(txn, callbacks, entry.confirm);
+    };
+    verifier.on(VerifierEvent.ShowSas, onShowSas);
+    const shown = verifier.getShowSasCallbacks();
+    if (shown) onShowSas(shown);
+    try {
+        await verifier.verify(); // resolves once both sides sent done; rejects when cancelled
+        emitVerification(txn, "done", { phase_name: phaseName(request.phase) });
+    } catch (err) {
+        emitVerification(txn, "cancelled", { ...cancelInfo(request), error: String(err?.message ?? err) });
+    }
+}
 
 function findEvent(eventId) {
     for (const room of state.client?.getRooms() ?? []) {
