@@ -79,3 +79,29 @@ async def test_admin_trust_in_verified_mode(synapse, new_user, scripted, bots, t
     await phone.send_text(room, "hi again")
     second = await phone.wait_for_message(bot_user.user_id, room, timeout=30)
     assert second.decrypted and second.body == "echo: hi again encrypted=True"
+
+
+async def test_devices_are_confirmed_one_at_a_time(synapse, new_user, scripted, bots, tmp_path):
+    """A blanket `!devices confirm` would also admit a device an attacker added at the same moment."""
+    bot_user, partner_user = new_user("bot"), new_user("partner")
+    harness = BotHarness(bot_config(synapse, bot_user, tmp_path / "bot"), known={partner_user.user_id})
+    bots.append(harness)
+    transport = await harness.start(echo)
+    phone = await scripted(partner_user, "phone")
+    room = await phone.create_room([bot_user.user_id])
+    await phone.wait_joined(room, bot_user.user_id)
+    await phone.send_text(room, "first")
+    await phone.wait_for_message(bot_user.user_id, room)
+    laptop = await scripted(partner_user, "laptop")
+    intruder = await scripted(partner_user, "unknown")
+    for dev in (laptop, intruder):
+        await phone.wait_for_message(bot_user.user_id, contains=dev.client.device_id, timeout=40)
+
+    await phone.send_text(room, "!devices confirm")
+    which = await phone.wait_for_message(bot_user.user_id, room, contains="Which device?", timeout=30)
+    assert laptop.client.device_id in which.body and intruder.client.device_id in which.body
+    await phone.send_text(room, f"!devices confirm {laptop.client.device_id}")
+    await phone.wait_for_message(bot_user.user_id, room, contains="Confirmed:", timeout=30)
+    store = transport.client.device_store[partner_user.user_id]
+    assert store[laptop.client.device_id].verified
+    assert store[intruder.client.device_id].blacklisted

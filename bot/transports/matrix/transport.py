@@ -655,7 +655,8 @@ class MatrixTransport:
             if words[1:2] and words[1].lower() == "sas":  # transaction ids are case-sensitive
                 await self.sas.command(msg, words[2:], trusted_device=self._from_trusted_device(event))
                 return
-            await self._devices_command(msg, event, confirm=command.split()[1:2] == ["confirm"])
+            confirm = command.split()[1:2] == ["confirm"]
+            await self._devices_command(msg, event, confirm=confirm, device_id=words[2] if len(words) > 2 else None)
             return
         verdict = self._sender_verdict(event) if msg.encrypted else Verdict.TRUSTED
         if verdict is not Verdict.TRUSTED:
@@ -812,7 +813,8 @@ class MatrixTransport:
         except Exception:
             log.exception("matrix: could not notify %s about a device or identity change", change.user_id)
 
-    async def _devices_command(self, msg: IncomingMessage, event: Any, *, confirm: bool) -> None:
+    async def _devices_command(self, msg: IncomingMessage, event: Any, *, confirm: bool,
+                               device_id: str | None = None) -> None:
         assert self._trust is not None
         if not confirm:
             await self._safe_send_text(msg.chat_id, self._devices_listing(msg.sender_id), reply_to=msg.event_id)
@@ -837,7 +839,14 @@ class MatrixTransport:
                     f"{msg.sender_id} asked to confirm device(s) {', '.join(sorted(pending))} "
                     "without a confirmed device; `clusterbot admin device trust` can do it.")
             return
-        confirmed = self._trust.confirm_pending(self.client, msg.sender_id)
+        if device_id is None and len(pending) == 1:
+            device_id = next(iter(pending))
+        if device_id is None or device_id not in pending:
+            await self._safe_send_text(
+                msg.chat_id, "Which device? Send `!devices confirm DEVICEID` for one of: "
+                + ", ".join(sorted(pending)) + ". Confirm only devices you recognise.", reply_to=msg.event_id)
+            return
+        confirmed = self._trust.confirm_pending(self.client, msg.sender_id, device_id)
         await self._audit(msg.sender_id, "matrix.device.confirm", ",".join(confirmed), "allowed")
         log.info("matrix: %s confirmed device(s) %s", msg.sender_id, ",".join(confirmed))
         await self._safe_send_text(msg.chat_id, f"Confirmed: {', '.join(confirmed)}. Thank you.",

@@ -231,11 +231,20 @@ class DeviceTrust:
 
     # -- decisions by the user or an admin ---------------------------------------------
 
-    def confirm_pending(self, client: AsyncClient, user_id: str) -> list[str]:
-        """The user confirmed their new (non-cross-signed) devices: remember and verify them."""
-        confirmed = self.s.pending.pop(user_id, {})
-        for device_id, ed25519 in confirmed.items():
-            self.s.remembered.setdefault(user_id, {})[device_id] = ed25519
+    def confirm_pending(self, client: AsyncClient, user_id: str, device_id: str) -> list[str]:
+        """The user confirmed one new (non-cross-signed) device: remember and verify it.
+
+        One at a time, named by id: a blanket confirmation would also admit a device an
+        attacker added at the same moment.
+        """
+        pending = self.s.pending.get(user_id, {})
+        if device_id not in pending:
+            return []
+        ed25519 = pending.pop(device_id)
+        if not pending:
+            self.s.pending.pop(user_id, None)
+        self.s.remembered.setdefault(user_id, {})[device_id] = ed25519
+        confirmed = {device_id: ed25519}
         self._save()
         self.apply(client)
         return sorted(confirmed)
