@@ -158,3 +158,30 @@ async def test_direct_chat_takeover_is_refused(synapse, new_user, scripted, bots
     assert any("gained other members" in n for n in harness.admin_notes)
     await transport.send_text(fresh, "second answer")
     await victim.wait_for_message(bot_user.user_id, fresh, contains="second answer")
+
+
+async def test_files_only_downloaded_from_known_senders_within_the_limit(synapse, new_user, scripted, bots, tmp_path):
+    partner_user, stranger_user = new_user("partner"), new_user("stranger")
+    bot_user, harness, transport = await _bot(synapse, new_user, bots, tmp_path, known={partner_user.user_id})
+    downloads: list[str] = []
+    real_download = transport._download
+
+    async def counting_download(event):
+        downloads.append(event.event_id)
+        return await real_download(event)
+
+    transport._download = counting_download
+    partner = await scripted(partner_user)
+    stranger = await scripted(stranger_user)
+    group = await partner.create_room([bot_user.user_id, stranger_user.user_id], name="working group")
+    await partner.wait_joined(group, bot_user.user_id)
+    await partner.wait_joined(group, stranger_user.user_id)
+    await stranger.send_file(group, b"a,b\n1,2\n", "x.csv", "text/csv")
+    transport._max_file_bytes = 100
+    await partner.send_file(group, b"a,b\n" + b"1,2\n" * 100, "big.csv", "text/csv")
+    await partner.wait_for_message(bot_user.user_id, group, contains="the limit is", timeout=30)
+    transport._max_file_bytes = 10_000
+    ok = await partner.send_file(group, b"a,b\n1,2\n", "small.csv", "text/csv")
+    await partner.wait_for_message(bot_user.user_id, group, contains="got file", timeout=30)
+    assert downloads == [ok]  # neither the stranger's file nor the oversized one was fetched
+    assert (stranger_user.user_id, "matrix.file", None, "denied") in harness.audits

@@ -20,8 +20,9 @@ import logging
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,9 @@ class _Pending:
 
 @dataclass
 class _Batch:
-    messages: list[IncomingMessage] = field(default_factory=list)
+    """What one sync delivered, in order: messages, with the file event to fetch (or None)."""
+
+    messages: list[tuple[IncomingMessage, Any]] = field(default_factory=list)
 
 
 async def authed_request(client: AsyncClient, method: str, path: str,
@@ -185,12 +188,16 @@ class MatrixTransport:
         notify_admins: NotifyAdmins | None = None,
         is_admin: IsAdmin | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_file_bytes: int = 50 * 1024 * 1024,
     ) -> None:
         self.config = config
         self._is_known_user = is_known_user
         self._audit = audit
         self._notify_admins = notify_admins
         self._clock = clock
+        self._max_file_bytes = max_file_bytes
+        self._chains: dict[str, asyncio.Task[None]] = {}  # last delivery per sender (keeps order)
+        self._commits: deque[tuple[str, list[asyncio.Task[None]]]] = deque()  # token, its deliveries
         self._client: AsyncClient | None = None
         self._trust: DeviceTrust | None = None
         self.identity: CrossSigningKeys | None = None  # the bot's cross-signing keys, once started
@@ -314,6 +321,7 @@ class MatrixTransport:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._client is not None:
+            await self._finish_deliveries()
             self._save_pending()
             await self._client.close()
             self._client = None
@@ -477,9 +485,10 @@ class MatrixTransport:
                 for event in self._new_events(info.timeline.events):
                     await self._collect(room_id, event, batch)
         await self._retry_pending(batch)
-        await self._dispatch_all(batch.messages)
-        self._token = resp.next_batch
-        save_sync_token(self.config.store_dir, resp.next_batch)
+        deliveries = [self._queue_delivery(msg, file_event) for msg, file_event in batch.messages]
+        self._token = resp.next_batch  # the next sync continues from here at once ...
+        self._commits.append((resp.next_batch, deliveries))
+        self._commit_tokens()  # ... but it is saved only once every event before it was accepted
         self._save_pending()
         self._sync_count += 1
         self._synced.set()
@@ -632,32 +641,52 @@ class MatrixTransport:
         except Exception:
             log.exception("matrix: could not convert event %s in %s", getattr(event, "event_id", "?"), room_id)
             return
-        if msg is not None:
-            await self._admit(msg, event, batch)
+        if msg is None:
+            return
+        is_file = isinstance(event, (RoomEncryptedMedia, RoomMessageMedia))
+        if is_file and not await self._file_acceptable(msg, event):
+            return
+        if await self._admit(msg, event):
+            batch.messages.append((msg, event if is_file else None))
 
-    async def _admit(self, msg: IncomingMessage, event: Any, batch: _Batch) -> None:
-        """Rate limit, device check and the Matrix-only ``!devices`` command, then queue."""
+    async def _file_acceptable(self, msg: IncomingMessage, event: Any) -> bool:
+        """Download only from senders in the directory, and only within the size limit."""
+        if not await self._is_known_user(msg.sender_id):
+            log.info("matrix: file event %s from a user outside the directory not downloaded", msg.event_id)
+            await self._audit(msg.sender_id, "matrix.file", None, "denied")
+            return False
+        size = ((event.source.get("content") or {}).get("info") or {}).get("size")
+        if isinstance(size, int) and size > self._max_file_bytes:
+            limit = self._max_file_bytes // (1024 * 1024)
+            await self._safe_send_text(
+                msg.chat_id, f"That file is {size / 1024 / 1024:.0f} MB; the limit is {limit} MB. I did not "
+                "download or keep it. Split it, or ask the IMO for another way to share it.", reply_to=msg.event_id)
+            return False
+        return True
+
+    async def _admit(self, msg: IncomingMessage, event: Any) -> bool:
+        """Rate limit, encryption and device checks and the Matrix-only ``!devices``: True to pass on."""
         if not self._limiter.allow(msg.sender_id):
             if self._limiter.should_warn(msg.sender_id):
                 await self._safe_send_text(msg.chat_id, RATE_LIMIT_NOTICE, reply_to=msg.event_id)
             log.info("matrix: rate limited %s (event %s)", msg.sender_id, msg.event_id)
-            return
+            return False
         room = self.client.rooms.get(msg.chat_id)
         if room is not None and room.encrypted and not msg.encrypted:
             # a plain event in an encrypted room (e.g. a stolen password's second session): never act
             log.warning("matrix: unencrypted event %s in encrypted room %s not passed on", msg.event_id, msg.chat_id)
             await self._audit(msg.sender_id, "matrix.event.plain", None, "denied")
             await self._safe_send_text(msg.chat_id, PLAIN_EVENT_NOTICE, reply_to=msg.event_id)
-            return
+            return False
         command = msg.text.strip().lower()
         if command.startswith("!devices"):
             words = msg.text.split()
             if words[1:2] and words[1].lower() == "sas":  # transaction ids are case-sensitive
                 await self.sas.command(msg, words[2:], trusted_device=self._from_trusted_device(event))
-                return
+                return False
             confirm = command.split()[1:2] == ["confirm"]
             await self._devices_command(msg, event, confirm=confirm, device_id=words[2] if len(words) > 2 else None)
-            return
+            return False
         verdict = self._sender_verdict(event) if msg.encrypted else Verdict.TRUSTED
         if verdict is not Verdict.TRUSTED:
             # an untrusted session may be an attacker's on a compromised account: never act on it
@@ -665,8 +694,8 @@ class MatrixTransport:
                                        reply_to=msg.event_id)
             log.warning("matrix: event %s from an untrusted session of %s not passed on (%s)",
                         msg.event_id, msg.sender_id, verdict.value)
-            return
-        batch.messages.append(msg)
+            return False
+        return True
 
     async def _to_incoming(self, room_id: str, event: Any) -> IncomingMessage | None:
         room = self.client.rooms.get(room_id)
@@ -680,7 +709,7 @@ class MatrixTransport:
             attachments: tuple[Attachment, ...] = ()
         elif isinstance(event, (RoomEncryptedMedia, RoomMessageMedia)):
             text = ""
-            attachments = (await self._download(event),)
+            attachments = ()  # fetched beside the sync loop (_deliver), once admitted
         else:
             return None
         return IncomingMessage(
@@ -722,10 +751,55 @@ class MatrixTransport:
     def _from_trusted_device(self, event: Any) -> bool:
         return self._sender_verdict(event) is Verdict.TRUSTED
 
-    async def _dispatch_all(self, messages: list[IncomingMessage]) -> None:
-        """Hand a batch to the core concurrently; errors are logged, never propagated."""
-        if messages:
-            await asyncio.gather(*(self._dispatch_one(m) for m in messages))
+    def _queue_delivery(self, msg: IncomingMessage, file_event: Any) -> asyncio.Task[None]:
+        """Hand one message to the core beside the sync loop, after the sender's previous one.
+
+        A file is downloaded here, never in the sync loop, so one partner's large upload does
+        not hold up syncing for everyone; the sender's later messages wait for it (order).
+        """
+        previous = self._chains.get(msg.sender_id)
+        task = asyncio.create_task(self._deliver(previous, msg, file_event))
+        self._chains[msg.sender_id] = task
+
+        def done(t: asyncio.Task[None], sender: str = msg.sender_id) -> None:
+            if self._chains.get(sender) is t:
+                del self._chains[sender]
+            self._commit_tokens()
+
+        task.add_done_callback(done)
+        return task
+
+    async def _deliver(self, previous: asyncio.Task[None] | None, msg: IncomingMessage, file_event: Any) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        if file_event is not None:
+            try:
+                msg = replace(msg, attachments=(await self._download(file_event),))
+            except Exception as exc:  # noqa: BLE001 - the sender is told; the bot goes on
+                log.warning("matrix: could not download the file of event %s (%s)", msg.event_id,
+                            type(exc).__name__)
+                await self._safe_send_text(msg.chat_id, "I could not download your file. Please send it again.",
+                                           reply_to=msg.event_id)
+                return
+        await self._dispatch_one(msg)
+
+    def _commit_tokens(self) -> None:
+        """Save the newest sync token whose events (and all before) were handed to the core."""
+        newest = None
+        while self._commits and all(t.done() and not t.cancelled() for t in self._commits[0][1]):
+            newest = self._commits.popleft()[0]
+        if newest is not None:
+            save_sync_token(self.config.store_dir, newest)
+
+    async def _finish_deliveries(self, timeout: float = 30.0) -> None:
+        """On stop: let queued deliveries reach the core (bounded); unsaved ones are redelivered."""
+        pending = [t for _token, tasks in self._commits for t in tasks if not t.done()]
+        if pending:
+            _done, still = await asyncio.wait(pending, timeout=timeout)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        self._commit_tokens()
 
     async def _dispatch_one(self, msg: IncomingMessage) -> None:
         assert self._on_message is not None
