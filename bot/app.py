@@ -88,7 +88,7 @@ class Application:
         if config.matrix.enabled:
             for kind in ROOM_KINDS:
                 room = getattr(config.matrix, f"{kind}_room")
-                if room and kind not in self.rooms:
+                if room and kind not in self.rooms and not room.startswith("#"):  # aliases: the transport resolves
                     self.rooms[kind] = ("matrix", room)
         self.services.sweeps["conversations.expire"] = self._expire_conversations
         self.services.sweeps["events.forget"] = self._forget_old_events
@@ -192,8 +192,10 @@ class Application:
         return "unknown:" + (await self.storage.pseudokey("actor", handle))[:16]
 
     async def notify_admins(self, text: str) -> None:
-        if "admin" in self.rooms:
-            await self.post_room("admin", text)
+        """The admin room when there is one; each admin's private chat only when there is none."""
+        self._refresh_rooms()
+        if "admin" in self.rooms and await self.post_room("admin", text):
+            return
         for admin in await self.directory.users_with_role("admin"):
             await self.send_to_user(admin, text, sensitive=False)
 
@@ -282,13 +284,15 @@ class Application:
 
         Returns the posted message id (truthy) or None when nothing was posted.
         """
+        self._refresh_rooms()
         target = self.rooms.get(kind)
         if target is None:
             log.warning("no %s room configured; notice not posted", kind)
             return None
         transport, chat = target
         if not await self.chat_is_encrypted(transport, chat):
-            log.error("the %s room is not end-to-end encrypted; refusing to post there", kind)
+            # (the transport logs an unencrypted configured room once, as an error)
+            log.warning("the %s room is not usable (not joined yet, or not encrypted); not posting there", kind)
             if kind != "admin":
                 await self.notify_admins(
                     f"The configured {kind} room is not end-to-end encrypted, so I will not post there. "
@@ -305,7 +309,14 @@ class Application:
 
     def room_kind(self, transport: str, chat_id: str) -> str | None:
         """'imo', 'coordinator' or 'admin' when the chat is one of the configured rooms."""
+        self._refresh_rooms()
         return next((k for k, target in self.rooms.items() if target == (transport, chat_id)), None)
+
+    def _refresh_rooms(self) -> None:
+        """Configured rooms a transport resolved after start (created or joined later)."""
+        for transport in self.transports.values():
+            for kind, room_id in getattr(transport, "configured_rooms", {}).items():
+                self.rooms[kind] = (transport.name, room_id)
 
     # ------------------------------------------------------------------ workers
 

@@ -215,6 +215,10 @@ class MatrixTransport:
         self._withheld_sent: dict[str, set[tuple[str, str]]] = {}  # megolm session -> told sessions
         self._protected_rooms: dict[str, str] = {}  # room id -> purpose (imo/coordinator/admin)
         self._refused_rooms: set[str] = set()
+        self._missing_told: set[str] = set()  # configured rooms whose absence the admins heard of
+        self._joined_in_sync = False
+        self._last_recheck = 0.0
+        self._resolving = asyncio.Lock()  # admin notices wait until the admin room is resolved
         self._send_lock: dict[str, asyncio.Lock] = {}
         self.connected = False
         # Emoji (SAS) verification; answered by an admin (is_admin) in the admin room.
@@ -280,6 +284,8 @@ class MatrixTransport:
             self._token = load_sync_token(self.config.store_dir)
             self._load_pending()
             await self._first_sync()
+            if self._joined_in_sync:  # rooms joined at start appear in the next sync: take it now
+                await self._catch_up_sync()
             await self._resolve_protected_rooms()
             await self._announce_identity_reset()
             self._sas_ready = True  # the admin room is known now
@@ -438,6 +444,22 @@ class MatrixTransport:
         await self._after_sync(resp, handle_timeline=not fresh)
         self.connected = True
 
+    async def _recheck_rooms(self) -> None:
+        """A configured room appeared, was joined or got encryption: pick it up now."""
+        await self._resolve_protected_rooms()
+        for room_id, purpose in list(self._protected_rooms.items()):
+            if purpose in self._missing_told and await self.is_encrypted(room_id):
+                self._missing_told.discard(purpose)
+                log.info("matrix: the configured %s %s is ready", purpose.replace("_", " "), room_id)
+            elif room_id in self._refused_rooms:
+                await self._check_protected(room_id)
+
+    async def _catch_up_sync(self) -> None:
+        self._joined_in_sync = False
+        resp = await self.client.sync(timeout=0, since=self._token, sync_filter=self._sync_filter(100))
+        if isinstance(resp, SyncResponse):
+            await self._after_sync(resp, handle_timeline=True)
+
     async def _sync_loop(self) -> None:
         backoff = 1.0
         while not self._stopping:
@@ -478,6 +500,10 @@ class MatrixTransport:
         """Everything one sync response implies, ending with persisting its token."""
         await self._crypto_housekeeping()  # sends nio's queued SAS replies before ours
         await self._handle_invites(resp)
+        if self._sas_ready and (resp.rooms.join.keys() & self._refused_rooms or (
+                self._missing_told and self._clock() - self._last_recheck > 5)):
+            self._last_recheck = self._clock()
+            await self._recheck_rooms()
         await self._process_sas()
         batch = _Batch()
         if handle_timeline:
@@ -620,6 +646,7 @@ class MatrixTransport:
                     log.warning("matrix: joining %s failed: %s", room_id, result.status_code)
                     continue
                 log.info("matrix: joined %s on invitation by %s", room_id, inviter)
+                self._joined_in_sync = True
                 await self._audit(inviter, "matrix.invite", room_id, "allowed")
             else:
                 await self.client.room_leave(room_id)
@@ -1122,33 +1149,67 @@ class MatrixTransport:
         return {purpose.removesuffix("_room"): room_id for room_id, purpose in self._protected_rooms.items()}
 
     async def _resolve_protected_rooms(self) -> None:
+        """Map the configured rooms (ids or aliases) to room ids; retried every sync until done.
+
+        The rooms may be created before or after the bot's first start: an alias that does
+        not resolve yet, or a room the bot is not invited to yet, is waited for (and the
+        admins told once what is missing), never an error.
+        """
+        async with self._resolving:
+            await self._resolve_each()
+
+    async def _resolve_each(self) -> None:
         for purpose in ("imo_room", "coordinator_room", "admin_room"):
             ref = getattr(self.config, purpose, None)
-            if not ref:
+            if not ref or purpose in self._protected_rooms.values():
                 continue
-            room_id = ref
+            room_id: str | None = ref
             if ref.startswith("#"):
                 resolved = await self.client.room_resolve_alias(ref)
-                room_id = getattr(resolved, "room_id", None) or ref
+                room_id = getattr(resolved, "room_id", None)
+            if room_id is None:
+                self._missing_room(purpose, f"the alias {ref} does not exist yet")
+                continue
             self._protected_rooms[room_id] = purpose
             await self._check_protected(room_id)
 
+    def _missing_room(self, purpose: str, why: str) -> None:
+        if purpose in self._missing_told:
+            return
+        self._missing_told.add(purpose)
+        text = (f"The configured {purpose.replace('_', ' ')} is not usable yet: {why}. Create it encrypted and "
+                f"invite the bot from an account in the directory; it is picked up without a restart.")
+        log.warning("matrix: %s", text)
+        if self._notify_admins is not None and purpose != "admin_room":
+            self._in_background(self._tell_admins(text, after_resolving=True))
+
+    async def _tell_admins(self, text: str, *, after_resolving: bool = False) -> None:
+        assert self._notify_admins is not None
+        if after_resolving:
+            await asyncio.sleep(0)  # let the resolution of the other configured rooms (the admin room) finish
+            async with self._resolving:
+                pass
+        try:
+            await self._notify_admins(text)
+        except Exception:
+            log.exception("matrix: could not notify admins")
+
     async def _check_protected(self, room_id: str) -> bool:
-        """Configured rooms must be encrypted; otherwise refuse and say why (log + admins)."""
+        """Configured rooms must be encrypted; otherwise refuse and say why (log + admins, once)."""
         if await self.is_encrypted(room_id):
             self._refused_rooms.discard(room_id)
             return True
+        purpose = self._protected_rooms[room_id]
+        if room_id not in self.client.rooms:
+            self._missing_room(purpose, f"the bot is not in {room_id} (not invited yet)")
+            return False
         if room_id not in self._refused_rooms:
             self._refused_rooms.add(room_id)
-            purpose = self._protected_rooms[room_id].replace("_", " ")
-            reason = (f"The configured {purpose} {room_id} is not end-to-end encrypted (or the bot is "
-                      f"not in it). The bot will not post there until encryption is enabled in that room.")
+            reason = (f"The configured {purpose.replace('_', ' ')} {room_id} is not end-to-end encrypted. "
+                      f"The bot will not post there until encryption is enabled in that room.")
             log.error("matrix: %s", reason)
-            if self._notify_admins and self._protected_rooms[room_id] != "admin_room":
-                try:
-                    await self._notify_admins(reason)
-                except Exception:
-                    log.exception("matrix: could not notify admins")
+            if self._notify_admins and purpose != "admin_room":
+                self._in_background(self._tell_admins(reason))
         return False
 
     async def _guard_protected_room(self, chat_id: str) -> None:
