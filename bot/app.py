@@ -13,9 +13,9 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
