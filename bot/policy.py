@@ -56,6 +56,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "incident.status": EVERYONE,
     "incident.list": frozenset({C}),
     "incident.manage": frozenset({C}),
+    # linking one's own Telegram account (a code from the encrypted chat; handlers/linking.py)
+    "account.link": EVERYONE,
     # administration (chat side; the CLI is for operators on the host)
     "admin.users": frozenset({A}),
 }

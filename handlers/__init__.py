@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register_all(app: Application) -> None:
-    from handlers import broadcasts, guidance, incidents, rights, submissions
+    from handlers import broadcasts, guidance, incidents, linking, rights, submissions
     from handlers import help as help_handler
 
     help_handler.register(app)
@@ -18,3 +18,4 @@ def register_all(app: Application) -> None:
     incidents.register(app)
     guidance.register(app)
     broadcasts.register(app)
+    linking.register(app)

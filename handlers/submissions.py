@@ -255,11 +255,29 @@ class Submissions:
             await self.announce_accepted(view.id)
 
     async def cmd_password(self, ctx: Context, args: str) -> None:
-        # remove the password from the chat history first, whatever happens next
-        try:
-            await self.app.transport(ctx.msg.transport).delete_message(ctx.msg.chat_id, ctx.msg.event_id)
-        except Exception as exc:  # noqa: BLE001 - best effort; the chat is encrypted anyway
-            log.warning("could not delete a password message: %s", type(exc).__name__)
+        # The message holds a password: remove it from the chat history first, whatever happens
+        # next (refused here or below, or accepted), and only then answer. The encryption check
+        # is repeated here so that a refusal in a plain room or on Telegram also comes after the
+        # deletion (the router's own sensitive-command refusal runs before any handler). Without
+        # a password (Telegram's transport has already deleted the message and removed it) there
+        # is nothing to remove.
+        if first_word(args)[1]:
+            deleted = False
+            try:
+                transport = self.app.transport(ctx.msg.transport)
+                if transport.capabilities.can_delete:
+                    await transport.delete_message(ctx.msg.chat_id, ctx.msg.event_id)
+                    deleted = True
+            except Exception as exc:  # noqa: BLE001 - best effort; the user is told below
+                log.warning("could not delete a password message: %s", type(exc).__name__)
+            if not deleted:
+                await ctx.reply("I could not remove your message with the password: please delete it yourself.")
+        if not await ctx.is_encrypted():
+            from bot.router import UNENCRYPTED_REFUSAL
+
+            await ctx.audit("submission.password", None, "denied")
+            await ctx.reply(UNENCRYPTED_REFUSAL)
+            return
         view = await self.load_for(ctx, args, "submission.password")
         if view is None:
             return
@@ -491,7 +509,7 @@ def register(app: Application) -> None:
     r = app.router
     r.on_file("submission.submit")(subs.on_file)
     r.command("label", "submission.label", "label a submission", usage="ID LEVEL", sensitive=True)(subs.cmd_label)
-    r.command("password", "submission.password", "unlock a password-protected submission", usage="ID PASSWORD", sensitive=True)(
+    r.command("password", "submission.password", "unlock a password-protected submission", usage="ID PASSWORD")(
         subs.cmd_password
     )
     r.command("pseudonymize", "submission.pseudonymize", "get a pseudonymised copy of a held file", usage="ID", sensitive=True)(

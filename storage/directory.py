@@ -1,20 +1,63 @@
-"""The directory: organisations and users with their roles (the admin CLI's backend)."""
+"""The directory: organisations and users with their roles (the admin CLI's backend).
+
+Linking a Telegram account to a (Matrix) user takes proof of possession of both: the user
+asks for a one-time code in their end-to-end encrypted chat with the bot and sends it to
+the bot from Telegram. Codes live in the ``settings`` table, one row each, named by a keyed
+hash of the code (HMAC under the storage's sealed key; the code itself is never stored) and
+holding only the user's internal id and the expiry. Redeeming deletes the row in the same
+transaction that sets ``telegram_id``, so a code works once. Attempts are counted per
+Telegram id (keyed hash too) in the same table, so a restart does not reset the limit.
+"""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
-from storage.models import Organisation, User
+from storage.models import Organisation, Setting, User
 from storage.store import Storage
 
 ROLES = ("partner", "imo", "coordinator", "admin")
 
+# One-time link codes: 8 characters without look-alikes (no 0/O, 1/I/L), about 40 bits; a guess
+# has to hit one of the few live codes within 10 minutes at 5 tries an hour per Telegram account.
+LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+LINK_CODE_LENGTH = 8
+LINK_CODE_TTL = timedelta(minutes=10)
+LINK_TRIES = 5
+LINK_TRIES_WINDOW = timedelta(hours=1)
+_CODE_ROW = "link-code:"  # + 48 hex characters of a keyed hash of the code
+_TRIES_ROW = "link-tries:"  # + 48 hex characters of a keyed hash of the Telegram id
+
 
 class DirectoryError(Exception):
     """A directory change that cannot be made, phrased for the operator."""
+
+
+class LinkError(DirectoryError):
+    """A link code that cannot be used (wrong, expired, used) or a Telegram id already linked."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "invalid" | "already_linked"
+
+
+def format_link_code(code: str) -> str:
+    """``ABCDEFGH`` -> ``ABCD-EFGH`` (easier to read and type; the dash is optional)."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def normalise_link_code(text: str) -> str | None:
+    """What the user typed -> the code, or None if it cannot be one (case, dashes, spaces ignored)."""
+    code = "".join(text.split()).replace("-", "").upper()
+    if len(code) != LINK_CODE_LENGTH or any(c not in LINK_CODE_ALPHABET for c in code):
+        return None
+    return code
 
 
 @dataclass(frozen=True)
@@ -90,11 +133,115 @@ class Directory:
             return user.id
 
     async def link_telegram(self, matrix_id: str, telegram_id: str) -> None:
+        """The operator's way (``admin user link-telegram``); users link themselves with a code."""
+        telegram_id = telegram_id.strip()
+        if not telegram_id.isdigit():
+            raise DirectoryError("a Telegram id is a number (the user's numeric id, not the @name)")
+        taken = f"Telegram id {telegram_id} is already linked to another user (remove that link first)"
+        try:
+            async with self.storage.session() as s, s.begin():
+                user = (await s.execute(select(User).where(User.matrix_id == matrix_id))).scalar_one_or_none()
+                if user is None or not user.active:
+                    raise DirectoryError(f"no user {matrix_id}")
+                other = (await s.execute(select(User).where(User.telegram_id == telegram_id))).scalar_one_or_none()
+                if other is not None and other.id != user.id:
+                    raise DirectoryError(taken)
+                user.telegram_id = telegram_id
+        except IntegrityError:  # linked by someone else between our check and the commit
+            raise DirectoryError(taken) from None
+
+    # ------------------------------------------------------------------ self-service linking
+
+    async def _row_name(self, prefix: str, purpose: str, value: str) -> str:
+        return prefix + (await self.storage.pseudokey(purpose, value))[:48]
+
+    async def issue_link_code(self, user_id: int, now: datetime) -> str:
+        """A new one-time code for ``user_id``; any older code of theirs stops working."""
+        code = "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+        name = await self._row_name(_CODE_ROW, "link-code", code)
         async with self.storage.session() as s, s.begin():
-            user = (await s.execute(select(User).where(User.matrix_id == matrix_id))).scalar_one_or_none()
-            if user is None:
-                raise DirectoryError(f"no user {matrix_id}")
-            user.telegram_id = telegram_id
+            rows = (await s.execute(select(Setting).where(Setting.name.startswith(_CODE_ROW)))).scalars()
+            for row in rows:
+                data = json.loads(row.value)
+                if data["user"] == user_id or datetime.fromisoformat(data["expires"]) <= now:
+                    await s.delete(row)
+            s.add(Setting(name=name, value=json.dumps({"user": user_id, "expires": (now + LINK_CODE_TTL).isoformat()})))
+        return code
+
+    async def link_attempt_allowed(self, telegram_id: str, now: datetime) -> bool:
+        """Count one attempt by ``telegram_id``; False once it made LINK_TRIES in the last hour."""
+        name = await self._row_name(_TRIES_ROW, "link-tries", telegram_id)
+        since = (now - LINK_TRIES_WINDOW).timestamp()
+        try:
+            async with self.storage.session() as s, s.begin():
+                row = await s.get(Setting, name)
+                stamps = [t for t in (json.loads(row.value) if row else []) if t > since]
+                if len(stamps) >= LINK_TRIES:
+                    return False
+                stamps.append(now.timestamp())
+                if row is None:
+                    s.add(Setting(name=name, value=json.dumps(stamps)))
+                else:
+                    row.value = json.dumps(stamps)
+        except IntegrityError:  # a concurrent first attempt by the same id: count this one as refused
+            return False
+        return True
+
+    async def redeem_link_code(self, text: str, telegram_id: str, now: datetime) -> tuple[UserInfo, str | None]:
+        """Link ``telegram_id`` to the user the code was issued to; returns (user, previous Telegram id).
+
+        Raises ``LinkError("invalid")`` for a wrong, expired or used code (one answer for all,
+        so the reply is no oracle) and ``LinkError("already_linked")`` when the Telegram id
+        belongs to another user. A failed attempt leaves the code as it was.
+        """
+        code = normalise_link_code(text)
+        if code is None:
+            raise LinkError("invalid")
+        name = await self._row_name(_CODE_ROW, "link-code", code)
+        try:
+            async with self.storage.session() as s, s.begin():
+                row = await s.get(Setting, name)
+                if row is None:
+                    raise LinkError("invalid")
+                data = json.loads(row.value)
+                if datetime.fromisoformat(data["expires"]) <= now:
+                    raise LinkError("invalid")
+                # single use: of two concurrent redemptions only one deletes the row
+                gone = await s.execute(delete(Setting).where(Setting.name == name))
+                if getattr(gone, "rowcount", 0) != 1:
+                    raise LinkError("invalid")
+                user = await s.get(User, int(data["user"]))
+                if user is None or not user.active or user.matrix_id is None:
+                    raise LinkError("invalid")
+                other = (await s.execute(select(User).where(User.telegram_id == telegram_id))).scalar_one_or_none()
+                if other is not None and other.id != user.id:
+                    raise LinkError("already_linked")
+                previous, user.telegram_id = user.telegram_id, telegram_id
+                user_id = user.id
+        except IntegrityError:  # the Telegram id was linked elsewhere meanwhile
+            raise LinkError("already_linked") from None
+        info = await self.by_id(user_id)
+        assert info is not None
+        return info, previous
+
+    async def forget_link_codes(self, now: datetime) -> int:
+        """Delete expired codes and attempt counters older than the window; returns how many rows."""
+        since = (now - LINK_TRIES_WINDOW).timestamp()
+        removed = 0
+        async with self.storage.session() as s, s.begin():
+            rows = (await s.execute(
+                select(Setting).where(Setting.name.startswith(_CODE_ROW) | Setting.name.startswith(_TRIES_ROW))
+            )).scalars()
+            for row in rows:
+                data = json.loads(row.value)
+                if row.name.startswith(_CODE_ROW):
+                    stale = datetime.fromisoformat(data["expires"]) <= now
+                else:
+                    stale = not any(t > since for t in data)
+                if stale:
+                    await s.delete(row)
+                    removed += 1
+        return removed
 
     async def remove_user(self, handle: str, transport: str = "matrix") -> None:
         async with self.storage.session() as s, s.begin():

@@ -9,6 +9,11 @@ narrow: it carries commands and short non-sensitive notices, and nothing else.
   transport answers with a refusal and deletes the user's message to limit how long
   the data sits in the chat history. The core never sees them.
 * ``send_file`` always raises.
+* A command that carries a secret (``/password ID PASSWORD``) is deleted on arrival, before
+  the core sees it, and the core gets it without the secret (it refuses it anyway: this
+  chat is not encrypted). If Telegram will not delete it, the user is told to.
+* An update PTB cannot parse is skipped (logged by update id only) instead of blocking
+  polling: Telegram would hand out the same batch forever.
 
 Why not PTB's ``Application``/``Updater``: we have our own router, idempotency and
 error boundary; the plain ``Bot`` plus a twenty-line polling loop is smaller and
@@ -20,6 +25,10 @@ logs only exception *type names*, update ids and chat ids; raises its own
 ``TransportError`` outside the ``except`` block (no chained PTB/httpx exception that
 could hold the URL); and installs a log filter on PTB's and httpx's loggers that
 removes the token and the request payload even if someone turns them up to DEBUG.
+PTB logs under names derived from its modules (``telegram._utils.logging.get_logger``):
+``telegram.Bot``, ``telegram.request.BaseRequest`` (an invalid JSON answer, whole, at
+ERROR), ``telegram.request.HTTPXRequest`` and ``telegram`` itself. A filter on a logger
+does not see records of its children, so each of them gets the filter.
 """
 
 from __future__ import annotations
@@ -28,16 +37,18 @@ import asyncio
 import functools
 import inspect
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.error import BadRequest, Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.config import TelegramConfig
 from bot.events import IncomingMessage, OutgoingFile
-from bot.router import RateLimiter
+from bot.router import RateLimiter, parse_command
 from bot.transport import Capabilities, MessageCallback, TransportError
 
 log = logging.getLogger(__name__)
@@ -54,6 +65,13 @@ PERSONAL_REFUSAL = (
 )
 FILE_NOT_DELETED = " I could not remove your file from this chat: please delete it yourself."
 RATE_LIMIT_NOTICE = "You are sending messages faster than I can handle. Please wait a minute and try again."
+SECRET_NOT_DELETED = (
+    "I could not remove your message from this chat: please delete it yourself, "
+    "and treat that password as exposed."
+)
+# Commands whose arguments after the first are a secret: the message is deleted on arrival and
+# the core gets only the command and its first argument (e.g. the submission id).
+SECRET_COMMANDS = frozenset({"password"})
 # Message attributes that carry a file; their content is never fetched.
 FILE_KINDS = ("document", "photo", "audio", "video", "voice", "video_note", "animation")
 # Attributes that are personal data in themselves (a place, a person's phone number): removed too.
@@ -87,12 +105,23 @@ class _RedactFilter(logging.Filter):
 
 
 _REDACT = _RedactFilter()
-_FILTERED_LOGGERS = ("telegram", "telegram.Bot", "telegram.BaseRequest", "telegram.HTTPXRequest", "httpx")
+# PTB's logger names as its get_logger() derives them (checked by tests against the installed PTB);
+# any other telegram.*, httpx or httpcore logger that exists when polling starts is covered too.
+_FILTERED_LOGGERS = (
+    "telegram", "telegram.Bot", "telegram.request.BaseRequest", "telegram.request.HTTPXRequest",
+    "telegram.ext", "telegram.ext.ExtBot", "telegram.ext.Updater", "telegram.ext.Application",
+    "httpx", "httpcore",
+)
+_FILTERED_PREFIXES = ("telegram.", "httpx.", "httpcore.")
 
 
 def _install_redaction(token: str) -> None:
     _REDACT.tokens.add(token)
-    for name in _FILTERED_LOGGERS:
+    existing = [
+        name for name, lg in list(logging.Logger.manager.loggerDict.items())
+        if isinstance(lg, logging.Logger) and name.startswith(_FILTERED_PREFIXES)
+    ]
+    for name in (*_FILTERED_LOGGERS, *existing):
         lg = logging.getLogger(name)
         if _REDACT not in lg.filters:
             lg.addFilter(_REDACT)
@@ -249,9 +278,7 @@ class TelegramTransport:
                     await bot.initialize()
                     ready = True
                     log.info("telegram: polling for bot id %s", bot.id)
-                updates = await bot.get_updates(
-                    offset=self._offset, timeout=max(1, round(self.poll_timeout)), allowed_updates=["message"]
-                )
+                updates = await self._fetch(bot)
             except asyncio.CancelledError:
                 raise
             except RetryAfter as exc:
@@ -268,18 +295,61 @@ class TelegramTransport:
                 delay = min(delay * 2, self.backoff_max)
                 continue
             delay = self.backoff_initial
-            for update in updates:
-                if self._offset is not None and update.update_id < self._offset:
-                    log.info("telegram: update %d already confirmed; ignored", update.update_id)
+            for update_id, update in updates:
+                if self._offset is not None and update_id < self._offset:
+                    log.info("telegram: update %d already confirmed; ignored", update_id)
                     continue
-                try:
-                    await self._handle(update)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
-                    log.error("telegram: update %d not handled (%s)", update.update_id, type(exc).__name__)
+                if update is not None:
+                    try:
+                        await self._handle(update)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
+                        log.error("telegram: update %d not handled (%s)", update_id, type(exc).__name__)
                 # Confirmed by the next getUpdates call (offset = highest id + 1).
-                self._offset = update.update_id + 1
+                self._offset = update_id + 1
+
+    async def _fetch(self, bot: Bot) -> list[tuple[int, Update | None]]:
+        """One long poll: (update id, update) pairs; ``None`` for an update PTB could not read.
+
+        ``Bot.get_updates`` parses the whole batch at once, so one malformed update (PTB logs
+        the raw batch, which our filter empties) fails the call again and again: Telegram keeps
+        handing out what is not confirmed. Then the batch is read raw once and each update
+        parsed on its own; an unreadable one is logged by id and type only, and confirmed.
+        Network and API errors (``TelegramError``, including an invalid JSON answer) go to the
+        caller's backoff as before.
+        """
+        try:
+            updates = await bot.get_updates(
+                offset=self._offset, timeout=max(1, round(self.poll_timeout)), allowed_updates=["message"]
+            )
+            return [(u.update_id, u) for u in updates]
+        except TelegramError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - PTB could not parse the batch
+            log.warning("telegram: could not read a batch of updates (%s); reading them one by one",
+                        type(exc).__name__)
+        # do_api_request is PTB's public call for a raw result; it warns that get_updates exists,
+        # which is exactly what we cannot use here.
+        warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning,
+                                module=__name__)
+        raw = await bot.do_api_request(
+            "getUpdates", api_kwargs={"offset": self._offset, "timeout": 0, "allowed_updates": ["message"]},
+            read_timeout=10,
+        )
+        result: list[tuple[int, Update | None]] = []
+        for item in raw if isinstance(raw, list) else ():
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                continue  # cannot be confirmed on its own; a later one with an id confirms it
+            try:
+                result.append((update_id, Update.de_json(item, bot)))
+            except Exception as exc:  # noqa: BLE001 - the content stays out of the log
+                log.warning("telegram: update %d could not be read (%s); skipped", update_id, type(exc).__name__)
+                result.append((update_id, None))
+        if not result and raw:
+            raise TransportError("telegram: no readable update id in the batch")
+        return result
 
     async def _handle(self, update: Update) -> None:
         message = update.message
@@ -304,13 +374,19 @@ class TelegramTransport:
             await self._refuse_file(message, chat_id, event_id, update.update_id, explain=not limited,
                                     personal=personal)
             return
+        text = message.text or ""
+        command = parse_command(text) if text else None
+        if command is not None and command[0] in SECRET_COMMANDS:
+            # Deleted first, even when rate limited, and the secret never reaches the core.
+            text = await self._remove_secret(message, chat_id, event_id, update.update_id, command,
+                                             explain=not limited)
         if limited:
             if sender not in self._limiter.warned:
                 self._limiter.warned.add(sender)
                 await self._safe_send(chat_id, RATE_LIMIT_NOTICE, reply_to=event_id)
             log.info("telegram: rate limited a sender in chat %s (update %d)", chat_id, update.update_id)
             return
-        if not message.text:
+        if not text:
             log.debug("telegram: update %d has no text; ignored", update.update_id)
             return
         assert self._on_message is not None
@@ -320,7 +396,7 @@ class TelegramTransport:
                 chat_id=chat_id,
                 sender_id=sender,
                 event_id=event_id,
-                text=message.text,
+                text=text,
                 encrypted=False,
                 direct=message.chat.type == "private",
                 reply_to=(
@@ -352,6 +428,26 @@ class TelegramTransport:
         base = PERSONAL_REFUSAL if personal else FILE_REFUSAL
         text = base if deleted else base + FILE_NOT_DELETED
         await self._safe_send(chat_id, text, reply_to=None if deleted else event_id)
+
+    async def _remove_secret(
+        self, message: Message, chat_id: str, event_id: str, update_id: int, command: tuple[str, str], *,
+        explain: bool,
+    ) -> str:
+        """Delete a message holding a secret; return what the core may see (command + first argument)."""
+        deleted = True
+        try:
+            await self.delete_message(chat_id, str(message.message_id))
+        except TransportError:
+            deleted = False
+        log.warning(
+            "telegram: a message holding a secret in chat %s (update %d) was %s",
+            chat_id, update_id, "deleted" if deleted else "NOT deleted",
+        )
+        if not deleted and explain:
+            await self._safe_send(chat_id, SECRET_NOT_DELETED, reply_to=event_id)
+        name, args = command
+        first = args.split(maxsplit=1)[0] if args.split() else ""
+        return f"/{name} {first}".strip()
 
     async def _safe_send(self, chat_id: str, text: str, *, reply_to: str | None) -> None:
         try:

@@ -8,10 +8,12 @@ by asking for a higher offset), ``sendMessage``, ``deleteMessage`` and ``getFile
 (``{"ok": false, "error_code": ..., "description": ...}``).
 
 Test hooks: ``push_text`` / ``push_document`` / ``push_photo`` queue updates;
+``push_raw`` queues an update exactly as given (e.g. a malformed one PTB cannot parse);
 ``replay`` re-delivers an already confirmed update; ``fail_next`` makes the next
-getUpdates calls answer 500 or drop the connection; ``wait_handled`` waits until the
-bot has confirmed an update (the transport confirms only after handling it), which
-is the deterministic "the bot is done with it" point.
+getUpdates calls answer 500 or drop the connection; ``bad_json_next`` makes the next
+non-empty getUpdates answers cut-off (invalid) JSON that still holds the updates' content;
+``wait_handled`` waits until the bot has confirmed an update (the transport confirms only
+after handling it), which is the deterministic "the bot is done with it" point.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class FakeTelegram:
     sent: list[SentMessage] = field(default_factory=list)
     deleted: list[tuple[str, int]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    # ("sendMessage" | "deleteMessage", chat id, message id) in the order they took effect
+    history: list[tuple[str, str, int]] = field(default_factory=list)
     deny_delete: bool = False  # like a group where the bot is not an admin
     port: int = 0
 
@@ -55,6 +59,7 @@ class FakeTelegram:
         self._messages: dict[str, set[int]] = {}  # chat -> message ids that exist
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[str]] = {}
+        self._bad_json = 0  # getUpdates answers with a batch to send as invalid JSON
         self._closing = False
         self._runner: web.AppRunner | None = None
 
@@ -138,6 +143,22 @@ class FakeTelegram:
         if caption is not None:
             fields["caption"] = caption
         return await self.push_message(user_id, fields, **kw)
+
+    async def push_raw(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Queue ``payload`` as an update as it is (only ``update_id`` is added): malformed on purpose."""
+        update = {"update_id": next(self._update_ids), **payload}
+        async with self._changed:
+            self._updates.append(update)
+            self._changed.notify_all()
+        return update
+
+    def bad_json_next(self, count: int = 1) -> None:
+        """The next ``count`` getUpdates answers that carry updates are cut off: invalid JSON, same content.
+
+        Applied when the answer is sent (not when the request arrives), so a long poll already
+        waiting is affected too and the broken body really holds the pending messages.
+        """
+        self._bad_json += count
 
     async def replay(self, update: dict[str, Any]) -> None:
         """Deliver ``update`` again even though it was confirmed (a server-side glitch)."""
@@ -250,6 +271,10 @@ class FakeTelegram:
                 pass
             batch = (self._replays + self._updates)[:limit]
             self._replays.clear()
+        if batch and self._bad_json > 0:
+            self._bad_json -= 1
+            body = json.dumps({"ok": True, "result": batch})
+            return web.Response(text=body[:-3], content_type="application/json")  # cut off: invalid JSON
         return self._ok(batch)
 
     async def _send_message(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
@@ -273,6 +298,7 @@ class FakeTelegram:
         self._messages[chat_id].add(mid)
         async with self._changed:
             self.sent.append(SentMessage(chat_id, mid, text, reply_to))
+            self.history.append(("sendMessage", chat_id, mid))
             self._changed.notify_all()
         chat = self._chat(int(chat_id), "private")
         return self._ok({"message_id": mid, "date": int(time.time()), "chat": chat,
@@ -286,6 +312,7 @@ class FakeTelegram:
             return self._error(400, "Bad Request: message can't be deleted")
         self._messages[chat_id].discard(mid)
         self.deleted.append((chat_id, mid))
+        self.history.append(("deleteMessage", chat_id, mid))
         return self._ok(True)
 
     async def _get_file(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
