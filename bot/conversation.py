@@ -9,10 +9,19 @@ mid-dialog loses nothing and a shredded draft is gone for good.
 
 The row key is a keyed hash of (transport, chat, sender): the database never holds
 a chat handle next to a dialog's content.
+
+A keyed hash only hides the chat from someone without the key. Whoever holds the
+database *and* the master key can recompute it for every known user and room, and open
+the sealed state; for most dialogs that is fine (the operator may know who is labelling
+a file). A dialog whose mere existence must not be tied to a person (an incident report
+draft) is declared ``in_memory``: it is never written to the database (no row, no dialog
+name, no data key with its timestamps), only kept in this process. A restart loses it;
+``started_at`` lets the dialog's owner tell the user so.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +65,10 @@ class Dialog:
     timeout: timedelta = timedelta(minutes=30)
     on_timeout: TimeoutHandler | None = None
     on_cancel: FinishHandler | None = None
+    # kept only in this process's memory, never in the database (lost on restart)
+    in_memory: bool = False
+    # said once, with the first question (e.g. where the answers are kept)
+    intro: str = ""
 
     def prompt(self, state: str, data: dict[str, Any]) -> str:
         p = self.steps[state].prompt
@@ -77,6 +90,9 @@ class ConversationEngine:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.dialogs: dict[str, Dialog] = {}
+        # in-memory dialogs by conversation key; copies go in and out, as with the database
+        self._memory: dict[str, ActiveDialog] = {}
+        self.started_at = storage.now()
 
     def register(self, dialog: Dialog) -> None:
         if dialog.start not in dialog.steps:
@@ -89,6 +105,8 @@ class ConversationEngine:
     # ---------------------------------------------------------------- persistence
 
     async def load(self, key: str) -> ActiveDialog | None:
+        if key in self._memory:
+            return copy.deepcopy(self._memory[key])
         async with self.storage.session() as s:
             row = await s.get(ConversationState, key)
             if row is None:
@@ -112,6 +130,9 @@ class ConversationEngine:
         dialog = self.dialogs[active.dialog]
         now = self.storage.now()
         active.expires_at = now + dialog.timeout
+        if dialog.in_memory:
+            self._memory[active.key] = copy.deepcopy(active)
+            return
         payload = json.dumps({"data": active.data, "history": active.history, "reply_to": active.reply_to})
         async with self.storage.session() as s, s.begin():
             row = await s.get(ConversationState, active.key)
@@ -135,6 +156,12 @@ class ConversationEngine:
 
     async def discard(self, key: str) -> None:
         """End a dialog and shred its stored state."""
+        forgotten = self._memory.pop(key, None)
+        if forgotten is not None:
+            forgotten.data.clear()
+            forgotten.history.clear()
+            forgotten.reply_to.clear()
+            return
         async with self.storage.session() as s, s.begin():
             row = await s.get(ConversationState, key)
             if row is not None:
@@ -155,7 +182,10 @@ class ConversationEngine:
             reply_to={"transport": ctx.msg.transport, "chat_id": ctx.msg.chat_id},
         )
         await self.save(active)
-        await ctx.reply(dialog.prompt(dialog.start, active.data) + "\n(Send !back to go back, !cancel to stop.)")
+        intro = f"\n{dialog.intro}" if dialog.intro else ""
+        await ctx.reply(
+            dialog.prompt(dialog.start, active.data) + intro + "\n(Send !back to go back, !cancel to stop.)"
+        )
 
     async def active_for(self, ctx: Context) -> ActiveDialog | None:
         key = await self.key_for(ctx.msg.transport, ctx.msg.chat_id, ctx.msg.sender_id)
@@ -218,6 +248,8 @@ class ConversationEngine:
                     )
                 ).scalars()
             )
+        now = self.storage.now()
+        keys += [k for k, a in self._memory.items() if a.expires_at is not None and a.expires_at <= now]
         out = []
         for key in keys:
             active = await self.load(key)

@@ -6,6 +6,19 @@ the reporter's user id or chat; the audit log records only that a report was
 made. Either way the reporter gets a receipt, shown once, to follow up from any
 chat with ``!status``.
 
+Anonymity against someone holding the database, the logs and the master key:
+
+* the draft is kept only in memory (``Dialog.in_memory``): a keyed hash of the
+  conversation, even sealed, can be recomputed for every known user and room with
+  the master key. A restart loses the draft; the reporter is told so up front and,
+  after a restart, when their next answer arrives;
+* an anonymous report's times are stored to the hour (storage/incidents.py), and its
+  audit entries (and those of every ``!status``) are written by the sweep after the
+  hour they happened in has ended, sorted, so neither their time nor their place in
+  the chain sits next to the reporter's own entries (``AnonymousAudit``);
+* receipt guesses are limited per sender and overall, in memory (``ReceiptGuard``);
+  the coordinators are told about repeated failures, with counts only.
+
 Handling follows the humanitarian data incident steps: notification (ack),
 classification, treatment, closure, learning. Unacknowledged reports are
 reminded and then escalated by the periodic sweep; closed cases are shredded
@@ -17,9 +30,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.clock import as_utc
 from bot.conversation import END, ActiveDialog, ConversationEngine, Dialog, InvalidAnswer, Step
 from handlers.common import first_word
 from storage.incidents import (
@@ -31,6 +46,7 @@ from storage.incidents import (
     hash_receipt,
     new_receipt_secret,
     parse_receipt,
+    to_the_hour,
 )
 
 if TYPE_CHECKING:
@@ -69,15 +85,50 @@ STEPS_TEXT = {
 }
 
 
+DRAFT_IN_MEMORY = (
+    "I keep your draft only in my memory until you finish, not in my database, so nobody with access to the "
+    "server can tell that you are writing a report. If I am restarted before you finish, the draft is lost "
+    "and you need to start again."
+)
+
+
 def _optional(text: str) -> str | None:
     t = text.strip()
     return None if t.lower() in SKIP_WORDS or not t else t[:4000]
 
 
+# A count of people is a number right before a word for people (up to two describing words
+# in between: "240 GBV survivors", "300 displaced families"), or "hundreds/thousands of ...".
+# Any other number (a year, a reference, a phone number) is not a count of people.
+PEOPLE = (
+    r"(?:people|persons?|individuals?|beneficiar(?:y|ies)|households?|famil(?:y|ies)|records?|"
+    r"survivors?|child(?:ren)?|refugees?|idps?|names)"
+)
+_PEOPLE_COUNT = re.compile(
+    r"(?<![\w.,/#+-])(\d{1,3}(?:[.,]\d{3}){1,3}|\d{1,9})\+?\s+((?:[a-z][a-z'-]*\s+){0,2})" + PEOPLE + r"\b"
+)
+_PEOPLE_MANY = re.compile(r"\b(hundreds|thousands)\s+of\s+(?:[a-z][a-z'-]*\s+){0,2}" + PEOPLE + r"\b")
+# words that end a noun phrase: "in 2024 the people" is a year, not 2024 people
+_NOT_DESCRIBING = frozenset((
+    "the", "a", "an", "of", "and", "or", "in", "on", "at", "by", "to", "for", "from", "with", "about", "were",
+    "was", "are", "is", "whose", "who", "that", "this", "these", "those", "our", "their", "its", "his", "her",
+    "my", "your", "than", "since", "as", "per",
+))
+
+
+def count_people(text: str) -> int:
+    """The largest count of people mentioned in the (lower-case) text; 0 when none."""
+    counts = [100 if m.group(1) == "hundreds" else 1000 for m in _PEOPLE_MANY.finditer(text)]
+    for m in _PEOPLE_COUNT.finditer(text):
+        if not _NOT_DESCRIBING.intersection(m.group(2).split()):
+            counts.append(int(m.group(1).replace(",", "").replace(".", "")))
+    return max(counts, default=0)
+
+
 def suggest_severity(body: dict[str, Any]) -> str:
     """A starting point for coordinators, never a decision."""
     text = " ".join(str(v) for v in body.values() if v).lower()
-    count = max((int(n.replace(",", "")) for n in re.findall(r"\d[\d,]{0,9}", text)), default=0)
+    count = count_people(text)
     vulnerable = any(
         w in text for w in ("gbv", "survivor", "child", "children", "detainee", "disab", "protection", "biometric")
     )
@@ -90,10 +141,145 @@ def suggest_severity(body: dict[str, Any]) -> str:
     return "LOW"
 
 
+def received(when: datetime, coarse: bool) -> str:
+    """A stored time as shown to coordinators; a time kept to the hour shows as that hour."""
+    if coarse:
+        return f"{when:%Y-%m-%d %H}:00-{when + timedelta(hours=1):%H}:00 UTC"
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+# ---------------------------------------------------------------------------- receipt guessing
+
+RECEIPT_TRIES_PER_SENDER = 5  # wrong receipt codes a sender may try an hour
+RECEIPT_TRIES_OVERALL = 50  # wrong receipt codes everybody together may try an hour
+RECEIPT_ALERT_AFTER = 10  # the coordinators are told from this many an hour (or a sender at the limit)
+RECEIPT_WINDOW = timedelta(hours=1)
+
+
+class ReceiptGuard:
+    """Wrong receipt codes in the last hour, per sender and overall, in memory only.
+
+    A try is counted *before* its slow hash runs (so concurrent guesses cannot overtake the
+    limit) and forgiven when the code was right. Over a limit, a code is not checked at all.
+    Nothing here is stored or logged; a restart starts the counts afresh.
+    """
+
+    def __init__(self) -> None:
+        self.by_sender: dict[str, list[datetime]] = {}
+        self.overall: list[datetime] = []
+
+    def _trim(self, now: datetime) -> None:
+        cutoff = now - RECEIPT_WINDOW
+        self.overall = [t for t in self.overall if t > cutoff]
+        for sender in list(self.by_sender):
+            kept = [t for t in self.by_sender[sender] if t > cutoff]
+            if kept:
+                self.by_sender[sender] = kept
+            else:
+                del self.by_sender[sender]
+
+    def refusal(self, sender: str, now: datetime) -> str | None:
+        """'sender' or 'overall' when this try must not be checked; None when it may."""
+        self._trim(now)
+        if len(self.by_sender.get(sender, ())) >= RECEIPT_TRIES_PER_SENDER:
+            return "sender"
+        if len(self.overall) >= RECEIPT_TRIES_OVERALL:
+            return "overall"
+        return None
+
+    def attempt(self, sender: str, now: datetime) -> datetime:
+        self.by_sender.setdefault(sender, []).append(now)
+        self.overall.append(now)
+        return now
+
+    def forgive(self, sender: str, token: datetime) -> None:
+        """The code was right: the try does not count."""
+        for tries in (self.by_sender.get(sender), self.overall):
+            if tries is not None and token in tries:
+                tries.remove(token)
+        if not self.by_sender.get(sender, True):
+            del self.by_sender[sender]
+
+    def worrying(self) -> bool:
+        return len(self.overall) >= RECEIPT_ALERT_AFTER or any(
+            len(t) >= RECEIPT_TRIES_PER_SENDER for t in self.by_sender.values()
+        )
+
+
+# ---------------------------------------------------------------------------- deferred audit entries
+
+
+@dataclass(frozen=True, order=True)
+class _Deferred:
+    hour: datetime
+    action: str
+    object_id: str
+    outcome: str
+    actor_role: str
+
+
+class AnonymousAudit:
+    """Audit entries about anonymous acts, written after the hour they happened in.
+
+    Written at once, an anonymous entry sits in the chain right next to the reporter's
+    identity-bearing entries (e.g. the Matrix invitation of the direct chat), with a time
+    to the millisecond. Instead the sweep writes, once the hour has ended, all of that
+    hour's anonymous entries together, sorted by what they are (not by when): their time
+    and their place in the chain then say only "in that hour".
+
+    The report itself and what a reporter adds are derived from the incident tables (so a
+    crash or restart loses none of them: whatever has no entry yet gets one); the reads and
+    refusals of ``!status`` are held in memory until then (a restart loses those of the
+    running hour).
+    """
+
+    def __init__(self, app: Application, repo: IncidentRepo) -> None:
+        self.app = app
+        self.repo = repo
+        self.pending: list[_Deferred] = []
+        self._derived_for: datetime | None = None  # the hour whose predecessors were checked
+
+    def later(self, actor_role: str, action: str, object_id: str | None, outcome: str) -> None:
+        self.pending.append(
+            _Deferred(to_the_hour(self.app.clock.now()), action, object_id or "", outcome, actor_role)
+        )
+
+    async def _derived(self, this_hour: datetime) -> list[_Deferred]:
+        due: list[_Deferred] = []
+        reported = await self.repo.audited("incident.report")
+        for inc_id, when in await self.repo.anonymous_reports():
+            case = f"I-{inc_id:04d}"
+            if to_the_hour(when) < this_hour and case not in reported:
+                due.append(_Deferred(to_the_hour(when), "incident.report", case, "done", "anonymous"))
+        added = await self.repo.audited("incident.add_info")
+        for inc_id, hours in (await self.repo.additions()).items():
+            case = f"I-{inc_id:04d}"
+            ended = [to_the_hour(h) for h in hours if to_the_hour(h) < this_hour]
+            missing = len(ended) - added.get(case, 0)
+            for hour in ended[len(ended) - missing:] if missing > 0 else []:
+                due.append(_Deferred(hour, "incident.add_info", case, "done", "reporter"))
+        return due
+
+    async def flush(self, _app: Application | None = None) -> None:
+        this_hour = to_the_hour(self.app.clock.now())
+        due = [d for d in self.pending if d.hour < this_hour]
+        if self._derived_for != this_hour:
+            due += await self._derived(this_hour)
+        for entry in sorted(due):
+            await self.app.storage.audit("anonymous", entry.actor_role, entry.action, entry.object_id or None,
+                                         entry.outcome)
+            if entry in self.pending:
+                self.pending.remove(entry)
+        self._derived_for = this_hour
+
+
 class Incidents:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.repo = IncidentRepo(app.storage)
+        self.guard = ReceiptGuard()
+        self.anonymous_audit = AnonymousAudit(app, self.repo)
+        self._alerted_at: datetime | None = None
 
     # ------------------------------------------------------------------ the reporting dialog
 
@@ -155,6 +341,8 @@ class Incidents:
             on_finish=self.finish_report,
             timeout=timedelta(minutes=self.app.config.incidents.draft_timeout_minutes),
             on_timeout=self.draft_timed_out,
+            in_memory=True,
+            intro=DRAFT_IN_MEMORY,
         )
 
     async def draft_timed_out(self, engine: ConversationEngine, active: ActiveDialog) -> None:
@@ -187,10 +375,9 @@ class Incidents:
             receipt_hash=receipt_hash,
         )
         case = f"I-{inc_id:04d}"
-        if anonymous:
-            await self.app.storage.audit("anonymous", "anonymous", "incident.report", case, "done")
-        else:
+        if not anonymous:
             await ctx.audit("incident.report", case, "done")
+        # an anonymous report's entry is written by the sweep after this hour (AnonymousAudit)
         receipt = format_receipt(inc_id, secret)
         await ctx.reply(
             f"Thank you. Your report {case} was sent to the coordinators"
@@ -200,11 +387,12 @@ class Incidents:
             f"Add information with: !status {receipt} add TEXT"
         )
         who = "anonymous" if anonymous else f"from {ctx.user.matrix_id or ctx.user.telegram_id} ({ctx.user.org_name or ctx.role})"
+        now = self.app.clock.now()
         await self.app.post_room(
             "coordinator",
             f"New data incident report {case}, suggested severity {severity}, received "
-            f"{self.app.clock.now():%Y-%m-%d %H:%M} UTC, {who}. Read it with !incident {case}; acknowledge with "
-            f"!incident {case} ack",
+            f"{received(to_the_hour(now) if anonymous else now, anonymous)}, {who}. Read it with !incident {case}; "
+            f"acknowledge with !incident {case} ack",
         )
 
     async def cmd_report(self, ctx: Context, args: str) -> None:
@@ -222,18 +410,74 @@ class Incidents:
             "I ask a few short questions, and you can stay anonymous. Nothing is recorded unless you do."
         )
 
+    def recently_started(self, _text: str) -> bool:
+        """Within the time a draft could have lived: a draft may have been lost in the restart."""
+        timeout = timedelta(minutes=self.app.config.incidents.draft_timeout_minutes)
+        return self.app.clock.now() < self.app.conversations.started_at + 2 * timeout  # asked once, then destroyed
+
+    async def after_restart(self, ctx: Context, text: str) -> None:
+        """Free text soon after a start: perhaps an answer to a report question whose draft was lost."""
+        lines = ["I only understand commands. Send !help to see what you can do."]
+        if await ctx.is_encrypted() and self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id) is None:
+            lines.append(
+                "If you were answering my questions for an incident report: I was restarted at "
+                f"{self.app.conversations.started_at:%H:%M} UTC and that draft was lost, because I keep report "
+                "drafts only in memory (so that nobody with access to the server can tell who is writing one). "
+                "I'm sorry. Send !report to start again."
+            )
+        await ctx.reply("\n".join(lines))
+
     # ------------------------------------------------------------------ follow-up by receipt
 
     async def find_by_receipt(self, ctx: Context, text: str) -> IncidentView | None:
         parsed = parse_receipt(text)
-        stored = await self.repo.receipt_hash(parsed[0]) if parsed else None
-        ok = bool(parsed and stored and await asyncio.to_thread(check_receipt, parsed[1], stored))
-        if not ok:
-            await self.app.storage.audit("anonymous", "anonymous", "incident.status", None, "denied")
+        if parsed is None:  # not a receipt at all: nothing to guess with, nothing checked
+            self.anonymous_audit.later("anonymous", "incident.status", None, "denied")
             await ctx.reply("I can't find a report with that receipt code. Check it and try again.")
             return None
-        assert parsed is not None
-        return await self.repo.get(parsed[0])
+        sender, now = f"{ctx.msg.transport}:{ctx.msg.sender_id}", self.app.clock.now()
+        refusal = self.guard.refusal(sender, now)
+        if refusal is not None:
+            self.anonymous_audit.later("anonymous", "incident.status", None, "denied")
+            await ctx.reply(
+                "Too many wrong receipt codes came from you in the last hour, so I did not check this one. "
+                "Please try again in an hour."
+                if refusal == "sender"
+                else "Too many wrong receipt codes were tried on this bot in the last hour, so I am not checking "
+                "any for now. Please try again in an hour; the coordinators have been told."
+            )
+            await self.alert_coordinators()
+            return None
+        token = self.guard.attempt(sender, now)
+        stored = await self.repo.receipt_hash(parsed[0])
+        right = False
+        if stored is not None:
+            right = await asyncio.to_thread(check_receipt, parsed[1], stored)
+        if right:
+            self.guard.forgive(sender, token)
+            return await self.repo.get(parsed[0])
+        self.anonymous_audit.later("anonymous", "incident.status", None, "denied")
+        await ctx.reply("I can't find a report with that receipt code. Check it and try again.")
+        await self.alert_coordinators()
+        return None
+
+    async def alert_coordinators(self) -> None:
+        """Repeated wrong receipt codes: counts only, at most once an hour."""
+        now = self.app.clock.now()
+        if not self.guard.worrying():
+            return
+        if self._alerted_at is not None and now < self._alerted_at + RECEIPT_WINDOW:
+            return
+        self._alerted_at = now
+        tries, senders = len(self.guard.overall), len(self.guard.by_sender)
+        await self.app.post_room(
+            "coordinator",
+            f"Receipt codes: {tries} wrong receipt code{'s' if tries != 1 else ''} tried with !status in the last "
+            f"hour, from {senders} sender{'s' if senders != 1 else ''}. Someone may be guessing. I refuse further "
+            f"tries without checking them from a sender after {RECEIPT_TRIES_PER_SENDER} wrong ones in an hour, "
+            f"and from everyone after {RECEIPT_TRIES_OVERALL}. Nobody is named here, and I do not store who tried. "
+            "(At most one such notice an hour.)",
+        )
 
     async def cmd_status(self, ctx: Context, args: str) -> None:
         receipt, rest = first_word(args)
@@ -255,12 +499,12 @@ class Incidents:
             if not more:
                 await ctx.reply("Add what? !status RECEIPT add TEXT")
                 return
-            await self.repo.add_event(view.id, "info", "reporter", more[:8000])
-            await self.app.storage.audit("anonymous", "reporter", "incident.add_info", view.public_id, "done")
+            # stored to the hour; its audit entry is written after the hour (AnonymousAudit)
+            await self.repo.add_event(view.id, "info", "reporter", more[:8000], coarse=True)
             await ctx.reply(f"Added to {view.public_id}. The coordinators have been told.")
             await self.app.post_room("coordinator", f"New information from the reporter on {view.public_id}.")
             return
-        await self.app.storage.audit("anonymous", "reporter", "incident.status", view.public_id, "allowed")
+        self.anonymous_audit.later("reporter", "incident.status", view.public_id, "allowed")
         lines = [f"{view.public_id}: {view.state}" + (f", classified {view.severity}" if view.acked_at else "")]
         if not encrypted:
             lines.append("Messages about your report are shown only in an end-to-end encrypted chat.")
@@ -270,7 +514,7 @@ class Incidents:
             if ev.kind == "reply":
                 lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} coordinators: {ev.text}")
             elif ev.kind == "info":
-                lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} you added: {ev.text}")
+                lines.append(f"{received(ev.created_at, True)} you added: {ev.text}")
         await ctx.reply("\n".join(lines))
 
     # ------------------------------------------------------------------ coordinators
@@ -282,7 +526,7 @@ class Incidents:
             await ctx.reply("No open incident reports.")
             return
         lines = [
-            f"I-{r.id:04d}: {r.state}, severity {r.severity}, received {r.created_at:%Y-%m-%d %H:%M}"
+            f"I-{r.id:04d}: {r.state}, severity {r.severity}, received {received(as_utc(r.created_at), r.anonymous)}"
             + (", anonymous" if r.anonymous else "")
             for r in rows
         ]
@@ -326,7 +570,7 @@ class Incidents:
             user = await self.app.directory.by_id(view.reporter_id)
             who = f"{user.matrix_id or user.telegram_id} ({user.org_name or user.role})" if user else "a removed user"
         lines = [
-            f"{view.public_id} — {view.state}, severity {view.severity}, received {view.created_at:%Y-%m-%d %H:%M} UTC",
+            f"{view.public_id} — {view.state}, severity {view.severity}, received {received(view.created_at, view.anonymous)}",
             f"Reporter: {who}; wants to hear back by {b.get('contact') or 'receipt'}",
             f"What happened: {b.get('what')}",
             f"When: {b.get('when') or '-'}",
@@ -335,7 +579,7 @@ class Incidents:
             f"Done so far: {b.get('actions') or '-'}",
         ]
         for ev in view.events:
-            lines.append(f"{ev.created_at:%Y-%m-%d %H:%M} [{ev.kind}, {ev.actor_role}] {ev.text}")
+            lines.append(f"{received(ev.created_at, ev.kind == 'info')} [{ev.kind}, {ev.actor_role}] {ev.text}")
         return "\n".join(lines)
 
     async def _ack(self, ctx: Context, view: IncidentView, text: str) -> None:
@@ -461,12 +705,16 @@ def register(app: Application) -> None:
     app.conversations.register(inc.dialog())
     r = app.router
     r.command("report", "incident.report", "report a data incident confidentially (anonymous if you wish)")(inc.cmd_report)
+    # Works from any chat, but only for people in the directory (not a public command): a
+    # per-sender limit on guesses means little when anyone can make new accounts.
     r.command("status", "incident.status", "follow up on your report", usage="RECEIPT [add TEXT]")(inc.cmd_status)
-    r.public_commands.add("status")  # the receipt is the authorisation: works from any chat
     r.command("incidents", "incident.list", "list open incident reports", sensitive=True)(inc.cmd_incidents)
     r.command(
         "incident", "incident.manage", "show or handle an incident", usage="ID [ack|classify|treat|close|learn|reply ...]",
         sensitive=True,
     )(inc.cmd_incident)
     r.on_text("incident-hint", "incident.report", lambda text: bool(INCIDENT_HINT.search(text)))(inc.offer_report)
+    # Any other free text soon after a start (checked after the rules above; keep it the last rule).
+    r.on_text("report-draft-lost", "incident.report", inc.recently_started)(inc.after_restart)
     app.services.sweeps["incidents.deadlines"] = inc.sweep
+    app.services.sweeps["incidents.anonymous_audit"] = inc.anonymous_audit.flush

@@ -4,6 +4,12 @@ A receipt is ``K<case>-XXXX-XXXX-XXXX-XXXX-XXXX``: the case number (not secret)
 followed by 100 random bits in Crockford base32 (no I, L, O, U; easy to read out
 and type). Only an scrypt hash of the secret part is stored, so someone with the
 database cannot follow up on a report, and a guess costs a slow hash per try.
+
+Times that could be set next to a reporter's identity-bearing records (the audit log,
+logs) are stored only to the hour: the creation time of an anonymous report and of its
+data key, and of everything added through ``!status`` (which anyone holding the receipt
+may send). The data keys of those rows are made here with that coarse time, so the
+precise time is never written, not even briefly.
 """
 
 from __future__ import annotations
@@ -17,16 +23,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import as_utc
-from storage.models import Incident, IncidentEvent
-from storage.store import Shredded, Storage
+from storage.crypto import new_key
+from storage.models import AuditEntry, DataKey, Incident, IncidentEvent
+from storage.store import SealedKey, Shredded, Storage
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 _TRANSLATE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def to_the_hour(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
 
 
 def new_receipt_secret() -> str:
@@ -102,11 +114,29 @@ class IncidentRepo:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
+    async def _data_key(self, s: AsyncSession, purpose: str, *, coarse: bool) -> tuple[SealedKey, datetime]:
+        """A new data key and the time to store with its row: to the hour when ``coarse``.
+
+        Same as ``Storage.new_data_key``, except that the key's row gets the given time from
+        the start (updating it afterwards would leave the precise time in the database's
+        old row versions).
+        """
+        now = self.storage.now()
+        if not coarse:
+            return await self.storage.new_data_key(s, purpose), now
+        when = to_the_hour(now)
+        dek_id, dek = secrets.token_hex(16), new_key()
+        kek_id, wrapped = self.storage.keyring.wrap(dek, dek_id)
+        s.add(DataKey(id=dek_id, kek_id=kek_id, wrapped_key=wrapped, purpose=purpose, created_at=when))
+        await s.flush()
+        return SealedKey(dek_id, dek), when
+
     async def create(
         self, body: dict[str, Any], *, anonymous: bool, reporter_id: int | None, severity: str, receipt_hash: str
     ) -> int:
+        """Store a report; an anonymous one with its times kept to the hour."""
         async with self.storage.session() as s, s.begin():
-            dk = await self.storage.new_data_key(s, "incident")
+            dk, when = await self._data_key(s, "incident", coarse=anonymous)
             inc = Incident(
                 receipt_hash=receipt_hash,
                 anonymous=anonymous,
@@ -115,7 +145,7 @@ class IncidentRepo:
                 severity=severity,
                 data_key_id=dk.id,
                 body_enc=b"",
-                created_at=self.storage.now(),
+                created_at=when,
             )
             s.add(inc)
             await s.flush()
@@ -126,12 +156,13 @@ class IncidentRepo:
         if not await self.storage.update_row(Incident, inc_id, **fields):
             raise KeyError(inc_id)
 
-    async def add_event(self, inc_id: int, kind: str, actor_role: str, text: str) -> None:
+    async def add_event(self, inc_id: int, kind: str, actor_role: str, text: str, *, coarse: bool = False) -> None:
+        """Add to a case; ``coarse`` keeps its times to the hour (what the reporter adds)."""
         async with self.storage.session() as s, s.begin():
-            dk = await self.storage.new_data_key(s, "incident_event")
+            dk, when = await self._data_key(s, "incident_event", coarse=coarse)
             ev = IncidentEvent(
                 incident_id=inc_id, kind=kind, actor_role=actor_role, data_key_id=dk.id, text_enc=b"",
-                created_at=self.storage.now(),
+                created_at=when,
             )
             s.add(ev)
             await s.flush()
@@ -141,6 +172,35 @@ class IncidentRepo:
         async with self.storage.session() as s:
             inc = await s.get(Incident, inc_id)
             return None if inc is None or inc.state == "shredded" else inc.receipt_hash
+
+    async def anonymous_reports(self) -> list[tuple[int, datetime]]:
+        """(id, hour received) of every anonymous report, shredded ones included."""
+        async with self.storage.session() as s:
+            rows = await s.execute(select(Incident.id, Incident.created_at).where(Incident.anonymous.is_(True)))
+            return [(i, as_utc(t)) for i, t in rows.all()]
+
+    async def additions(self) -> dict[int, list[datetime]]:
+        """The hours of what was added with ``!status ... add``, per case, oldest first."""
+        async with self.storage.session() as s:
+            rows = await s.execute(
+                select(IncidentEvent.incident_id, IncidentEvent.created_at)
+                .where(IncidentEvent.kind == "info")
+                .order_by(IncidentEvent.id)
+            )
+            out: dict[int, list[datetime]] = {}
+            for inc_id, when in rows.all():
+                out.setdefault(inc_id, []).append(as_utc(when))
+            return out
+
+    async def audited(self, action: str) -> dict[str, int]:
+        """How many audit entries of ``action`` each object has."""
+        async with self.storage.session() as s:
+            rows = await s.execute(
+                select(AuditEntry.object_id, func.count())
+                .where(AuditEntry.action == action, AuditEntry.object_id.is_not(None))
+                .group_by(AuditEntry.object_id)
+            )
+            return {str(obj): int(n) for obj, n in rows.all()}
 
     async def get(self, inc_id: int) -> IncidentView | None:
         async with self.storage.session() as s:
