@@ -3,9 +3,16 @@ then delivered encrypted to each recipient's direct chat, with a delivery report
 
 Flow: a file in the coordinator room becomes a draft product (sealed at rest). ``!broadcast
 AUDIENCE [at TIME] [sources S-1,S-2] [level LEVEL]`` (or the same words with the file)
-screens the product, asks the consent ledger about every source submission, and shows a
-summary; ``!confirm`` sends it now or at the scheduled time. Consent is asked again at
-delivery time, so a revocation in between stops the broadcast.
+screens the product, compares its content with the stored submissions (a product that copies
+a submission must declare it as a source: ``storage/products.py``), asks the consent ledger
+about every source submission, checks that the product's level fits the audience (the one rule
+table is ``LEVEL_RULES`` in ``handlers/audiences.py``) and shows a summary; ``!confirm`` sends it
+now or at the scheduled time.
+
+Consent and the level/audience rule are asked again when delivery starts and before EVERY
+delivery attempt, retries included: a refused attempt marks that delivery ``refused`` (final,
+never retried), is audited (``product.deliver`` denied) and is reported in the coordinator room.
+A revocation stops every delivery of the product still pending.
 """
 
 from __future__ import annotations
@@ -17,12 +24,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.events import OutgoingFile
-from handlers.audiences import AudienceError, cmd_audience, resolve, split_args
+from handlers.audiences import (
+    AudienceError,
+    ResolvedAudience,
+    audience_problem,
+    cmd_audience,
+    level_rule,
+    recipient_problem,
+    resolve_audience,
+    split_args,
+)
 from handlers.common import format_findings, level_rank, parse_level_word, parse_when, screen
 from storage.blobs import new_blob_id
 from storage.consent import ConsentLedger
 from storage.models import Delivery, Product, ProductSource, Submission
-from storage.submissions import parse_submission_id
+from storage.products import Lineage
+from storage.submissions import SubmissionRepo, parse_submission_id
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -36,6 +53,7 @@ class Broadcasts:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.ledger = ConsentLedger(app.storage)
+        self.lineage = Lineage(SubmissionRepo(app.storage), app.run_in_worker)
 
     # ------------------------------------------------------------------ drafts
 
@@ -132,6 +150,25 @@ class Broadcasts:
                     )
         return problems
 
+    async def source_orgs(self, sources: list[int]) -> frozenset[int]:
+        """The organisations of the declared source submissions."""
+        if not sources:
+            return frozenset()
+        async with self.app.storage.session() as s:
+            rows = await s.execute(select(Submission.org_id).where(Submission.id.in_(sources)))
+            return frozenset(int(o) for o in rows.scalars())
+
+    async def gate(self, sources: list[int], level: str, audience: str) -> tuple[list[str], ResolvedAudience | None]:
+        """Consent for every source and the level/audience rule, as they stand now."""
+        problems = await self.consent_problems(sources)
+        try:
+            aud: ResolvedAudience | None = await resolve_audience(self.app, audience)
+        except AudienceError as exc:
+            return [*problems, str(exc)], None
+        assert aud is not None
+        rule = audience_problem(level, aud, await self.source_orgs(sources))
+        return ([*problems, rule] if rule else problems), aud
+
     async def cmd_broadcast(self, ctx: Context, args: str) -> None:
         draft = await self.latest_draft(ctx)
         if draft is None:
@@ -139,7 +176,7 @@ class Broadcasts:
             return
         try:
             req = self.parse(args)
-            recipients = await resolve(self.app, req["audience"])
+            await resolve_audience(self.app, req["audience"])
         except AudienceError as exc:
             await ctx.reply(str(exc))
             return
@@ -157,26 +194,49 @@ class Broadcasts:
             )
             await ctx.reply(f"Refused: I will not broadcast {pid} because {why}")
             return
-        problems = await self.consent_problems(req["sources"])
-        if problems:
+        # the level: what the coordinator said, what the content needs, and any label in the file
+        level = max(
+            [lv for lv in (req["level"], verdict.required_level, verdict.label) if lv] or ["public"], key=level_rank
+        )
+        sources: list[int] = req["sources"]
+        lineage = await self.lineage.check(data, name, sources)
+        del data
+        problems, aud = await self.gate(sources, level, req["audience"])
+        if lineage.copies:
+            declare = ",".join(f"S-{i:04d}" for i in sorted({*sources, *(c.submission_id for c in lineage.copies)}))
+            problems.insert(0, (
+                "its content comes from stored submission(s) it does not declare: "
+                + "; ".join(c.describe() for c in lineage.copies)
+                + f". Declare them (sources {declare}; their organisations must consent to '{SCOPE}') "
+                "or leave that data out"
+            ))
+        if problems or aud is None:
             await self._set(draft.id, state="refused")
             await ctx.audit("product.broadcast", pid, "denied")
             await ctx.reply(f"Refused: I will not broadcast {pid}:\n" + "\n".join(f"• {p}" for p in problems))
             return
-        level = max([lv for lv in (req["level"], verdict.required_level) if lv] or ["public"], key=level_rank)
         async with self.app.storage.session() as s, s.begin():
             p = await s.get(Product, draft.id)
             assert p is not None
             p.audience, p.level, p.state, p.scheduled_at = req["audience"], level, "awaiting_confirm", req["when"]
-            for sid in req["sources"]:
+            for sid in sources:
                 if await s.get(ProductSource, (draft.id, sid)) is None:
                     s.add(ProductSource(product_id=draft.id, submission_id=sid))
-        orgs = sorted({u.org_name or "?" for u in recipients})
+        orgs = sorted({u.org_name or "?" for u in aud.users})
         when = f"at {req['when']:%Y-%m-%d %H:%M} UTC" if req["when"] else "now"
+        declared = (
+            f"{', '.join(f'S-{i:04d}' for i in sources)} (consent to '{SCOPE}' checked)" if sources else "none declared"
+        )
+        compared = (
+            f"compared with {lineage.compared} stored submission(s): no undeclared copy"
+            if lineage.compared else "no stored submission to compare with"
+        )
         await ctx.reply(
-            f"Ready to broadcast {pid} ({level}) {when} to {len(recipients)} partner(s) in {len(orgs)} organisation(s): "
-            f"{', '.join(orgs) or 'none'}.\nSources: {', '.join(f'S-{s:04d}' for s in req['sources']) or 'none'} "
-            "(consent checked).\nSend !confirm to go ahead, or upload another file to start over."
+            f"Ready to broadcast {pid} ({level}) {when} to {len(aud.users)} partner(s) in {len(orgs)} organisation(s): "
+            f"{', '.join(orgs) or 'none'}.\nLevel {level}: {level_rule(level).text}; {aud.label} fits.\n"
+            f"Sources: {declared}; content {compared}.\n"
+            "Consent and the audience are checked again before every delivery attempt.\n"
+            "Send !confirm to go ahead, or upload another file to start over."
         )
 
     async def _set(self, product_id: int, **fields: Any) -> None:
@@ -207,28 +267,33 @@ class Broadcasts:
                 return
             sources = list((await s.execute(select(ProductSource.submission_id).where(ProductSource.product_id == p.id))).scalars())
             p.state = "sending"  # claimed: a second sweep or restart does not start it again
-            audience = p.audience
+            audience, level = p.audience, p.level
         pid = f"P-{product_id:04d}"
-        problems = await self.consent_problems(sources)
-        if problems:
+        problems, aud = await self.gate(sources, level, audience)
+        if problems or aud is None:
             await self._set(product_id, state="refused")
             await self.app.storage.audit("system", "system", "product.broadcast", pid, "denied")
-            await self.app.post_room("coordinator", f"{pid} was NOT sent: consent changed before delivery:\n" + "\n".join(problems))
-            return
-        try:
-            recipients = await resolve(self.app, audience)
-        except AudienceError as exc:
-            await self._set(product_id, state="refused")
-            await self.app.post_room("coordinator", f"{pid} was NOT sent: {exc}")
+            await self.app.post_room(
+                "coordinator",
+                f"{pid} was NOT sent: the checks at delivery time failed:\n" + "\n".join(f"• {p}" for p in problems),
+            )
             return
         async with self.app.storage.session() as s, s.begin():
-            for u in recipients:
+            for u in aud.users:
                 s.add(Delivery(product_id=product_id, user_id=u.id, state="pending", attempts=0, next_attempt_at=self.app.clock.now()))
-        await self.attempt(product_id)
-        await self._set(product_id, state="sent")
+        if await self.attempt(product_id):
+            await self.report(product_id)
+            return  # stopped: consent withdrawn
+        async with self.app.storage.session() as s:
+            states = set((await s.execute(select(Delivery.state).where(Delivery.product_id == product_id))).scalars())
+        # nothing delivered or on its way (all refused at the first attempt): the product was not sent
+        await self._set(product_id, state="sent" if states & {"delivered", "pending", "failed"} else "refused")
         await self.report(product_id)
 
-    async def attempt(self, product_id: int) -> None:
+    async def attempt(self, product_id: int) -> bool:
+        """Try every due pending delivery once. Before EACH attempt (first or retry) consent for
+        every source and the level/audience rule for that recipient are asked again. True when a
+        withdrawn consent stopped the product (every pending delivery refused)."""
         async with self.app.storage.session() as s:
             p = await s.get(Product, product_id)
             due = list(
@@ -242,12 +307,30 @@ class Broadcasts:
                     )
                 ).scalars()
             )
+            sources = list((await s.execute(select(ProductSource.submission_id).where(ProductSource.product_id == product_id))).scalars())
         if p is None or not due:
-            return
+            return False
         name, data = await self.read_product(p)
         pid = f"P-{product_id:04d}"
+        source_orgs = await self.source_orgs(sources)
+        try:
+            aud: ResolvedAudience | None = await resolve_audience(self.app, p.audience)
+            gone = None
+        except AudienceError:
+            aud, gone = None, f"the audience {p.audience} no longer exists"
+        refused: list[str] = []
+        withdrawn: list[str] = []
         for d in due:
+            withdrawn = await self.consent_problems(sources)
+            if withdrawn:
+                break  # consent is product-wide: every pending delivery stops, below
             user = await self.app.directory.by_id(d.user_id)
+            why = None if user is None else (gone if aud is None else recipient_problem(p.level, user, aud, source_orgs))
+            if why is not None:
+                assert user is not None
+                await self._refuse(pid, [d.id], why)
+                refused.append(f"• {self._who(user, d.user_id)}: {why}")
+                continue
             error = None
             if user is None:
                 error = "recipient removed from the directory"
@@ -272,6 +355,42 @@ class Broadcasts:
             await self.app.storage.audit(
                 "system", "system", "product.deliver", pid, "done" if error is None else "failed"
             )
+        if withdrawn:
+            async with self.app.storage.session() as s:
+                pending = list((await s.execute(
+                    select(Delivery.id).where(Delivery.product_id == product_id, Delivery.state == "pending")
+                )).scalars())
+            why = "sources no longer usable: " + "; ".join(withdrawn)
+            await self._refuse(pid, pending, why)
+            # no longer shared by the bot at all (!products serves only products in state 'sent')
+            await self._set(product_id, state="refused")
+            await self.app.post_room(
+                "coordinator",
+                f"{pid}: {len(pending)} pending delivery(ies) refused and stopped, nothing more will be sent:\n"
+                + "\n".join(f"• {w}" for w in withdrawn),
+            )
+        if refused:
+            await self.app.post_room(
+                "coordinator",
+                f"{pid}: delivery refused for {len(refused)} recipient(s) (not sent, not retried):\n" + "\n".join(refused),
+            )
+        return bool(withdrawn)
+
+    @staticmethod
+    def _who(user: Any, user_id: int) -> str:
+        return str(user.matrix_id or user.telegram_id) if user is not None else f"user {user_id}"
+
+    async def _refuse(self, pid: str, delivery_ids: list[int], why: str) -> None:
+        """Mark still-pending deliveries refused (final: never retried), one audit entry each."""
+        done = 0
+        async with self.app.storage.session() as s, s.begin():
+            for did in delivery_ids:
+                row = await s.get(Delivery, did)
+                if row is not None and row.state == "pending":
+                    row.state, row.last_error, row.next_attempt_at = "refused", why[:200], None
+                    done += 1
+        for _ in range(done):
+            await self.app.storage.audit("system", "system", "product.deliver", pid, "denied")
 
     async def report(self, product_id: int) -> None:
         async with self.app.storage.session() as s:
@@ -279,11 +398,17 @@ class Broadcasts:
         delivered = sum(r.state == "delivered" for r in rows)
         pending = [r for r in rows if r.state == "pending"]
         failed = [r for r in rows if r.state == "failed"]
-        lines = [f"Delivery report P-{product_id:04d}: {delivered} delivered, {len(pending)} pending, {len(failed)} failed."]
+        refused = [r for r in rows if r.state == "refused"]
+        counts = f"{delivered} delivered, {len(pending)} pending, {len(failed)} failed"
+        if refused:
+            counts += f", {len(refused)} refused"
+        lines = [f"Delivery report P-{product_id:04d}: {counts}."]
         for r in pending + failed:
             user = await self.app.directory.by_id(r.user_id)
-            who = user.matrix_id or user.telegram_id if user else f"user {r.user_id}"
-            lines.append(f"• {who}: {r.state} after {r.attempts} attempt(s): {r.last_error}")
+            lines.append(f"• {self._who(user, r.user_id)}: {r.state} after {r.attempts} attempt(s): {r.last_error}")
+        for r in refused:
+            user = await self.app.directory.by_id(r.user_id)
+            lines.append(f"• {self._who(user, r.user_id)}: refused: {r.last_error}")
         await self.app.post_room("coordinator", "\n".join(lines))
 
     async def sweep(self, app: Application) -> None:

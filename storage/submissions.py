@@ -70,6 +70,16 @@ class SubmissionView:
         return next((v for v in self.versions if v.version == n), None)
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    """A submission version whose sealed file still exists (for content comparisons)."""
+
+    submission_id: int
+    version: int
+    blob_id: str
+    size: int
+
+
 def parse_submission_id(text: str) -> int | None:
     t = text.strip().upper()
     t = t.removeprefix("S-")
@@ -307,6 +317,19 @@ class SubmissionRepo:
             if states is not None:
                 q = q.where(Submission.state.in_(states))
             return list((await s.execute(q)).scalars())
+
+    async def readable_versions(self, states: tuple[str, ...]) -> list[StoredVersion]:
+        """Every not-shredded version of the submissions in ``states`` (no content read)."""
+        async with self.storage.session() as s:
+            rows = await s.execute(
+                select(SubmissionVersion.submission_id, SubmissionVersion.version, SubmissionVersion.blob_id,
+                       SubmissionVersion.size)
+                .join(Submission, Submission.id == SubmissionVersion.submission_id)
+                .where(Submission.state.in_(states), SubmissionVersion.blob_id.is_not(None),
+                       SubmissionVersion.state != "shredded")
+                .order_by(SubmissionVersion.submission_id, SubmissionVersion.version)
+            )
+            return [StoredVersion(int(a), int(b), str(c), int(d)) for a, b, c, d in rows.all()]
 
     async def due(self, before: datetime, states: tuple[str, ...], *, unwarned: bool = False) -> list[int]:
         async with self.storage.session() as s:
