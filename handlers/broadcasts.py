@@ -339,7 +339,7 @@ class Broadcasts:
                     await self.app.send_file_to_user(user, OutgoingFile(name, p.mimetype, data))
                     await self.app.send_to_user(user, f"New information product {pid} ({p.level}) from the cluster coordinators.")
                 except Exception as exc:  # noqa: BLE001 - recorded per recipient, retried later
-                    error = str(exc)[:200] or type(exc).__name__
+                    error = delivery_error(exc)
             async with self.app.storage.session() as s, s.begin():
                 row = await s.get(Delivery, d.id)
                 assert row is not None
@@ -451,3 +451,18 @@ def register(app: Application) -> None:
 
     r.command("audience", "product.audience", "manage named audiences", usage="list|create|add|remove|delete ...")(audience)
     app.services.sweeps["broadcasts.deliver"] = b.sweep
+
+
+def delivery_error(exc: Exception) -> str:
+    """A fixed reason for the delivery record and report: transport errors name room ids."""
+    from bot.transport import TransportError
+
+    text = str(exc) if isinstance(exc, TransportError) else ""
+    for needle, reason in (("gained other members", "their private chat has other members"),
+                           ("identity is not confirmed", "their new Matrix identity is not confirmed yet"),
+                           ("device trust", "their devices could not be verified"),
+                           ("no end-to-end encrypted chat", "no end-to-end encrypted chat with them"),
+                           ("not encrypted", "the chat is not end-to-end encrypted")):
+        if needle in text:
+            return reason
+    return f"send failed ({type(exc).__name__})"

@@ -316,3 +316,13 @@ def test_copies_inside_docx_tables_and_zip_archives_are_found() -> None:
         z.writestr("readme.txt", "Shared by the coordinators")
         z.writestr("data/list.csv", BENEFICIARIES)
     assert overlap(fingerprint(buf.getvalue(), "bundle.zip", key), source) == 3
+
+
+def test_delivery_errors_never_store_room_ids() -> None:
+    from bot.transport import TransportError
+    from handlers.broadcasts import delivery_error
+
+    for exc in (TransportError("refusing to post to !dm-zaw:example.org: the private chat gained other members"),
+                TransportError("matrix: send to !abc:example.org failed: M_FORBIDDEN"),
+                RuntimeError("room !x:example.org")):
+        assert "!" not in delivery_error(exc) and "example.org" not in delivery_error(exc)
