@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import fcntl
 import io
 import json
 import os
@@ -42,10 +43,102 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     return asyncio.run(coro)
 
 
+# ---------------------------------------------------------------------- the deployment lock
+#
+# Two lock files beside the master key, both taken with flock (released by the kernel
+# when the process ends, kill -9 included; not inherited by the screening workers,
+# which are spawned):
+#
+# * ``<master_key_file>.lock``: held exclusively by ``clusterbot run`` for its whole
+#   life and by the maintenance commands below. So no second bot starts on the same
+#   data, and nothing rotates keys, migrates the schema or re-anchors the audit log
+#   under a running bot (its key ring would go stale: a rotation under it made ``!get``
+#   fail and wrapped new data keys under a key the rotation then removed).
+# * ``<master_key_file>.use-lock``: shared by every command that opens the storage
+#   (``admin``, ``consent``, ``incidents``, ``audit verify``: they may run beside the
+#   bot), exclusive for the maintenance commands: a rotation never runs under them.
+#
+# The holder of ``.lock`` writes "what (pid N)" into it, for the refusal message.
+# A lock works on one machine: two hosts sharing a PostgreSQL database must not run
+# the bot or a maintenance command at the same time (see README).
+
+_held: dict[Path, int] = {}  # lock file -> open descriptor holding it (this process)
+
+
+def _lock_files(cfg: Config) -> tuple[Path, Path]:
+    key = cfg.storage.master_key_file
+    return key.with_name(key.name + ".lock"), key.with_name(key.name + ".use-lock")
+
+
+def _flock(path: Path, mode: int) -> bool:
+    """Take ``path`` without waiting; True when taken or already held by this process."""
+    if path in _held:
+        return True
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    _held[path] = fd
+    return True
+
+
+def _holder(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        text = ""
+    return text.splitlines()[0] if text else "another clusterbot process"
+
+
+def hold_deployment(cfg: Config, what: str, kind: str) -> None:
+    """Take the deployment lock for this process, or raise a one-line CliError.
+
+    ``kind``: "run" (the bot), "exclusive" (maintenance: keys rotate, audit reanchor,
+    db upgrade, matrix reset-device/reset-identity) or "shared" (anything else that
+    opens the storage). Held until :func:`release_deployment` or the process ends.
+    """
+    main_lock, use_lock = _lock_files(cfg)
+    if not main_lock.parent.is_dir():
+        return  # no master key folder yet: nothing runs on this deployment
+    try:
+        if kind == "shared":
+            if not _flock(use_lock, fcntl.LOCK_SH):
+                raise CliError(f"{_holder(main_lock)} is working on this deployment; try again when it has finished")
+            return
+        if not _flock(main_lock, fcntl.LOCK_EX):
+            holder = _holder(main_lock)
+            running = holder.startswith("clusterbot run")
+            if kind == "run":
+                if running:
+                    raise CliError(f"cannot start: clusterbot is already running on this deployment ({holder})")
+                raise CliError(f"cannot start: {holder} is working on this deployment; start when it has finished")
+            if running:
+                raise CliError(f"{what}: the bot is running ({holder}): stop the bot first")
+            raise CliError(f"{what}: {holder} is working on this deployment; try again when it has finished")
+        fd = _held[main_lock]
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{what} (pid {os.getpid()})\n".encode(), 0)
+        if kind == "exclusive" and not _flock(use_lock, fcntl.LOCK_EX):
+            raise CliError(f"{what}: another clusterbot command is using the data; try again when it has finished")
+    except OSError as exc:
+        if kind == "shared":
+            return  # e.g. a read-only key folder: ordinary commands still work
+        raise CliError(f"{what}: cannot take the lock beside {cfg.storage.master_key_file} ({exc.strerror})") from None
+
+
+def release_deployment() -> None:
+    while _held:
+        _, fd = _held.popitem()
+        os.close(fd)
+
+
 async def _open_storage(cfg: Config) -> Any:
     from storage import migrate
     from storage.store import Storage
 
+    hold_deployment(cfg, "clusterbot", "shared")
     if await migrate.pending(cfg.storage.database_url):
         raise CliError("the database schema is out of date: run 'clusterbot db upgrade'")
     return await Storage.open(cfg.storage.database_url, cfg.storage.blob_dir, cfg.storage.master_key_file)
@@ -99,39 +192,69 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from storage import migrate
 
     cfg = _config(args)
+    hold_deployment(cfg, "db upgrade", "exclusive")
     asyncio.run(migrate.upgrade(cfg.storage.database_url))
     print(f"database at revision {migrate.head_revision()}")
     return 0
 
 
-def _verify_chain(args: argparse.Namespace, what: str, check: Callable[[Any], Coroutine[Any, Any, tuple[Any, int]]]) -> int:
-    """Shared by ``audit verify`` and ``consent verify``: exit 1 naming the first bad entry."""
+def _verify_chain(args: argparse.Namespace, what: str, check: Callable[[Any], Coroutine[Any, Any, Any]]) -> int:
+    """Shared by ``audit verify`` and ``consent verify``: exit 1 naming the first bad entry,
+    or the truncation the head anchor reveals."""
 
     async def go() -> int:
         store = await _open_storage(_config(args))
         try:
-            problem, count = await check(store)
+            report = await check(store)
         finally:
             await store.close()
-        if problem is not None:
-            print(f"{what} BROKEN at {problem}", file=sys.stderr)
+        if report.problem is not None:
+            print(f"{what} BROKEN at {report.problem}", file=sys.stderr)
             return 1
-        print(f"{what} intact: {count} entries")
+        print(f"{what} intact: {report.count} entries")
+        if report.note:
+            print(f"{what}: {report.note}")
         return 0
 
     return _run(go())
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    async def check(store: Any) -> tuple[Any, int]:
-        return await store.verify_audit(), len(await store.audit_entries())
+    async def check(store: Any) -> Any:
+        from storage.models import AuditEntry
+        from storage.store import AUDIT_FIELDS
+
+        return await store.verify_chained(AuditEntry, AUDIT_FIELDS)
 
     return _verify_chain(args, "audit log", check)
 
 
-def cmd_keys_rotate(args: argparse.Namespace) -> int:
+def cmd_audit_reanchor(args: argparse.Namespace) -> int:
+    """After restoring an older database (which the anchor reports as truncation): anchor
+    the current heads. Checked chains only; recorded in the audit log."""
+    cfg = _config(args)
+    hold_deployment(cfg, "audit reanchor", "exclusive")
+
     async def go() -> int:
-        cfg = _config(args)
+        store = await _open_storage(cfg)
+        try:
+            changes = await store.reanchor()
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            await store.close()
+        parts = [f"{t} at entry {n} (was {'none' if b is None else b})" for t, b, n in changes]
+        print(f"head anchor reset in {store.anchor.path}: " + ", ".join(parts))
+        return 0
+
+    return _run(go())
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    hold_deployment(cfg, "keys rotate", "exclusive")
+
+    async def go() -> int:
         store = await _open_storage(cfg)
         try:
             n = await store.rotate_master_key(cfg.storage.master_key_file)
@@ -213,11 +336,11 @@ async def _user_link_telegram(d: Any, args: argparse.Namespace) -> str:
 
 
 def cmd_consent_verify(args: argparse.Namespace) -> int:
-    async def check(store: Any) -> tuple[Any, int]:
-        from storage.consent import ConsentLedger
+    async def check(store: Any) -> Any:
+        from storage.consent import FIELDS
+        from storage.models import ConsentDecision
 
-        ledger = ConsentLedger(store)
-        return await ledger.verify(), len(await ledger.history())
+        return await store.verify_chained(ConsentDecision, FIELDS)
 
     return _verify_chain(args, "consent ledger", check)
 
@@ -339,8 +462,10 @@ async def run_bot(cfg: Config, stop: asyncio.Event | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    hold_deployment(cfg, "clusterbot run", "run")  # for the process's whole life
     try:
-        return asyncio.run(run_bot(_config(args)))
+        return asyncio.run(run_bot(cfg))
     except RuntimeError as exc:
         if "schema" in str(exc):
             raise CliError(str(exc)) from None
@@ -368,9 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db_upgrade)
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
-    p = audit.add_parser("verify", help="check the hash chain; exit 1 naming the first bad entry")
+    p = audit.add_parser("verify", help="check the hash chain and its anchored head; exit 1 naming the first bad entry")
     _add_config(p)
     p.set_defaults(func=cmd_audit_verify)
+    p = audit.add_parser("reanchor", help="anchor the current head after restoring an older database (bot stopped)")
+    _add_config(p)
+    p.set_defaults(func=cmd_audit_reanchor)
 
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
     p = keys.add_parser("rotate", help="re-wrap every data key under a new master key")
@@ -450,10 +578,17 @@ def _register_optional(sub: Any, admin: Any) -> None:
             register(sub)
 
 
+# Commands registered by other modules that must not run beside the bot either.
+_EXCLUSIVE = {("matrix", "reset-device"), ("matrix", "reset-identity")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        sub = (args.command, getattr(args, f"{args.command}_command", None))
+        if sub in _EXCLUSIVE:
+            hold_deployment(load_config(Path(args.config or DEFAULT_CONFIG)), " ".join(sub), "exclusive")
         code = args.func(args)
     except ConfigError as exc:
         print(f"clusterbot: config error: {exc}", file=sys.stderr)
@@ -475,6 +610,8 @@ def main(argv: list[str] | None = None) -> int:
         log_exception_without_content(ref, exc)
         print(f"clusterbot: unexpected error ({type(exc).__name__}), reference {ref}", file=sys.stderr)
         return 1
+    finally:
+        release_deployment()
     return int(code or 0)
 
 

@@ -10,6 +10,7 @@ and they are wrapped in :class:`Secret` so they cannot leak through ``repr``.
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -152,6 +153,17 @@ class Config:
 # --------------------------------------------------------------------------- parsing
 
 
+def _insecure_mode(path: Path, mode: int) -> str | None:
+    """Secret files must be private to their owner (0600 or 0400): the README's promise,
+    now enforced. The same rule as ``storage.crypto.insecure_mode`` for the master key."""
+    if stat.S_ISREG(mode) and mode & 0o077:
+        return (
+            f"{path} has mode {stat.S_IMODE(mode):04o}: group or others may read or write it; "
+            f"run 'chmod 600 {path}'"
+        )
+    return None
+
+
 class _Section:
     """Typed access to one TOML table that remembers which keys were consumed.
 
@@ -240,7 +252,13 @@ class _Section:
             raise ConfigError(f"{self._key(key)}: set only one of {file_key} and {env_key}")
         if path is not None:
             try:
-                text = path.read_text(encoding="utf-8").strip()
+                with path.open("rb") as fh:
+                    loose = _insecure_mode(path, os.fstat(fh.fileno()).st_mode)
+                    if loose:
+                        raise ConfigError(f"{self._key(file_key)}: {loose}")
+                    text = fh.read().decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise ConfigError(f"{self._key(file_key)}: {path} is not UTF-8 text") from None
             except OSError as exc:
                 raise ConfigError(
                     f"{self._key(file_key)}: cannot read {path} ({exc.strerror or exc.__class__.__name__})"

@@ -57,6 +57,8 @@ class BotStack:
         pickle = secrets_dir / "pickle_key"
         if not pickle.exists():
             pickle.write_text(secrets.token_urlsafe(32))
+        for secret in ((secrets_dir / "password"), pickle):
+            secret.chmod(0o600)  # secret files must be private (else refused)
         key_file = base / "master.key"
         if not key_file.exists():
             KeyRing.generate().save(key_file)

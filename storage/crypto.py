@@ -22,11 +22,14 @@ import base64
 import json
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -39,6 +42,19 @@ class CryptoError(Exception):
 
 class MasterKeyError(Exception):
     """The master key file is missing, unreadable or malformed."""
+
+
+def insecure_mode(path: Path, mode: int) -> str | None:
+    """A one-line complaint when group or others may read or write a secret file, else None.
+
+    Owner-only modes (0600, 0400) pass; so does a systemd credential (0400).
+    """
+    if stat.S_ISREG(mode) and mode & 0o077:
+        return (
+            f"{path} has mode {stat.S_IMODE(mode):04o}: group or others may read or write it; "
+            f"run 'chmod 600 {path}'"
+        )
+    return None
 
 
 def new_key() -> bytes:
@@ -82,10 +98,17 @@ class KeyRing:
 
     @classmethod
     def load(cls, path: Path) -> KeyRing:
+        """Read the key file; refused unless only its owner may read and write it."""
         try:
-            raw = path.read_text(encoding="utf-8")
+            with path.open("rb") as fh:
+                problem = insecure_mode(path, os.fstat(fh.fileno()).st_mode)
+                if problem:
+                    raise MasterKeyError(f"master key file {problem}")
+                raw = fh.read().decode("utf-8")
         except FileNotFoundError:
             raise MasterKeyError(f"master key file {path} does not exist (run 'clusterbot init')") from None
+        except UnicodeDecodeError:
+            raise MasterKeyError(f"master key file {path} is malformed (not a clusterbot key file)") from None
         except OSError as exc:
             raise MasterKeyError(f"cannot read master key file {path}: {exc.strerror}") from None
         try:
@@ -128,6 +151,14 @@ class KeyRing:
         except KeyError:
             raise CryptoError(f"master key {kek_id} is not in the key file") from None
         return open_sealed(kek, wrapped, f"dek:{dek_id}".encode())
+
+    def derive(self, kid: str, purpose: bytes) -> bytes:
+        """A 32-byte key for ``purpose`` derived (HKDF-SHA256) from master key ``kid``.
+
+        Used to sign the audit head anchor: only a holder of the key file can write a
+        valid one. Raises KeyError when ``kid`` is not in the key file.
+        """
+        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(self.keys[kid])
 
     def with_new_active(self) -> KeyRing:
         kid = new_key_id()

@@ -23,7 +23,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.blobs import BlobStore
-from storage.chain import GENESIS, ChainProblem, entry_hash, verify_chain
+from storage.chain import (
+    GENESIS,
+    AnchorError,
+    ChainProblem,
+    Head,
+    HeadAnchor,
+    anchor_path,
+    compare_with_anchor,
+    entry_hash,
+    verify_chain,
+)
 from storage.crypto import CryptoError, KeyRing, new_key, open_sealed, seal
 from storage.engine import make_engine, make_sessionmaker
 from storage.models import AuditEntry, DataKey, ProcessedEvent, Setting
@@ -33,6 +43,16 @@ log = logging.getLogger(__name__)
 Now = Callable[[], datetime]
 
 AUDIT_FIELDS = ("seq", "ts", "actor_id", "actor_role", "action", "object_id", "outcome")
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What ``verify_chained`` found: a problem (or None), the entries checked, and a note
+    for the operator (an anchor created now, entries not anchored yet)."""
+
+    problem: ChainProblem | None
+    count: int
+    note: str | None = None
 
 
 class Shredded(Exception):
@@ -62,6 +82,7 @@ class Storage:
         blobs: BlobStore,
         *,
         now: Now = _utcnow,
+        anchor: HeadAnchor | None = None,
     ) -> None:
         self.engine = engine
         self.sessions: async_sessionmaker[AsyncSession] = make_sessionmaker(engine)
@@ -70,6 +91,8 @@ class Storage:
         self.now = now
         self._hmac_key: bytes | None = None
         self._audit_lock = asyncio.Lock()
+        self.anchor = anchor  # the audit head anchor beside the master key (None: not kept)
+        self._anchor_warned: set[str] = set()
 
     @classmethod
     async def open(
@@ -80,7 +103,7 @@ class Storage:
         blobs = BlobStore(blob_dir)
         blobs.ensure()
         blobs.sweep()
-        store = cls(make_engine(database_url), keyring, blobs, now=now)
+        store = cls(make_engine(database_url), keyring, blobs, now=now, anchor=HeadAnchor(anchor_path(master_key_file)))
         return store
 
     async def close(self) -> None:
@@ -200,23 +223,90 @@ class Storage:
 
         ``seq`` is ``last + 1`` under the primary key: a concurrent writer (the CLI
         while the bot runs) loses the race with an integrity error and retries on the
-        new tail, so the chain never forks.
+        new tail, so the chain never forks. After the commit the head anchor moves on.
         """
         async with self._audit_lock:
-            for attempt in range(20):
-                try:
-                    async with self.session() as session, session.begin():
-                        last = (
-                            await session.execute(select(model).order_by(model.seq.desc()).limit(1))
-                        ).scalar_one_or_none()
-                        seq = 1 if last is None else last.seq + 1
-                        prev = GENESIS if last is None else last.hash
-                        row = {"seq": seq, **fields}
-                        session.add(model(prev_hash=prev, hash=entry_hash(prev, row), **row))
-                    return seq
-                except IntegrityError:
-                    await asyncio.sleep(0.01 * (attempt + 1))
+            seq, digest, prev = await self._append_locked(model, fields)
+            await self._advance_anchor(model, Head(seq, digest), prev)
+            return seq
+
+    async def _append_locked(self, model: type[Any], fields: dict[str, Any]) -> tuple[int, str, str]:
+        for attempt in range(20):
+            try:
+                async with self.session() as session, session.begin():
+                    last = (
+                        await session.execute(select(model).order_by(model.seq.desc()).limit(1))
+                    ).scalar_one_or_none()
+                    seq = 1 if last is None else last.seq + 1
+                    prev = GENESIS if last is None else last.hash
+                    row = {"seq": seq, **fields}
+                    digest = entry_hash(prev, row)
+                    session.add(model(prev_hash=prev, hash=digest, **row))
+                return seq, digest, prev
+            except IntegrityError:
+                await asyncio.sleep(0.01 * (attempt + 1))
         raise RuntimeError(f"could not append to {model.__tablename__}")
+
+    async def _hash_at(self, model: type[Any], seq: int) -> str | None:
+        async with self.session() as session:
+            return (await session.execute(select(model.hash).where(model.seq == seq))).scalar_one_or_none()
+
+    def _anchor_trouble(self, table: str, message: str) -> None:
+        """Logged once per table and process: the bot appends often."""
+        if table not in self._anchor_warned:
+            self._anchor_warned.add(table)
+            log.error("audit anchor: %s; run 'clusterbot audit verify'", message)
+
+    async def _advance_anchor(self, model: type[Any], head: Head, prev: str) -> None:
+        """Move the anchored head of ``model``'s table to ``head`` (just committed).
+
+        Only from a head still present in the table: if the anchored entry is gone or
+        different (entries removed or rewritten), the anchor stays where it is, as
+        evidence for ``audit verify``, however many entries are appended afterwards.
+        """
+        if self.anchor is None:
+            return
+        table = model.__tablename__
+        checked: Head | None = None
+        for _ in range(10):
+            try:
+                outcome, current = await asyncio.to_thread(
+                    self.anchor.advance, self.keyring, table, head, prev, checked
+                )
+            except (AnchorError, OSError) as exc:
+                self._anchor_trouble(table, f"not updated: {exc}")
+                return
+            if outcome in ("check", "ahead", "diverged"):
+                assert current is not None
+                if outcome == "diverged" or await self._hash_at(model, current.count) != current.hash:
+                    self._anchor_trouble(
+                        table,
+                        f"{table} no longer holds its anchored head (entry {current.count}): entries were "
+                        "removed or rewritten; the anchor is left as it is",
+                    )
+                    return
+                if outcome == "check":
+                    checked = current
+                    continue
+                return  # "ahead": another process has anchored a newer head
+            if outcome == "created" and head.count > 1:
+                await self._anchor_created(table, head.count)
+            return
+
+    async def _anchor_created(self, table: str, count: int) -> None:
+        """An existing table got its first anchored head (a deployment from before anchors,
+        or the anchor file was lost): say so in the log and in the chain itself."""
+        assert self.anchor is not None
+        log.warning(
+            "audit anchor: %s had no anchored head; anchored now at entry %d in %s "
+            "(entries removed before now cannot be detected)", table, count, self.anchor.path,
+        )
+        fields = {
+            "ts": self.now(), "actor_id": "clusterbot", "actor_role": "system",
+            "action": "audit.anchor_created", "object_id": table, "outcome": "done",
+        }
+        seq, digest, prev = await self._append_locked(AuditEntry, fields)
+        await self._advance_anchor(AuditEntry, Head(seq, digest), prev)
 
     async def audit(
         self, actor_id: str, actor_role: str, action: str, object_id: str | None, outcome: str
@@ -241,10 +331,97 @@ class Storage:
             return list((await session.execute(select(AuditEntry).order_by(AuditEntry.seq))).scalars())
 
     async def verify_audit(self) -> ChainProblem | None:
-        rows = await self.audit_entries()
-        return verify_chain(
-            [(r.seq, r.prev_hash, r.hash, {f: getattr(r, f) for f in AUDIT_FIELDS}) for r in rows]
-        )
+        return (await self.verify_chained(AuditEntry, AUDIT_FIELDS)).problem
+
+    async def verify_chained(self, model: type[Any], fields: tuple[str, ...]) -> ChainReport:
+        """Check a chained table: the chain itself, then its head against the anchor.
+
+        The anchor is read *before* the table: an append committing meanwhile then only
+        makes the table longer than the anchor (allowed), never shorter. A missing
+        anchor (or a table without a head in it) is created from the verified table.
+        """
+        table = model.__tablename__
+        anchor_error: AnchorError | None = None
+        head: Head | None = None
+        if self.anchor is not None:
+            try:
+                head = ((await asyncio.to_thread(self.anchor.read, self.keyring)) or {}).get(table)
+            except AnchorError as exc:
+                anchor_error = exc
+        async with self.session() as session:
+            rows = list((await session.execute(select(model).order_by(model.seq))).scalars())
+        count = len(rows)
+        problem = verify_chain([(r.seq, r.prev_hash, r.hash, {f: getattr(r, f) for f in fields}) for r in rows])
+        if problem is not None or self.anchor is None:
+            return ChainReport(problem, count)
+        if anchor_error is not None:
+            return ChainReport(ChainProblem(0, str(anchor_error)), count)
+        if head is None:
+            if count == 0:
+                return ChainReport(None, 0)
+            try:
+                outcome, _ = await asyncio.to_thread(
+                    self.anchor.advance, self.keyring, table, Head(count, rows[-1].hash), rows[-1].prev_hash
+                )
+            except (AnchorError, OSError) as exc:
+                return ChainReport(ChainProblem(0, f"no anchored head, and it cannot be created: {exc}"), count)
+            if outcome != "created":
+                return await self.verify_chained(model, fields)  # created meanwhile by an append
+            note = (
+                f"no head anchor existed for {table}: created {self.anchor.path} at entry {count}; "
+                "entries removed before now cannot be detected"
+            )
+            if count > 1:
+                async with self._audit_lock:
+                    await self._anchor_created(table, count)
+            return ChainReport(None, count, note)
+        by_seq = {r.seq: r.hash for r in rows}
+        problem = compare_with_anchor(count, by_seq.get, head, self.anchor.path)
+        lag = f"{count - head.count} newest entries are not anchored yet (appended during the check?)"
+        return ChainReport(problem, count, lag if problem is None and count > head.count else None)
+
+    def chained_tables(self) -> dict[str, tuple[type[Any], tuple[str, ...]]]:
+        """The hash-chained tables with their hashed fields."""
+        from storage.consent import FIELDS as CONSENT_FIELDS
+        from storage.models import ConsentDecision
+
+        return {"audit_log": (AuditEntry, AUDIT_FIELDS), "consent_ledger": (ConsentDecision, CONSENT_FIELDS)}
+
+    async def reanchor(self) -> list[tuple[str, int | None, int]]:
+        """Anchor the current heads of all chained tables (after a deliberate restore of an
+        older database); returns (table, previously anchored count, new count).
+
+        Refused (ValueError) when a chain itself is broken: that is not fixed by
+        re-anchoring. The change is recorded in the audit log.
+        """
+        if self.anchor is None:
+            raise ValueError("no anchor file is kept for this storage")
+        async with self._audit_lock:
+            heads: dict[str, Head] = {}
+            for table, (model, fields) in self.chained_tables().items():
+                async with self.session() as session:
+                    rows = list((await session.execute(select(model).order_by(model.seq))).scalars())
+                problem = verify_chain(
+                    [(r.seq, r.prev_hash, r.hash, {f: getattr(r, f) for f in fields}) for r in rows]
+                )
+                if problem is not None:
+                    raise ValueError(f"{table} is BROKEN at {problem}; re-anchoring does not repair a chain")
+                if rows:
+                    heads[table] = Head(len(rows), rows[-1].hash)
+            old = (await asyncio.to_thread(self.anchor.reset, self.keyring, heads)) or {}
+            changes: list[tuple[str, int | None, int]] = []
+            for table in self.chained_tables():
+                before = old[table].count if table in old else None
+                changes.append((table, before, heads[table].count if table in heads else 0))
+            self._anchor_warned.clear()
+            for table, before, after in changes:
+                fields_ = {
+                    "ts": self.now(), "actor_id": "operator", "actor_role": "admin", "action": "audit.reanchor",
+                    "object_id": f"{table}:{'-' if before is None else before}>{after}", "outcome": "done",
+                }
+                seq, digest, prev = await self._append_locked(AuditEntry, fields_)
+                await self._advance_anchor(AuditEntry, Head(seq, digest), prev)
+            return changes
 
     # ------------------------------------------------------------------ key rotation
 
@@ -265,10 +442,17 @@ class Storage:
                 dek = new_ring.unwrap(row.kek_id, row.wrapped_key, row.id)
                 row.kek_id, row.wrapped_key = new_ring.wrap(dek, row.id)
                 count += 1
+        # the audit head anchor is signed with a key derived from the master key: re-sign
+        # it while the file still holds the old key (an anchor that does not verify stays
+        # as it is, so rotation cannot launder it)
+        anchor = HeadAnchor(anchor_path(master_key_file))
+        if not await asyncio.to_thread(anchor.resign, new_ring) and anchor.path.exists():
+            log.warning("audit anchor %s does not verify and was not re-signed; run 'clusterbot audit verify'",
+                        anchor.path)
         final = new_ring.only_active()
         final.save(master_key_file)
         self.keyring = final
         return count
 
 
-__all__ = ["CryptoError", "SealedKey", "Shredded", "Storage"]
+__all__ = ["ChainReport", "CryptoError", "SealedKey", "Shredded", "Storage"]

@@ -20,6 +20,7 @@ def site(tmp_path: Path) -> Path:
     d = tmp_path / "site"
     assert main(["init", str(d)]) == 0
     (d / "secrets" / "matrix_password").write_text("pw\n")
+    (d / "secrets" / "matrix_password").chmod(0o600)  # secret files must be private (else refused)
     return d
 
 

@@ -16,6 +16,8 @@ def _example(tmp_path: Path) -> Path:
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "matrix_password").write_text("hunter2-very-secret\n")
     (tmp_path / "secrets" / "pickle_key").write_text("pickle-passphrase\n")
+    for secret in (tmp_path / "secrets").iterdir():
+        secret.chmod(0o600)  # secret files must be private (else refused)
     return cfg
 
 

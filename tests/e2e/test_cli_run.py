@@ -25,6 +25,8 @@ def write_site(base: Path, hs_url: str, user_id: str, password: str) -> Path:
     (base / "secrets").mkdir(parents=True, mode=0o700)
     (base / "secrets" / "matrix_password").write_text(password)
     (base / "secrets" / "pickle_key").write_text(secrets.token_urlsafe(24))
+    for secret in (base / "secrets").iterdir():
+        secret.chmod(0o600)  # secret files must be private (else refused)
     KeyRing.generate().save(base / "master.key")
     cfg = base / "clusterbot.toml"
     cfg.write_text(
