@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from .areas import SensitiveAreas
-from .engine import screen_path
+from .engine import is_regular_or_dir, screen_path
 from .levels import LEVELS
 from .model import Limits, Verdict
+from .sanitize import clean_text
 
 #: the command streams from disk, so it can afford a larger single-file limit than chat uploads
 CLI_LIMITS = Limits(max_file_size=4 << 30, max_seconds=3600.0)
@@ -99,18 +100,18 @@ def _table(verdicts: list[Verdict]) -> str:
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
     out: list[str] = []
     for n, r in enumerate(rows):
-        out.append("  ".join(c[:60].ljust(widths[i]) for i, c in enumerate(r[:4])) + "  " + r[4])
+        out.append("  ".join(clean_text(c)[:60].ljust(widths[i]) for i, c in enumerate(r[:4])) + "  " + r[4])
         if n == 0:
             continue
         v = verdicts[n - 1]
         for f in v.findings:
-            out.append(f"    - {f.category}: {f.where} ({f.count}x, e.g. {f.example})")
+            out.append(clean_text(f"    - {f.category}: {f.where} ({f.count}x, e.g. {f.example})"))
         if v.risk:
             out.append(f"    - re-identification risk: k={v.risk.get('k_min')}, global risk "
                        f"{v.risk.get('global_risk', 0):.1%} (threshold {v.risk.get('threshold', 0.03):.0%}) over "
                        + ", ".join(v.risk.get("quasi_identifiers", [])))
         if v.error:
-            out.append(f"    ! {v.error}")
+            out.append(clean_text(f"    ! {v.error}"))
     return "\n".join(out)
 
 
@@ -121,13 +122,21 @@ def run_screen(args: argparse.Namespace, default_sensitive_areas: Path | None = 
         print(f"clusterbot screen: error: {exc}", file=sys.stderr)
         return 2
     verdicts: list[Verdict] = []
+    refused = False
     for p in args.paths:
+        if not is_regular_or_dir(str(p)):
+            refused = True  # a FIFO, device or socket: refused at once, never opened
         v = screen_path(p, label=args.label, sensitive_areas=areas, password=args.password, limits=CLI_LIMITS)
         verdicts.append(v)
         if args.json:
             print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)
     if not args.json:
         print(_table(verdicts))
+    if refused:
+        print("clusterbot screen: error: not a regular file (FIFO, device or socket): "
+              + ", ".join(clean_text(str(p)) for p in args.paths if not is_regular_or_dir(str(p))),
+              file=sys.stderr)
+        return 2
     return 1 if any(v.verdict == "unlabelled_sensitive" for v in verdicts) else 0
 
 

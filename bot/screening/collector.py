@@ -8,6 +8,7 @@ from typing import Any
 from .areas import SensitiveAreas
 from .levels import CATEGORY_LEVEL, max_level, rank
 from .model import Finding, Limits, Verdict
+from .sanitize import clean_text
 
 
 class Unreadable(Exception):
@@ -37,7 +38,15 @@ class Collector:
         if cur is None:
             if len(self._found) >= self.limits.max_findings * 4:
                 return
-            self._found[key] = [max(count, 1), example]
+            # nothing echoed back may carry terminal escapes or control characters
+            clean = (category, clean_text(key[1]))
+            if clean != key:
+                key = clean
+                cur = self._found.get(key)
+                if cur is not None:
+                    cur[0] += max(count, 0)
+                    return
+            self._found[key] = [max(count, 1), clean_text(example)]
         else:
             cur[0] += max(count, 0)
 

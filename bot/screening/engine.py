@@ -4,8 +4,10 @@ Pure and synchronous: safe to call from worker threads or processes."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
+import stat
 import time
 import zipfile
 from collections.abc import Callable
@@ -26,15 +28,19 @@ from .readers.archive import (
     open_zip,
     safe_name,
 )
+from .readers.calamine import screen_workbook
 from .readers.delimited import screen_delimited, screen_text
 from .readers.jsonr import screen_json
 from .readers.ooxml import screen_docx, screen_xlsx
 from .readers.pdf import screen_pdf
 from .readers.textio import looks_binary
+from .sanitize import MixedTextStream, clean_text, is_mixed_text, needs_line_decoding
 
 Opener = Callable[[], IO[bytes]]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DOC_ANSWER = ("old Word documents (.doc, .rtf, .odt) cannot be checked; please open the file in Word or "
+              "LibreOffice and save it as .docx (File > Save As > Word Document) or as PDF, then send that")
 TEXT_EXT = {"txt", "md", "markdown", "text", "log", "jsonl", "ndjson", "rst", "html", "htm", "xml", "srt"}
 CSV_EXT = {"csv"}
 TSV_EXT = {"tsv", "tab"}
@@ -46,7 +52,7 @@ def _ext(name: str) -> str:
     return base.rsplit(".", 1)[-1].lower() if "." in base else ""
 
 
-def _head(opener: Opener, n: int = 2048) -> bytes:
+def _head(opener: Opener, n: int = 8192) -> bytes:
     with opener() as fh:
         return fh.read(n)
 
@@ -78,25 +84,39 @@ class Screening:
         if not head:
             return []
         if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-            return self._zip_container(opener, name, col, depth)
+            return self._zip_container(self._random_access(opener), name, col, depth)
         if head.lstrip()[:1024].find(b"%PDF") >= 0 and head.find(b"%PDF") < 1024:
-            with opener() as fh:
+            with self._random_access(opener)() as fh:
                 screen_pdf(fh, col, name, self.password)
             return []
         if head.startswith(OLE_MAGIC):
-            decrypted = self._ole(opener, ext)
+            kind, decrypted = self._ole(opener, ext)
+            if kind == "xls":
+                screen_workbook(self._read_all(opener), col, name, "xls")
+                return []
             return self.screen(lambda: io.BytesIO(decrypted), name, col, depth, len(decrypted))
         if head.startswith((b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh")):
             raise Unreadable("only .zip archives are supported (this is a gzip/7z/rar/bz2 archive)")
-        if ext in ("xlsx", "xlsm", "docx", "docm", "zip", "pdf"):
+        if ext in ("xlsx", "xlsm", "docx", "docm", "zip", "pdf", "ods", "xlsb", "odt"):
             raise Unreadable(f"the file is damaged: it is named .{ext} but is not a real .{ext} file")
-        if ext in ("xls", "doc", "ppt", "pptx", "odt", "ods"):
+        if ext in ("ppt", "pptx", "odp"):
             raise Unreadable(f".{ext} files are not supported; please send .xlsx, .docx, .csv or .pdf")
+        if ext in ("doc", "dot", "rtf") or head.startswith(b"{\\rtf"):
+            raise Unreadable(DOC_ANSWER)
+        # a .xls that is not an OLE file: web exports are often HTML or TSV, read as text below
         if ext in JSON_EXT or (ext not in CSV_EXT | TSV_EXT | TEXT_EXT and head.lstrip()[:1] in (b"{", b"[")):
             screen_json(opener, col, name)
             return []
-        if looks_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise Unreadable("unsupported file type (not text, not a supported document)")
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            pass  # UTF-16 with a BOM: the readers transcode it
+        elif looks_binary(head) or needs_line_decoding(head):
+            # lines in mixed encodings (UTF-8, cp1252/latin-1, UTF-16LE) or wrapped in terminal escapes
+            if not is_mixed_text(head):
+                raise Unreadable("unsupported file type (not text, not a supported document)")
+            raw_opener = opener
+
+            def opener() -> IO[bytes]:
+                return MixedTextStream(raw_opener())  # type: ignore[return-value]
         with opener() as fh:
             if ext in CSV_EXT:
                 screen_delimited(fh, col, name, delimiter=",")
@@ -105,6 +125,23 @@ class Screening:
             else:
                 screen_text(fh, col, name)
         return []
+
+    def _read_all(self, opener: Opener) -> bytes:
+        cap = self.limits.max_file_size
+        with opener() as fh:
+            data = fh.read(cap + 1)
+        if len(data) > cap:
+            raise Unreadable(f"the file is larger than the size limit ({cap // (1 << 20)} MB)")
+        return data
+
+    def _random_access(self, opener: Opener) -> Opener:
+        """Formats read by seeking (zip, PDF) get an in-memory copy when they are an archive
+        member: seeking backwards in a deflated member re-inflates it from the start, which made a
+        zip inside a zip quadratic.  The copy is bounded by the member size limits."""
+        if not isinstance(opener, MemberOpener):
+            return opener
+        data = self._read_all(opener)
+        return lambda: io.BytesIO(data)
 
     def _decrypt_office(self, opener: Opener) -> bytes:
         """Decrypt an Office 2007+ file in memory (msoffcrypto); the plaintext never touches disk."""
@@ -126,28 +163,44 @@ class Screening:
             raise Unreadable("the decrypted file is larger than the size limit")
         return out.getvalue()
 
-    def _ole(self, opener: Opener, ext: str) -> bytes:
-        """Old binary Office, or an encrypted Office 2007+ file (OLE with an EncryptionInfo stream)."""
-        marks = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
-        found = False
+    def _ole(self, opener: Opener, ext: str) -> tuple[str, bytes]:
+        """Old binary Office (.xls is read, .doc gets an answer), or an encrypted Office 2007+
+        file (OLE with an EncryptionInfo stream): ('decrypted', bytes) or ('xls', b'')."""
+        enc_marks = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+        xls_marks = ("Workbook\0".encode("utf-16-le"), "Book\0".encode("utf-16-le"))
+        doc_marks = ("WordDocument".encode("utf-16-le"),)
+        found = ""
+        xls = doc = False
         with opener() as fh:
             tail = b""
             read = 0
             while read < self.limits.max_file_size:
+                self.budget_check()
                 blk = fh.read(1 << 20)
                 if not blk:
                     break
                 read += len(blk)
                 data = tail + blk
-                if any(m in data for m in marks):
-                    found = True
+                if any(m in data for m in enc_marks):
+                    found = "encrypted"
                     break
+                xls = xls or any(m in data for m in xls_marks)
+                doc = doc or any(m in data for m in doc_marks)
                 tail = data[-64:]
         if found:
             if self.password is None:
                 raise Encrypted("the Office file is password protected")
-            return self._decrypt_office(opener)
-        raise Unreadable("old binary Office files (.xls/.doc) are not supported; please save as .xlsx or .docx")
+            return "decrypted", self._decrypt_office(opener)
+        if doc or ext in ("doc", "dot"):
+            raise Unreadable(DOC_ANSWER)
+        if xls or ext in ("xls", "xlt"):
+            return "xls", b""
+        raise Unreadable("old binary Office files (.ppt and others) are not supported; please save as .xlsx, "
+                         ".docx or PDF")
+
+    def budget_check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise Unreadable("the file took too long to check (time limit reached); please send a smaller file")
 
     def _zip_container(self, opener: Opener, name: str, col: Collector, depth: int) -> list[_MemberResult]:
         if depth > self.limits.max_depth:
@@ -168,6 +221,16 @@ class Screening:
                     except BAD_ZIP + (EOFError,) as exc:
                         raise Unreadable(f"the file is damaged ({type(exc).__name__})") from None
                     return []
+                if "xl/workbook.bin" in names:
+                    screen_workbook(self._read_all(opener), col, name, "xlsb")
+                    return []
+                if "mimetype" in names:
+                    mime = z.read("mimetype")[:200] if z.getinfo("mimetype").file_size < 200 else b""
+                    if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                        screen_workbook(self._read_all(opener), col, name, "ods")
+                        return []
+                    if mime.startswith(b"application/vnd.oasis.opendocument.text"):
+                        raise Unreadable(DOC_ANSWER)
                 if "mimetype" in names or any(n.startswith("ppt/") for n in names):
                     raise Unreadable("this document format is not supported; please send .xlsx, .docx, .csv or .pdf")
                 return self._archive(z, infos, name, col, depth)
@@ -238,6 +301,15 @@ def _final(col: Collector, path: str, given: str | None, members: list[_MemberRe
 
 def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
          sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits) -> Verdict:
+    v = _run_raw(opener, clean_text(path), name, size, label=label, sensitive_areas=sensitive_areas,
+                 password=password, limits=limits)
+    if v.error and clean_text(v.error) != v.error:
+        v = dataclasses.replace(v, error=clean_text(v.error))
+    return v
+
+
+def _run_raw(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
+             sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits) -> Verdict:
     given = label if label in ("public", "restricted", "confidential", "highly_confidential") else None
     if label is not None and given is None:
         from .levels import parse_level
@@ -287,8 +359,52 @@ def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: 
     """Screen a file on disk, streaming (memory does not grow with file size).  Never raises."""
     p = str(path)
     try:
-        size: int | None = os.stat(p).st_size
+        st = os.stat(p)
+        size: int | None = st.st_size
     except OSError:
+        st = None
         size = None
-    return _run(lambda: open(p, "rb"), p, os.path.basename(p), size, label=label,
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        return Verdict(clean_text(p), "unreadable", None, None, error=NOT_REGULAR + f" ({_kind(st.st_mode)})")
+    return _run(lambda: _open_regular(p), p, os.path.basename(p), size, label=label,
                 sensitive_areas=sensitive_areas, password=password, limits=limits)
+
+
+NOT_REGULAR = "not a regular file, refused"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO / named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def is_regular_or_dir(path: str) -> bool:
+    """False for FIFOs, devices and sockets (stat does not block on them, open would)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return True  # missing: reported as such by screen_path
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
+
+def _open_regular(p: str) -> IO[bytes]:
+    """Open without blocking and check again on the descriptor (the path may have been swapped
+    for a FIFO after the stat)."""
+    if os.path.isdir(p):
+        raise IsADirectoryError(p)
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise Unreadable(NOT_REGULAR + f" ({_kind(mode)})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

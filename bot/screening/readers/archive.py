@@ -14,6 +14,7 @@ from typing import IO
 import pyzipper
 
 from ..collector import Collector, Encrypted, Unreadable
+from ..sanitize import clean_text
 from .textio import CountingReader
 
 AES_EXTRA = 0x9901
@@ -44,7 +45,7 @@ def is_aes(info: zipfile.ZipInfo) -> bool:
 
 def safe_name(name: str) -> str:
     """Printable, bounded member name (never used to touch the file system)."""
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in name.replace("\\", "/"))
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in clean_text(name.replace("\\", "/")))
     return cleaned[-120:]
 
 
@@ -58,7 +59,9 @@ def check_zip(z: zipfile.ZipFile, col: Collector, budget: Budget) -> list[zipfil
     if budget.total + declared > lim.max_total_uncompressed:
         raise Unreadable("the archive would unpack to more than the size limit "
                          f"({lim.max_total_uncompressed // (1 << 20)} MB)")
-    for i in infos:
+    for n, i in enumerate(infos):
+        if n % 1024 == 0:
+            col.check_time()
         if i.file_size > lim.max_file_size:
             raise Unreadable(f"a file in the archive is larger than the size limit ({lim.max_file_size // (1 << 20)} MB)")
         if i.file_size > (1 << 20) and i.compress_size > 0 and i.file_size / i.compress_size > lim.max_ratio:
@@ -85,6 +88,7 @@ class MemberOpener:
         self.budget = budget
         self.password = password
         self.opened = 0
+        self.counted = 0  # bytes of this member already charged to the budget (highest offset read)
 
     def __call__(self) -> IO[bytes]:
         lim = self.col.limits
@@ -93,21 +97,25 @@ class MemberOpener:
         self.opened += 1
         stream = self.z.open(self.info, pwd=self.password)
         return _BudgetReader(stream, cap, self.budget, lim.max_total_uncompressed,  # type: ignore[return-value]
-                             f"archive member {safe_name(self.info.filename)}", count=self.opened == 1)
+                             f"archive member {safe_name(self.info.filename)}", owner=self)
 
 
 class _BudgetReader(CountingReader):
+    """Charges the shared budget with the bytes inflated beyond what earlier opens of the same
+    member already charged (a member read twice, or its head then its body, counts once)."""
+
     def __init__(self, raw: IO[bytes], cap: int, budget: Budget, total_cap: int, what: str,
-                 count: bool) -> None:
+                 owner: MemberOpener) -> None:
         super().__init__(raw, cap, what)
         self.budget = budget
         self.total_cap = total_cap
-        self.do_count = count
+        self.owner = owner
 
     def read(self, size: int = -1) -> bytes:
         data = super().read(size)
-        if self.do_count:
-            self.budget.total += len(data)
+        if self.count > self.owner.counted:
+            self.budget.total += self.count - self.owner.counted
+            self.owner.counted = self.count
             if self.budget.total > self.total_cap:
                 raise Unreadable("the archive unpacks to more than the size limit")
         return data

@@ -208,22 +208,32 @@ def _iter_rows(stream: IO[bytes], sst: dict[int, str] | None, col: Collector) ->
     shared strings are yielded as int indices."""
     it = ET.iterparse(stream, events=("start", "end"))
     root = None
+    row_el = None
     rownum = 0
     cells: dict[int, Cell] = {}
+    last_ci = -1  # column of the previous cell in this row: a cell without r= is the next one
+    width = 0
+    seen = 0
     for ev, el in it:
+        seen += 1
+        if seen & 0x3FF == 0:  # every 1024 elements: rows can be 400,000 cells long
+            col.check_time()
         tag = local(el.tag)
         if ev == "start":
             if root is None:
                 root = el
+            elif tag == "row":
+                row_el = el
             continue
         if tag == "c":
             ref = el.get("r")
             t = el.get("t")
             if ref:
                 letters = "".join(ch for ch in ref if ch.isalpha())
-                ci = _col_index(letters.upper()) if letters else len(cells)
+                ci = _col_index(letters.upper()) if letters else last_ci + 1
             else:
-                ci = max(cells) + 1 if cells else 0
+                ci = last_ci + 1
+            last_ci = ci
             val: Cell = ""
             if t == "inlineStr":
                 val = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
@@ -242,15 +252,20 @@ def _iter_rows(stream: IO[bytes], sst: dict[int, str] | None, col: Collector) ->
                         val = raw[:-2]
             if 0 <= ci < 16384 and val != "":
                 cells[ci] = val
+                width = max(width, ci + 1)
             el.clear()
+            if row_el is not None:
+                del row_el[:]  # drop finished cells from the row element: memory stays flat
         elif tag == "row":
             r = el.get("r")
             rownum = int(r) if r and r.isdigit() else rownum + 1
-            width = max(cells) + 1 if cells else 0
             row: list[Cell] = [""] * width
             for k, v2 in cells.items():
                 row[k] = v2
             cells = {}
+            last_ci = -1
+            width = 0
+            row_el = None
             el.clear()
             if root is not None:
                 root.clear()
