@@ -8,6 +8,7 @@ an echoed name cannot repaint a terminal or a chat client's line."""
 from __future__ import annotations
 
 import re
+import typing
 from typing import Self
 
 # ESC [ ... final | CSI (0x9b) ... final | ESC ] ... BEL/ST | OSC (0x9d) ... | ESC P/X/^/_ ... ST | ESC + one char
@@ -133,7 +134,7 @@ def is_mixed_text(head: bytes, max_bad: float = 0.01) -> bool:
 class MixedTextStream:
     """A byte stream of clean UTF-8 made from a stream of mixed-encoding lines."""
 
-    def __init__(self, raw, chunk: int = 1 << 20) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, raw: typing.BinaryIO, chunk: int = 1 << 20) -> None:
         self.raw = raw
         self.dec = LineDecoder()
         self.buf = b""
