@@ -134,7 +134,7 @@ def is_mixed_text(head: bytes, max_bad: float = 0.01) -> bool:
 class MixedTextStream:
     """A byte stream of clean UTF-8 made from a stream of mixed-encoding lines."""
 
-    def __init__(self, raw: typing.BinaryIO, chunk: int = 1 << 20) -> None:
+    def __init__(self, raw: typing.IO[bytes], chunk: int = 1 << 20) -> None:
         self.raw = raw
         self.dec = LineDecoder()
         self.buf = b""
