@@ -542,7 +542,8 @@ HANDLING: ContextVar[_Handling | None] = ContextVar("clusterbot_handling", defau
 def _payload(msg: IncomingMessage) -> dict[str, Any]:
     """What the inbox keeps of an event (sealed) to handle it again after a crash."""
     return {"transport": msg.transport, "chat_id": msg.chat_id, "sender_id": msg.sender_id,
-            "event_id": msg.event_id, "text": msg.text, "encrypted": msg.encrypted, "direct": msg.direct,
+            "event_id": msg.event_id, "dedupe_id": msg.dedupe_id, "text": msg.text, "encrypted": msg.encrypted,
+            "direct": msg.direct,
             "reply_to": msg.reply_to, "timestamp": msg.timestamp.isoformat(),
             "files": [[a.filename, a.mimetype] for a in msg.attachments]}
 
@@ -556,5 +557,6 @@ def _message_from(payload: dict[str, Any], data: list[bytes]) -> IncomingMessage
                   for (name, mime), blob in zip(payload["files"], data, strict=True))
     return IncomingMessage(
         transport=payload["transport"], chat_id=payload["chat_id"], sender_id=payload["sender_id"],
-        event_id=payload["event_id"], text=payload["text"], attachments=files, encrypted=payload["encrypted"],
+        event_id=payload["event_id"], dedupe_id=payload.get("dedupe_id"), text=payload["text"], attachments=files,
+        encrypted=payload["encrypted"],
         direct=payload["direct"], reply_to=payload["reply_to"], timestamp=datetime.fromisoformat(payload["timestamp"]))

@@ -56,11 +56,15 @@ class IncomingMessage:
     direct: bool = False
     reply_to: str | None = None
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # What identifies a *delivery* of this event, when the event id names the sender's chat:
+    # Telegram's event ids are "chat:message", which anyone holding the database could
+    # brute-force back to a person from a keyed hash; its update id names nobody.
+    dedupe_id: str | None = None
 
     @property
     def key(self) -> str:
-        """Idempotency key: transport plus event id."""
-        return f"{self.transport}:{self.event_id}"
+        """Idempotency key: transport plus the delivery id (or the event id)."""
+        return f"{self.transport}:{self.dedupe_id or self.event_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,9 @@ class Inbox:
         blob_ids = [new_blob_id() for _ in attachments]
         try:
             async with storage.session() as s, s.begin():
-                s.add(ProcessedEvent(key=key, processed_at=storage.now()))
+                # to the hour: an exact time would sit next to the sender's other records
+                hour = storage.now().replace(minute=0, second=0, microsecond=0)
+                s.add(ProcessedEvent(key=key, processed_at=hour))
                 await s.flush()  # a duplicate fails here, before any blob is written
                 dek = await storage.new_data_key(s, "inbox")
                 for blob_id, data in zip(blob_ids, attachments, strict=True):

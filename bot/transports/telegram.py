@@ -396,6 +396,7 @@ class TelegramTransport:
                 chat_id=chat_id,
                 sender_id=sender,
                 event_id=event_id,
+                dedupe_id=f"update:{update.update_id}",
                 text=text,
                 encrypted=False,
                 direct=message.chat.type == "private",

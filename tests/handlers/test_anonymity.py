@@ -345,3 +345,26 @@ async def test_status_reads_are_audited_after_the_hour(harness: Harness) -> None
     await h.app.run_sweeps()
     assert len([a for a in await h.app.storage.audit_entries() if a.action == "incident.status"]) == 2
 
+
+
+async def test_processed_event_records_cannot_be_brute_forced_to_a_telegram_chat(harness) -> None:
+    """The operator's attack: HMAC every directory Telegram id x small message ids (key in the DB)."""
+    from sqlalchemy import select
+
+    from bot.events import IncomingMessage
+    from storage.models import ProcessedEvent
+
+    h = harness
+    assert h.app is not None
+    chat = "4242"  # the reporter's Telegram chat id, known to the directory
+    msg = IncomingMessage(transport="memory", chat_id=chat, sender_id="tg-reporter", event_id=f"{chat}:7",
+                          text="!status K12-AAAA-BBBB-CCCC-DDDD-EEEE", dedupe_id="update:918273")
+    task = await h.app.dispatch(msg)
+    if task is not None:
+        await task
+    async with h.app.storage.session() as s:
+        rows = (await s.execute(select(ProcessedEvent))).scalars().all()
+    stored = {r.key for r in rows}
+    guesses = {await h.app.storage.pseudokey("event", f"memory:{c}:{m}") for c in ("4242", "1001") for m in range(1, 50)}
+    assert stored and not (stored & guesses)
+    assert all(r.processed_at.minute == 0 and r.processed_at.second == 0 for r in rows)  # to the hour
