@@ -382,11 +382,12 @@ class Application:
         """Queue every accepted-but-unfinished event again (after a crash or an interrupted stop)."""
         for item in await self.inbox.pending():
             msg = _message_from(item.payload, item.attachments)
-            if item.attempts > MAX_ATTEMPTS:
-                log.error("event given up after %d interrupted attempts", item.attempts - 1)
+            if item.attempts >= MAX_ATTEMPTS:
+                log.error("event given up after %d interrupted handlings", item.attempts)
+                await self._apologise(msg, RuntimeError("gave up after repeated interrupted handlings"))
                 await self.inbox.finish(item.key)
                 continue
-            log.info("resuming an event accepted before the restart (attempt %d)", item.attempts + 1)
+            log.info("resuming an event accepted before the restart (%d handlings started)", item.attempts)
             self._enqueue(msg, _Handling(item.key, rerun=True))
 
     async def handle(self, msg: IncomingMessage) -> None:
@@ -401,6 +402,10 @@ class Application:
             await asyncio.wait([previous])
         await self._ready.wait()
         HANDLING.set(handling)  # this task's own context: numbers the messages it sends
+        try:
+            await self.inbox.begin(handling.key)
+        except Exception as exc:  # noqa: BLE001 - counting is best effort; the handling goes on
+            log.warning("could not count a handling (%s)", type(exc).__name__)
         try:
             await self._dispatch(msg)
         except Refused:

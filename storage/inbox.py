@@ -26,15 +26,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.blobs import new_blob_id
 from storage.models import InboxItem, ProcessedEvent, SentReply
 from storage.store import Storage
 
-#: An event whose handling crashed the bot this often is given up (a poison message).
-MAX_ATTEMPTS = 3
+#: An event whose handling was *started* this often without finishing is given up (a poison
+#: message that kills the process would otherwise do so on every start). Counted when a
+#: handling starts, not per restart: events merely waiting in a lane are never given up.
+MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,18 @@ class Inbox:
             return None
         return key
 
+    async def begin(self, key: str) -> None:
+        """A handling of this event starts (counted, for the poison-message limit)."""
+        async with self.storage.session() as s, s.begin():
+            await s.execute(update(InboxItem).where(InboxItem.key == key).values(attempts=InboxItem.attempts + 1))
+
     async def pending(self) -> list[PendingEvent]:
-        """Accepted but unfinished events, oldest first, each counted as one more attempt."""
+        """Accepted but unfinished events, oldest first, with the number of handlings started."""
         storage = self.storage
         found: list[PendingEvent] = []
-        async with storage.session() as s, s.begin():
+        async with storage.session() as s:
             rows = (await s.execute(select(InboxItem).order_by(InboxItem.received_at))).scalars().all()
             for row in rows:
-                row.attempts += 1
                 dek = await storage.data_key(s, row.data_key_id)
                 body = json.loads(storage.open_text(dek, f"inbox:{row.key}", row.payload_enc))
                 files = [await storage.get_blob(dek, blob_id) for blob_id in body["blobs"]]

@@ -176,6 +176,7 @@ async def test_files_only_downloaded_from_known_senders_within_the_limit(synapse
     group = await partner.create_room([bot_user.user_id, stranger_user.user_id], name="working group")
     await partner.wait_joined(group, bot_user.user_id)
     await partner.wait_joined(group, stranger_user.user_id)
+    await stranger.wait_until(lambda: group in stranger.client.rooms, 30)
     await stranger.send_file(group, b"a,b\n1,2\n", "x.csv", "text/csv")
     transport._max_file_bytes = 100
     await partner.send_file(group, b"a,b\n" + b"1,2\n" * 100, "big.csv", "text/csv")

@@ -500,8 +500,9 @@ class MatrixTransport:
         """Everything one sync response implies, ending with persisting its token."""
         await self._crypto_housekeeping()  # sends nio's queued SAS replies before ours
         await self._handle_invites(resp)
+        joined, self._joined_in_sync = self._joined_in_sync, False
         if self._sas_ready and (resp.rooms.join.keys() & self._refused_rooms or (
-                self._missing_told and self._clock() - self._last_recheck > 5)):
+                self._missing_told and (joined or self._clock() - self._last_recheck > 5))):
             self._last_recheck = self._clock()
             await self._recheck_rooms()
         await self._process_sas()
@@ -1213,6 +1214,11 @@ class MatrixTransport:
         return False
 
     async def _guard_protected_room(self, chat_id: str) -> None:
+        if chat_id in self._protected_rooms and chat_id not in self.client.rooms:
+            try:  # joined a moment ago: its state arrives with the next sync
+                await self._wait_for_room(chat_id)
+            except TransportError:
+                pass
         if chat_id in self._protected_rooms and not await self._check_protected(chat_id):
             raise TransportError(f"refusing to post to {chat_id}: the configured room is not encrypted")
 
