@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.e2e.conftest import BotHarness, bot_config, echo
@@ -112,6 +114,10 @@ async def test_configured_room_must_be_encrypted(synapse, new_user, scripted, bo
     await imo.wait_joined(room, bot_user.user_id)
     with pytest.raises(TransportError):
         await transport.send_text(room, "sensitive digest")
+    for _ in range(100):  # the admins are told in the background (never blocking a send or the sync)
+        if any("not end-to-end encrypted" in note for note in harness.admin_notes):
+            break
+        await asyncio.sleep(0.1)
     assert any("not end-to-end encrypted" in note for note in harness.admin_notes)
 
 
