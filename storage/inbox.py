@@ -106,10 +106,6 @@ class Inbox:
         for blob_id in blob_ids:
             storage.blobs.delete(blob_id)
 
-    async def pending_keys(self) -> list[str]:
-        async with self.storage.session() as s:
-            return list((await s.execute(select(InboxItem.key))).scalars())
-
     # -- outgoing messages of one handling ------------------------------------------------
 
     async def reply_key(self, key: str, n: int) -> str:

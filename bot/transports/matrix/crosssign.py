@@ -16,7 +16,6 @@ Private keys are only ever held as :class:`CrossSigningKeys` and written sealed
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -236,13 +235,3 @@ def device_signed_by(identity: Identity, device_keys: dict[str, Any]) -> bool:
     if identity.self_signing is None or device_keys.get("user_id") != identity.user_id:
         return False
     return has_valid_signature(device_keys, identity.user_id, identity.self_signing)
-
-
-def master_signed_by_us(identity: Identity, our_user: str, our_usk: str) -> bool:
-    """True when we already signed this master key with our user-signing key."""
-    return has_valid_signature(identity.master_obj, our_user, our_usk)
-
-
-def short_hash(text: str) -> str:
-    """A short, stable, non-reversible tag for logs (never the key itself in full)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
