@@ -410,16 +410,20 @@ class TelegramTransport:
             # confirm the update only once it is handled (Telegram redelivers unconfirmed ones)
             await handled
 
+    async def _delete_incoming(self, message: Message, chat_id: str) -> bool:
+        """Delete a user's message (a file, a secret); False when Telegram refused."""
+        try:
+            await self.delete_message(chat_id, str(message.message_id))
+        except TransportError:
+            return False
+        return True
+
     async def _refuse_file(
         self, message: Message, chat_id: str, event_id: str, update_id: int, *, explain: bool = True,
         personal: bool = False,
     ) -> None:
         """Never download; delete the user's message first (shortest exposure), then explain."""
-        deleted = True
-        try:
-            await self.delete_message(chat_id, str(message.message_id))
-        except TransportError:
-            deleted = False
+        deleted = await self._delete_incoming(message, chat_id)
         log.warning(
             "telegram: refused a file in chat %s (update %d); user's message %s",
             chat_id, update_id, "deleted" if deleted else "NOT deleted",
@@ -435,11 +439,7 @@ class TelegramTransport:
         explain: bool,
     ) -> str:
         """Delete a message holding a secret; return what the core may see (command + first argument)."""
-        deleted = True
-        try:
-            await self.delete_message(chat_id, str(message.message_id))
-        except TransportError:
-            deleted = False
+        deleted = await self._delete_incoming(message, chat_id)
         log.warning(
             "telegram: a message holding a secret in chat %s (update %d) was %s",
             chat_id, update_id, "deleted" if deleted else "NOT deleted",
