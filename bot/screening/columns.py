@@ -33,7 +33,9 @@ NAME_W = (" name ", " names ", " fullname ", " full name ", " first name ", " la
 NAME_WEAK_W = (" head of household", " head of hh", " hh head", " hoh ", " member ", " members name", " patient ",
                " student ", " beneficiary ", " recipient ", " participant ", " attendee", " survivor ", " victim ",
                " deceased", " applicant", " registrant", " caregiver ", " guardian ", " child ")
-NOT_PERSON_W = (" org", " agency", " partner", " township", " village", " ward ", " camp", " site",
+NOT_PERSON_W = (" restaurant", " hotel", " business", " brand", " store", " venue", " cafe", " tag",
+                " display", " resource", " package", " title", " nationalit", " ethnic", " religion", " language",
+                " org", " agency", " partner", " township", " village", " ward ", " camp", " site",
                 " project", " activity", " district", " state", " region", " file", " cluster", " sector",
                 " item", " facility", " school", " health", " market", " location", " place", " street",
                 " road", " tract", " donor", " company", " vendor", " supplier", " shop", " hospital",
@@ -171,6 +173,34 @@ def hxl_roles(tag: str) -> set[str]:
     return roles
 
 
+#: words that, joined to "name" in a header, say whose name it is: a person's
+PERSON_QUALIFIERS = frozenset(
+    """first last full given family middle sur nick maiden father fathers mother mothers husband wife spouse
+    child childs children head hoh hh household respondent respondents beneficiary beneficiarys recipient
+    caregiver guardian contact person persons patient member members staff enumerator interviewer focal
+    point survivor victim student participant applicant registrant owner of the your my his her their
+    in eng en english mm mya mm3 myanmar burmese zawgyi unicode latin local s 1 2 3 4 5 name names""".split())
+#: MIMU and boundary-file abbreviations before "name": state/region, district, township, village tract
+_ADMIN_ABBR = frozenset({"sr", "st", "dt", "ts", "vt", "tsp", "adm", "admin", "ward", "vill"})
+
+
+def qualified_thing_name(h: str) -> bool:
+    """`restaurant_name`, `display_name`, `SR_Name_Eng`: a name of something, not of a person.
+    `name`, `full_name`, `hoh_name`, `name_of_child` stay person names."""
+    words = h.split()
+    if "name" not in words and "names" not in words:
+        return False
+    others = [w for w in words if w not in ("name", "names")]
+    return any(w in _ADMIN_ABBR or (w not in PERSON_QUALIFIERS and not w.isdigit()) for w in others)
+
+
+#: JSON containers of dataset metadata whose "name" and "size" describe things, not people
+METADATA_CONTAINERS = frozenset(
+    """tags tag groups group organization organisation organizations org owner_org resources resource
+    extras license licenses keywords categories category formats files attachments datasets dataset
+    relationships distributions distribution themes links""".split())
+
+
 def header_roles(header: str) -> set[str]:
     h = norm_header(header)
     raw = (header or "").strip().lower()
@@ -183,8 +213,12 @@ def header_roles(header: str) -> set[str]:
         roles |= header_roles(raw.rsplit("/", 1)[-1]) - {"kobo"}
         roles.add("kobo_group")
         h = last if len(last) > 2 else h
+        parents = set(norm_header(raw.rsplit("/", 1)[0]).split())
+        if parents & METADATA_CONTAINERS:
+            # dataset metadata (CKAN/HDX): the name of a tag, group, organisation or resource
+            return (roles - {"name", "name_weak", "household", "hhsize", "beneficiary"}) | {"metadata"}
     measure = _has(h, MEASURE_W) or h.startswith((" no ", " num ", " n ", " count ", " total ", " number "))
-    if _has(h, NAME_W) and not _has(h, NOT_PERSON_W):
+    if _has(h, NAME_W) and not _has(h, NOT_PERSON_W) and not qualified_thing_name(h):
         roles.add("name")
     elif _has(h, NAME_WEAK_W) and not _has(h, NOT_PERSON_W) and not measure:
         roles.add("name_weak")
@@ -204,14 +238,14 @@ def header_roles(header: str) -> set[str]:
         roles.add("sex")
     if _has(h, HH_W):
         roles.add("household")
-    if _has(h, HHSIZE_W) and _has(h, HH_W + (" family", " size")):
+    if _has(h, HHSIZE_W) and _has(h, HH_W + (" family",)):
         roles.add("hhsize")
     if _has(h, DISAB_W):
         roles.add("disability")
     if _has(h, VULN_W):
         roles.add("vulnerable")
     if _has(h, PRECISE_W) and not h.startswith((" number of", " no of", " num ", " total ")) and not _has(
-            h, PLACE_ATTR_W):
+            h, PLACE_ATTR_W) and not _has(h, (" email", " e mail", " mail ", " web", " url", " ip ", " mac ")):
         roles.add("precise")
     if _has(h, ADMIN_W):
         roles.add("admin")

@@ -102,8 +102,23 @@ ROLE_LOCALPARTS = frozenset(
 )
 
 
+#: RFC 2606 / RFC 6761 names reserved for documentation and testing: never a real mailbox
+_RESERVED_SLD = frozenset({"example.com", "example.net", "example.org", "example.edu"})
+_RESERVED_TLD = frozenset({"example", "test", "invalid", "localhost", "local"})
+
+
+def reserved_domain(domain: str) -> bool:
+    d = domain.lower().rstrip(".")
+    labels = d.split(".")
+    return (d in ("localhost", "example") or labels[-1] in _RESERVED_TLD
+            or ".".join(labels[-2:]) in _RESERVED_SLD or labels[0] == "example")
+
+
 def personal_email(addr: str) -> bool:
-    local = addr.split("@", 1)[0].lower()
+    local, _, domain = addr.partition("@")
+    if reserved_domain(domain):
+        return False
+    local = local.lower()
     if local in ROLE_LOCALPARTS:
         return False
     parts = re.split(r"[._\-+]", local)

@@ -353,15 +353,18 @@ class TableAnalyzer:
             elif st.hits.get("name") and free_text:
                 self._queue("person_name", i, st.hits["name"], st.examples["name"])
             # --- precise places
-            if "precise" in roles and not roles & {"measure", "org"} and not measure:
+            if "precise" in roles and not roles & {"measure", "org"} and not measure and not _categorical(st):
                 self._queue("precise_location", i, n, mask.mask_generic(next(iter(st.uniq))))
                 self.kind[i] = "place"
             elif "precise" in roles and st.six >= 0.5 * n and "code" in self.colname(i).lower():
                 self._queue("precise_location", i, n, "******")
-            if ("lat" in roles or (st.lat >= 0.8 * n and st.lon == 0 and "lon" not in roles)) and st.lat >= 0.6 * n:
+            # coordinates only where a header (or HXL tag) says so: values alone are too often
+            # percentages or scores that happen to fall inside Myanmar's latitude/longitude box
+            coord_ok = not roles & {"measure", "popcount"}
+            if "lat" in roles and coord_ok and st.lat >= 0.6 * n:
                 self._lat_cols.append(i)
                 self.kind[i] = "lat"
-            if ("lon" in roles or (st.lon >= 0.8 * n and st.lat == 0)) and st.lon >= 0.6 * n:
+            if "lon" in roles and coord_ok and st.lon >= 0.6 * n:
                 self._lon_cols.append(i)
                 self.kind[i] = "lon"
             if "coord" in roles and st.hits.get("gps"):
@@ -519,6 +522,18 @@ class TableAnalyzer:
                     self.col.add("reidentification_risk", "columns " + ", ".join(
                         f'"{q}"' for q in rep["quasi_identifiers"]) + self.context,
                         rep["records_below_k3"], f"k={rep['k_min']}, risk {rep['global_risk']:.1%}")
+
+
+#: values of a column that classifies places rather than naming them ("Public/Private", "Urban")
+CATEGORY_VALUES = frozenset(
+    """public private yes no true false urban rural peri-urban government gov govt ngo ingo un other unknown
+    n/a na none formal informal planned spontaneous open closed active inactive functional non-functional
+    partially full partial camp village ward town host community idp idps returnee returnees""".split())
+
+
+def _categorical(st: ColStats) -> bool:
+    vals = [u.strip().lower() for u in st.uniq]
+    return bool(vals) and sum(1 for u in vals if u in CATEGORY_VALUES or is_number(u)) >= 0.8 * len(vals)
 
 
 def _phone_cell(v: str) -> bool:

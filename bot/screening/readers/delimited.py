@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from ..collector import Collector, Unreadable
-from ..labels import label_from_lines
+from ..labels import label_from_lines, label_from_title_rows
 from ..scanner import BulkScanner, Place, run_blocks
 from ..table import ALL_KEYS, TableAnalyzer
 from .textio import looks_binary, read_head, utf8_stream
@@ -109,12 +109,12 @@ def screen_delimited(raw: IO[bytes], col: Collector, name: str, *, delimiter: st
         cut = len(head)
     head_text = head[:cut].decode("utf-8", "replace")
     lines = head_text.splitlines()[:200]
-    col.add_label(label_from_lines([ln for ln in lines if ln.strip()][:5]))
     delim = sniff_delimiter(lines, delimiter)
     if delim is None:
         if not text_fallback and delimiter:
             delim = delimiter
         else:
+            col.add_label(label_from_lines([ln for ln in lines if ln.strip()][:5]))
             _screen_text_rest(stream, head, col, context)
             return
     try:
@@ -125,9 +125,11 @@ def screen_delimited(raw: IO[bytes], col: Collector, name: str, *, delimiter: st
             if len(rows) >= limits.sample_rows + 30:
                 break
     except csv.Error:
+        col.add_label(label_from_lines([ln for ln in lines if ln.strip()][:5]))
         _screen_text_rest(stream, head, col, context)
         return
     hdr_idx, hxl_idx = find_header(rows)
+    col.add_label(label_from_title_rows(rows, hdr_idx, hxl_idx))
     an = TableAnalyzer(col, context=context, title=name, sample_rows=limits.sample_rows)
     header = rows[hdr_idx] if hdr_idx >= 0 else []
     hxl = rows[hxl_idx] if hxl_idx is not None else None

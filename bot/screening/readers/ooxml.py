@@ -21,6 +21,7 @@ from ..labels import (
     label_from_hf_line,
     label_from_labelinfo_xml,
     label_from_lines,
+    label_from_title_rows,
 )
 from ..scanner import BulkScanner, Place, run_blocks
 from ..table import ALL_KEYS, TableAnalyzer
@@ -291,7 +292,8 @@ def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, rows: list[lis
                   col: Collector, name: str) -> tuple[set[str], bool]:
     limits = col.limits
     context = f" (sheet {sheet_name[:40]})"
-    col.add_label(label_from_lines([" ".join(c for c in r if c) for r in rows[:5]] + [c for r in rows[:5] for c in r]))
+    hdr_idx, hxl_idx = find_header(rows)
+    col.add_label(label_from_title_rows(rows, hdr_idx, hxl_idx))
     an = TableAnalyzer(col, context=context, title=f"{name} {sheet_name}", sample_rows=limits.sample_rows)
     start = _sample_rows(an, rows)
     keys = an.bulk_keys() if not complete else set()

@@ -1,0 +1,103 @@
+"""False alarms and wrong reasons seen on real public files (issue 12), one case each.
+
+Each file is small and shaped like the real one it stands for; each test failed on the
+engine before its fix."""
+
+from __future__ import annotations
+
+import json
+
+from fixtures import to_csv, to_xlsx
+
+from bot.screening import Verdict, screen_bytes
+from bot.screening.patterns import personal_email
+
+
+def cats(v: Verdict) -> set[str]:
+    return set(v.categories)
+
+
+def test_a_data_cell_is_never_a_label() -> None:
+    rows = [["Daw Hla Hla Win", "09 250 123 456", "Public"], ["U Ba Thein", "09 420 012 345", "Confidential"],
+            ["Ma Thida", "09 797 123 456", "Private"]]
+    v = screen_bytes(to_xlsx([("List", [["Name", "Phone", "Sector"], *rows])]), "list.xlsx")
+    assert v.label is None
+    assert v.verdict == "unlabelled_sensitive"
+    v = screen_bytes(to_xlsx([("Facilities", [["Facility", "Township", "Ownership", "Beds"],
+                                              ["Clinic A", "Sittwe", "Public", "12"],
+                                              ["Clinic B", "Pauktaw", "Private", "4"]])]), "facilities.xlsx")
+    assert v.label is None and v.verdict == "clear", v.to_json()
+
+
+def test_a_title_row_still_labels() -> None:
+    rows = [["Confidential - do not share"], [], ["Name", "Phone"], ["Daw Hla Hla Win", "09 250 123 456"]]
+    v = screen_bytes(to_xlsx([("List", rows)]), "list.xlsx")
+    assert v.label == "confidential"
+
+
+def test_documentation_domains_are_not_personal() -> None:
+    for addr in ("jane.doe@example.org", "someone@example.com", "a.b@test.example", "x@foo.invalid",
+                 "first.last@mail.example.net", "a.user@localhost"):
+        assert not personal_email(addr), addr
+    assert personal_email("hla.win@gmail.com")
+    v = screen_bytes(b"For questions write to jane.doe@example.org or see the wiki.\n", "README.txt")
+    assert v.verdict == "clear", v.to_json()
+
+
+def test_percentage_columns_are_not_coordinates() -> None:
+    hdr = ["Township", "% households with latrine", "% access to water"]
+    rows = [["Sittwe", "18.250", "95.333"], ["Pauktaw", "20.125", "94.875"], ["Minbya", "21.500", "93.125"],
+            ["Mrauk-U", "17.750", "96.250"], ["Kyauktaw", "19.375", "92.500"]]
+    v = screen_bytes(to_csv(hdr, None, rows).encode(), "wash_coverage.csv")
+    assert v.verdict == "clear", v.to_json()
+    # unnamed columns: values alone never make a coordinate pair
+    v = screen_bytes(to_csv(["Township", "A", "B"], None, rows).encode(), "wash_coverage.csv")
+    assert v.verdict == "clear", v.to_json()
+    # the real thing still counts
+    v = screen_bytes(to_csv(["Household", "Latitude", "Longitude"], None,
+                            [["HH-1", "20.14523", "92.89871"], ["HH-2", "20.15011", "92.90212"]]).encode(), "hh_gps.csv")
+    assert "precise_location" in cats(v)
+
+
+def test_dataset_metadata_json_is_not_people() -> None:
+    meta = {
+        "name": "myanmar-health-facilities", "title": "Myanmar - Health Facilities",
+        "maintainer": "hdx-bot", "license_id": "cc-by",
+        "organization": {"name": "mimu", "title": "Myanmar Information Management Unit",
+                         "display_name": "Myanmar Information Management Unit"},
+        "tags": [{"name": t.lower(), "display_name": t} for t in
+                 ("Health", "Facilities", "Hospitals", "Geodata", "Education", "Children", "Cholera")],
+        "groups": [{"name": "mmr", "display_name": "Myanmar", "title": "Myanmar"}],
+        "resources": [{"name": f"facilities_{i}.csv", "format": "CSV", "size": 1234 * (i + 1),
+                       "url": f"https://data.example.org/r/{i}.csv"} for i in range(5)],
+    }
+    v = screen_bytes(json.dumps(meta, indent=2).encode(), "dataset.json")
+    assert v.verdict == "clear", v.to_json()
+
+
+def test_business_and_admin_name_columns_are_not_person_names() -> None:
+    rows = [["Shwe Pyi Restaurant", "Yangon", "Kamayut"], ["Golden Rose", "Mandalay", "Chanayethazan"],
+            ["Aung Mingalar", "Yangon", "Sanchaung"], ["Royal Taste", "Mandalay", "Mahaaungmye"]]
+    v = screen_bytes(to_csv(["restaurant_name", "state_name", "township_name"], None, rows).encode(), "restaurants.csv")
+    assert "person_name" not in cats(v), v.to_json()
+    rows = [["MMR001", "Kachin", "MMR001D001", "Myitkyina"], ["MMR001", "Kachin", "MMR001D002", "Mohnyin"],
+            ["MMR012", "Rakhine", "MMR012D001", "Sittwe"], ["MMR013", "Yangon", "MMR013D001", "Yangon (East)"],
+            ["MMR003", "Sagaing", "MMR005D001", "Monywa"], ["MMR011", "Mon", "MMR011D001", "Mawlamyine"]]
+    v = screen_bytes(to_csv(["SR_Pcode", "SR_Name_Eng", "DT_Pcode", "DT_Name_Eng"], None, rows).encode(), "districts.csv")
+    assert v.verdict == "clear", v.to_json()
+
+
+def test_email_column_is_not_a_location_and_category_columns_are_not_places() -> None:
+    rows = [["Aung Aung", "aung.aung@gmail.com", "Public"], ["Su Su", "su.su@yahoo.com", "Private"],
+            ["Kyaw Kyaw", "kyaw.k@gmail.com", "Public"]]
+    v = screen_bytes(to_csv(["Name", "Email Address", "Site (Public/Private)"], None, rows).encode(), "staff.csv")
+    assert "email_address" in cats(v)
+    wheres = {f.where for f in v.findings if f.category == "precise_location"}
+    assert not wheres, v.to_json()
+
+
+def test_nationality_column_is_not_a_name() -> None:
+    rows = [["Myanmar", "F", "34"], ["Bangladeshi", "M", "27"], ["Thai", "F", "41"], ["Chinese", "M", "52"]]
+    v = screen_bytes(to_csv(["Nationality", "Sex", "Age"], ["#affected+nationality+name", "#affected+sex",
+                                                            "#affected+age"], rows), "arrivals.csv")
+    assert "person_name" not in cats(v), v.to_json()
