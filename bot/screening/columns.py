@@ -175,11 +175,7 @@ def hxl_roles(tag: str) -> set[str]:
 
 #: words that, joined to "name" in a header, say whose name it is: a person's
 PERSON_QUALIFIERS = frozenset(
-    """first last full given family middle sur nick maiden father fathers mother mothers husband wife spouse
-    child childs children head hoh hh household respondent respondents beneficiary beneficiarys recipient
-    caregiver guardian contact person persons patient member members staff enumerator interviewer focal
-    point survivor victim student participant applicant registrant owner of the your my his her their
-    in eng en english mm mya mm3 myanmar burmese zawgyi unicode latin local s 1 2 3 4 5 name names""".split())
+    ["first", "last", "full", "given", "family", "middle", "sur", "nick", "maiden", "father", "fathers", "mother", "mothers", "husband", "wife", "spouse", "child", "childs", "children", "head", "hoh", "hh", "household", "respondent", "respondents", "beneficiary", "beneficiarys", "recipient", "caregiver", "guardian", "contact", "person", "persons", "patient", "member", "members", "staff", "enumerator", "interviewer", "focal", "point", "survivor", "victim", "student", "participant", "applicant", "registrant", "owner", "of", "the", "your", "my", "his", "her", "their", "in", "eng", "en", "english", "mm", "mya", "mm3", "myanmar", "burmese", "zawgyi", "unicode", "latin", "local", "s", "1", "2", "3", "4", "5", "name", "names"])
 #: MIMU and boundary-file abbreviations before "name": state/region, district, township, village tract
 _ADMIN_ABBR = frozenset({"sr", "st", "dt", "ts", "vt", "tsp", "adm", "admin", "ward", "vill"})
 
@@ -196,9 +192,7 @@ def qualified_thing_name(h: str) -> bool:
 
 #: JSON containers of dataset metadata whose "name" and "size" describe things, not people
 METADATA_CONTAINERS = frozenset(
-    """tags tag groups group organization organisation organizations org owner_org resources resource
-    extras license licenses keywords categories category formats files attachments datasets dataset
-    relationships distributions distribution themes links""".split())
+    ["tags", "tag", "groups", "group", "organization", "organisation", "organizations", "org", "owner_org", "resources", "resource", "extras", "license", "licenses", "keywords", "categories", "category", "formats", "files", "attachments", "datasets", "dataset", "relationships", "distributions", "distribution", "themes", "links"])
 
 
 def header_roles(header: str) -> set[str]:

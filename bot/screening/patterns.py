@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
@@ -269,64 +268,6 @@ ACTIVITY_TEXT = (
     r"mission|conduct\w*|provid\w*|programme|program|assist\w*|serv\w*|beneficiar\w*|target\w*)\b)"
 )
 ACTIVITY_RE = compile_bytes(ACTIVITY_TEXT)
-
-# --------------------------------------------------------------------------- the combined bulk pattern
-#: category key -> pattern.  Keys: phone, email, nrc, pcode, gps, name, namelabel, dob.
-BULK_PARTS: dict[str, str] = {
-    "phone": PHONE,
-    "email": EMAIL,
-    "nrc": NRC,
-    "pcode": PCODE_PRECISE,
-    "gps": GPS_PAIR,
-    "name": NAME_IN_TEXT,
-    "namelabel": NAME_LABEL + "|" + NAME_LABEL_BURMESE,
-    "dob": DOB_TEXT,
-}
-PART_RES: dict[str, Any] = {k: compile_bytes("^(?:" + v + ")") for k, v in BULK_PARTS.items()}
-
-
-@functools.lru_cache(maxsize=64)
-def combined(keys: frozenset[str]) -> Any:
-    """One RE2 program for the wanted categories (cached per set)."""
-    order = [k for k in BULK_PARTS if k in keys]
-    return compile_bytes("|".join("(?:" + BULK_PARTS[k] + ")" for k in order))
-
-
-def classify_match(text: bytes, keys: frozenset[str]) -> str | None:
-    """Which category a combined-pattern match belongs to (first part that matches at 0)."""
-    for k in BULK_PARTS:
-        if k in keys and PART_RES[k].match(text):
-            return k
-    return None
-
-
-def iter_matches(block: bytes, keys: set[str] | frozenset[str]) -> Iterator[tuple[int, int, bytes, str]]:
-    """Every classified match of the combined program over ``block``: (start, end, text, kind).
-
-    One loop for the bulk scanner and the column sampler, so both advance past empty
-    matches the same way (RE2: linear time). ``keys`` may shrink while iterating (the
-    scanner drops a kind once it has seen enough of it): the program is then rebuilt
-    without it, so the rest of the block is scanned for less.
-    """
-    current = frozenset(keys)
-    prog = combined(current)
-    pos, n = 0, len(block)
-    while pos < n:
-        if len(keys) != len(current):
-            if not keys:
-                return
-            current = frozenset(keys)
-            prog = combined(current)
-        m = prog.search(block, pos)
-        if m is None:
-            break
-        s, e = m.span()
-        pos = e if e > s else s + 1
-        text = block[s:e]
-        kind = classify_match(text, current)
-        if kind is not None:
-            yield s, e, text, kind
-
 
 # --------------------------------------------------------------------------- value helpers
 _NUM = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")

@@ -7,51 +7,17 @@ scanned once it has been seen `SATURATE` times (the verdict cannot change any mo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import mask
 from .collector import Collector
-from .patterns import (
-    ACTIVITY_RE,
-    BULK_PARTS,
-    VULNERABLE_RE,
-    iter_matches,
-    personal_email,
-    valid_gps_pair,
-    valid_nrc,
-    valid_phone,
-    valid_text_name,
-)
+from .detectors import BY_KIND, KIND_CATEGORY, SERVICE_LINE, Candidate, iter_matches
+from .patterns import ACTIVITY_RE, VULNERABLE_RE
+
+__all__ = ["SERVICE_LINE", "BulkScanner", "Place", "blocks", "run_blocks"]
 
 SATURATE = 2000
-KEY_CATEGORY = {
-    "phone": "phone_number",
-    "email": "email_address",
-    "nrc": "national_id",
-    "pcode": "precise_location",
-    "gps": "precise_location",
-    "name": "person_name",
-    "namelabel": "person_name",
-    "dob": "date_of_birth",
-}
-_CURRENCY = (b"mmk", b"kyat", b"ks", b"usd", b"$", b"k ", b"lakh", b"thb", b"baht")
-_NOT_PERSON_LABEL = frozenset(
-    b"""project org organisation organization file activity township village camp site partner company user
-    place location item programme program school facility district state region cluster sector form team group
-    event dataset sheet indicator field business brand product vessel agency ward tract donor unit site's
-    document folder course training drug medicine disease commodity book road street""".split()
-)
-
-
-#: words that make a phone number an organisation's service line (checked just before the number)
-SERVICE_LINE = re.compile(
-    rb"(?i)\b(?:hot ?lines?|help ?lines?|toll[- ]?free|call[- ]?cent(?:er|re)|free ?phone|cfm|complaints? "
-    rb"(?:line|number|mechanism)|feedback (?:line|number|mechanism)|ambulance|fire brigade|emergency "
-    rb"(?:line|number))\b[^\n]{0,60}$"
-)
 
 
 @dataclass
@@ -73,7 +39,7 @@ class BulkScanner:
                  column_ok: ColumnFilter | None = None, areas: bool = False,
                  area_needs_context: bool = True) -> None:
         self.col = col
-        self.keys = set(keys) & set(BULK_PARTS)
+        self.keys = set(keys) & set(BY_KIND)
         self.locate = locate
         self.text_mode = text_mode
         self.column_ok = column_ok
@@ -93,8 +59,9 @@ class BulkScanner:
 
     # ------------------------------------------------------------------ identifiers
     def _scan_ids(self, block: bytes) -> None:
-        for s, e, text, kind in iter_matches(block, self.keys):
-            example = self._validate(kind, block, s, e, text)
+        for s, e, _text, kind in iter_matches(block, self.keys):
+            detector = BY_KIND[kind]
+            example = detector.validate(Candidate(block, s, e))
             if example is None:
                 continue
             place = self.locate(block, s, e)
@@ -105,55 +72,14 @@ class BulkScanner:
             if self.column_ok is not None and place.column is not None and not self.column_ok(
                     kind, place.column, example[1]):
                 continue
-            cat = KEY_CATEGORY[kind]
-            self.col.add(cat, place.where, 1, example[0])
-            if self.text_mode and kind in ("phone", "nrc", "name", "namelabel", "email", "dob"):
+            self.col.add(KIND_CATEGORY[kind], place.where, 1, example[0])
+            if self.text_mode and detector.marks_person:
                 self._vulnerable_near(block, s, e, place.where)
             self.seen[kind] = self.seen.get(kind, 0) + 1
             if self.seen[kind] >= SATURATE:
                 self.keys.discard(kind)  # iter_matches rebuilds its program without it
                 if not self.keys:
                     return
-
-    def _validate(self, kind: str, block: bytes, s: int, e: int, text: bytes) -> tuple[str, str] | None:
-        """(masked example, normalised value) or None when the candidate is not real."""
-        t = text.decode("utf-8", "replace")
-        if kind == "phone":
-            prev = block[s - 1:s]
-            if prev and (prev.isdigit() or prev in (b".", b",", b"/", b"-") and s > 1 and block[s - 2:s - 1].isdigit()):
-                return None
-            nxt = block[e:e + 2]
-            if nxt[:1].isdigit() or (nxt[:1] in (b".", b",") and nxt[1:2].isdigit()):
-                return None
-            after = block[e:e + 8].lower().lstrip()
-            if after.startswith(_CURRENCY):
-                return None
-            digits = valid_phone(t)
-            if digits is None:
-                return None
-            if SERVICE_LINE.search(block[max(0, s - 80):s]):
-                return None  # a hotline / helpline of an organisation, not a person's number
-            return mask.mask_middle(digits), digits
-        if kind == "email":
-            return (mask.mask_email(t), t) if personal_email(t) else None
-        if kind == "nrc":
-            return (mask.mask_middle(t), t) if valid_nrc(t) else None
-        if kind == "pcode":
-            return t[:9] + "***", t
-        if kind == "gps":
-            return (mask.mask_coord(t), t) if valid_gps_pair(t) else None
-        if kind == "name":
-            following = block[e:e + 24].decode("utf-8", "replace")
-            return (mask.mask_name(t), t) if valid_text_name(t, following) else None
-        if kind == "namelabel":
-            before = block[max(0, s - 40):s].rstrip().lower().split()
-            if before and before[-1].strip(b"'\":,;") in _NOT_PERSON_LABEL:
-                return None
-            label = t.split(":")[0].split("-")[0].strip()
-            return label + ": ***", t
-        if kind == "dob":
-            return t.split(":")[0].strip()[:20] + ": ****", t
-        return None
 
     def _vulnerable_near(self, block: bytes, s: int, e: int, where: str) -> None:
         ls = block.rfind(b"\n", max(0, s - 2000), s) + 1

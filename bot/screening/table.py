@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from . import mask
 from .collector import Collector
 from .columns import header_roles, hxl_roles
+from .detectors import ALL_KINDS, BY_KIND, Candidate, iter_matches
 from .patterns import (
     HONORIFIC_WORDS,
     NAME_STOP,
@@ -25,20 +26,14 @@ from .patterns import (
     in_lon,
     is_burmese_text,
     is_number,
-    iter_matches,
     parse_date,
-    personal_email,
     to_ascii_digits,
-    valid_gps_pair,
-    valid_nrc,
     valid_phone,
     valid_phone_cell,
-    valid_text_name,
 )
 from .risk import RiskCounter
-from .scanner import SERVICE_LINE
 
-ALL_KEYS = frozenset({"phone", "email", "nrc", "pcode", "gps", "name", "namelabel", "dob"})
+ALL_KEYS = ALL_KINDS
 _NAME_STOP = NAME_STOP
 _HON = frozenset(h.lower() for h in HONORIFIC_WORDS) | {"mr", "mrs", "ms", "dr", "miss"}
 _BURMESE_HON = ("\u1026\u1038", "\u1012\u1031\u102b\u103a", "\u1000\u102d\u102f", "\u1019\u1031\u102c\u1004\u103a",
@@ -241,36 +236,15 @@ class TableAnalyzer:
                 continue
             st.vuln += 1
             st.vuln_example = st.vuln_example or m.group(0).decode("utf-8", "replace")[:30]
-        for s, e, text, kind in iter_matches(blob, ALL_KEYS):
-            ex = self._validate(kind, blob, s, e, text)
+        for s, e, _text, kind in iter_matches(blob, ALL_KEYS):
+            detector = BY_KIND[kind]
+            if not detector.in_cells:
+                continue
+            ex = detector.validate(Candidate(blob, s, e))
             if ex:
                 st.hits[kind] = st.hits.get(kind, 0) + 1
-                st.examples.setdefault(kind, ex)
+                st.examples.setdefault(kind, ex[0])
         st.values = []
-
-    @staticmethod
-    def _validate(kind: str, b: bytes, s: int, e: int, text: bytes) -> str | None:
-        t = text.decode("utf-8", "replace")
-        if kind == "phone":
-            if (s > 0 and (b[s - 1:s].isdigit() or b[s - 1:s] == b".")) or b[e:e + 1].isdigit():
-                return None
-            d = valid_phone(t)
-            if d and SERVICE_LINE.search(b[max(0, s - 80):s]):
-                return None  # an organisation's hotline
-            return mask.mask_middle(d) if d else None
-        if kind == "email":
-            return mask.mask_email(t) if personal_email(t) else None
-        if kind == "nrc":
-            return mask.mask_middle(t) if valid_nrc(t) else None
-        if kind == "pcode":
-            return t[:9] + "***"
-        if kind == "gps":
-            return mask.mask_coord(t) if valid_gps_pair(t) else None
-        if kind == "name":
-            return mask.mask_name(t) if valid_text_name(t, b[e:e + 24].decode("utf-8", "replace")) else None
-        if kind == "dob":
-            return t.split(":")[0].strip()[:20] + ": ****"
-        return None  # namelabel only counts in free text scanning
 
     # ------------------------------------------------------------------ decisions
     def finish_sample(self) -> None:
@@ -526,9 +500,7 @@ class TableAnalyzer:
 
 #: values of a column that classifies places rather than naming them ("Public/Private", "Urban")
 CATEGORY_VALUES = frozenset(
-    """public private yes no true false urban rural peri-urban government gov govt ngo ingo un other unknown
-    n/a na none formal informal planned spontaneous open closed active inactive functional non-functional
-    partially full partial camp village ward town host community idp idps returnee returnees""".split())
+    ["public", "private", "yes", "no", "true", "false", "urban", "rural", "peri-urban", "government", "gov", "govt", "ngo", "ingo", "un", "other", "unknown", "n/a", "na", "none", "formal", "informal", "planned", "spontaneous", "open", "closed", "active", "inactive", "functional", "non-functional", "partially", "full", "partial", "camp", "village", "ward", "town", "host", "community", "idp", "idps", "returnee", "returnees"])
 
 
 def _categorical(st: ColStats) -> bool:
