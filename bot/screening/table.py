@@ -89,6 +89,46 @@ class ColStats:
     values: list[str] = field(default_factory=list)
 
 
+#: named thresholds of the column rules (shares of a column's sampled non-empty values)
+PHONE_SHARE_WITH_HEADER = 0.2  # a "Phone" column with this share of numbers is a phone column
+PHONE_SHARE_WITHOUT_HEADER = 0.5  # without a phone header, half the cells must be numbers
+ID_DISTINCT_SHARE = 0.8  # an identity-number column has (nearly) one value per row
+DOB_SHARE = 0.5
+HONORIFIC_SHARE = 0.2  # a name column: this share of Daw/U/Ko... values is enough
+COORD_SHARE = 0.6  # a lat/lon column: this share of values inside Myanmar's box
+ADMIN_PCODE_SHARE = 0.8  # a column of admin 1-3 P-codes makes a table of places
+
+
+@dataclass(frozen=True)
+class _Column:
+    """What the column rules need to know of one column."""
+
+    i: int
+    st: ColStats
+    roles: set[str]
+    name: str
+
+    @property
+    def num_share(self) -> float:
+        return self.st.num / self.st.n
+
+    @property
+    def free_text(self) -> bool:
+        return self.st.total_len / self.st.n > 25 or "remark" in self.roles
+
+    @property
+    def measure(self) -> bool:
+        return ("measure" in self.roles and "phone" not in self.roles) or (
+            self.num_share >= 0.8 and self.st.phone_cells < 0.5 * self.st.n and "phone" not in self.roles)
+
+
+@dataclass
+class _TableFacts:
+    roles_all: set[str]
+    place_table: bool
+    cats: set[str]
+
+
 class TableAnalyzer:
     def __init__(self, col: Collector, *, context: str = "", title: str = "", sample_rows: int = 1000) -> None:
         self.col = col
@@ -248,11 +288,13 @@ class TableAnalyzer:
 
     # ------------------------------------------------------------------ decisions
     def finish_sample(self) -> None:
-        """Classify columns; queue findings (counts scaled later) and decide what bulk scanning needs."""
+        """Classify columns; queue findings (counts scaled later) and decide what bulk scanning needs.
+
+        Each column goes through COLUMN_RULES in order (one method per category); the table
+        as a whole is then judged (coordinates, individual-level signals, areas, risk)."""
         ncols = len(self.header)
         for st in self.stats:
             self._scan_column(st)
-        direct = False
         cats: set[str] = set()
         roles_all: set[str] = set()
         for i in range(ncols):
@@ -261,121 +303,37 @@ class TableAnalyzer:
                 continue
             if st.num < 0.5 * st.n:  # roles of count/measure columns say nothing about rows
                 roles_all |= roles
-            if st.pcode_admin >= 0.8 * st.n:
+            if st.pcode_admin >= ADMIN_PCODE_SHARE * st.n:
                 self._admin_pcode_col = i
-        place_table = self._admin_pcode_col is not None
+        table = _TableFacts(roles_all=roles_all, place_table=self._admin_pcode_col is not None, cats=cats)
         for i in range(ncols):
             st, roles = self.stats[i], self.roles[i]
             if st.n == 0:
                 continue
-            n = st.n
-            num_share = st.num / n
-            avg_len = st.total_len / n
-            free_text = avg_len > 25 or "remark" in roles
-            measure = ("measure" in roles and "phone" not in roles) or (
-                num_share >= 0.8 and st.phone_cells < 0.5 * n and "phone" not in roles)
-            if measure:
+            c = _Column(i, st, roles, self.colname(i))
+            if c.measure:
                 self.kind[i] = "measure"
-            # --- phones
-            ph = st.hits.get("phone", 0)
-            if "phone" in roles and (st.phone_cells + ph) >= max(1, 0.2 * n):
-                self._queue("phone_number", i, max(st.phone_cells, ph), st.examples.get("phone", "09****"))
-            elif st.phone_cells >= 0.5 * n and not measure:
-                self._queue("phone_number", i, st.phone_cells, st.examples.get("phone", "09****"))
-            elif ph and not measure:
-                self._queue("phone_number", i, ph, st.examples["phone"])
-            # --- e-mail, NRC, precise P-codes, GPS pairs in one cell
-            for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("pcode", "precise_location"),
-                             ("gps", "precise_location"), ("dob", "date_of_birth")):
-                if st.hits.get(key):
-                    self._queue(cat, i, st.hits[key], st.examples[key])
-            if "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
-                idlike = sum(1 for u in st.uniq if any(c.isdigit() for c in u) and len(u) >= 5)
-                if idlike >= 0.5 * min(len(st.uniq), n) and len(st.uniq) >= 0.8 * min(n, 2000):
-                    self._queue("national_id", i, n, mask.mask_generic(next(iter(st.uniq))))
-            # --- dates of birth
-            if "dob" in roles and st.dates >= 0.5 * n:
-                self._queue("date_of_birth", i, st.dates, "****-**-**")
-            # --- names
-            generic_name = self.colname(i).strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
-            diverse = len(st.uniq) >= 0.6 * min(n, 2000)
-            if "name" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"}:
-                latin_ok = (st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
-                            or (st.name_like + st.lower_name >= 0.7 * n and not generic_name and diverse)) \
-                    and st.orgish < 0.3 * n
-                if generic_name and latin_ok and st.lexicon < 0.3 * n and not roles_all & {
-                        "sex", "age", "phone", "email", "nid", "dob", "household", "beneficiary"}:
-                    latin_ok = False  # a bare "Name" column of places or organisations
-                if (st.honorific >= 0.2 * n or latin_ok or st.burmese >= 0.5 * n) and not (
-                        place_table and generic_name and st.honorific < 0.2 * n):
-                    ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) \
-                        or next(iter(st.uniq))
-                    self._queue("person_name", i, n, mask.mask_name(ex))
-            elif "name_weak" in roles and num_share < 0.2 and not roles & {"org", "admin", "precise"} and (
-                    st.honorific >= 0.2 * n or st.burmese >= 0.5 * n or st.lexicon >= 0.3 * n or (
-                        st.name_like + st.lower_name >= 0.8 * n and st.multiword >= 0.5 * n and diverse
-                        and st.orgish < 0.1 * n)):
-                ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None) or next(iter(st.uniq))
-                self._queue("person_name", i, n, mask.mask_name(ex))
-            elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
-                ex = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), next(iter(st.uniq)))
-                self._queue("person_name", i, st.honorific, mask.mask_name(ex))
-            elif st.lexicon >= 0.6 * n and len(st.uniq) >= 0.3 * min(n, 2000) and not roles & {
-                    "org", "admin", "precise", "measure"} and (
-                    not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
-                self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
-            elif st.hits.get("name") and free_text:
-                self._queue("person_name", i, st.hits["name"], st.examples["name"])
-            # --- precise places
-            if "precise" in roles and not roles & {"measure", "org"} and not measure and not _categorical(st):
-                self._queue("precise_location", i, n, mask.mask_generic(next(iter(st.uniq))))
-                self.kind[i] = "place"
-            elif "precise" in roles and st.six >= 0.5 * n and "code" in self.colname(i).lower():
-                self._queue("precise_location", i, n, "******")
-            # coordinates only where a header (or HXL tag) says so: values alone are too often
-            # percentages or scores that happen to fall inside Myanmar's latitude/longitude box
-            coord_ok = not roles & {"measure", "popcount"}
-            if "lat" in roles and coord_ok and st.lat >= 0.6 * n:
-                self._lat_cols.append(i)
-                self.kind[i] = "lat"
-            if "lon" in roles and coord_ok and st.lon >= 0.6 * n:
-                self._lon_cols.append(i)
-                self.kind[i] = "lon"
-            if "coord" in roles and st.hits.get("gps"):
-                self.kind[i] = "place"
-            # --- context columns
-            if "org" in roles and num_share < 0.5:
-                self.kind.setdefault(i, "org")
-                self.area_context = True
-            if "activity" in roles:
-                self.area_context = True
-            # --- individual-level signals
-            if "sex" in roles and st.sex >= 0.6 * n:
-                cats.add("sex")
-            if "age" in roles and st.ages >= 0.8 * n:
-                cats.add("age")
-            if "kobo" in roles:
-                cats.add("kobo")
-            if ("household" in roles or "hhsize" in roles) and st.n:
-                cats.add("household")
-            if "beneficiary" in roles and num_share < 0.5:
-                cats.add("beneficiary")
-            if ("vulnerable" in roles or "disability" in roles) and not measure:
-                vals = sum(1 for u in st.uniq if u.strip().lower() not in _NO_VALUES)
-                if vals:
-                    cats.add("vulnerable")
-                    self._vuln_col = i
-            elif st.vuln >= max(1, 0.02 * n) and not measure and not free_text:
-                cats.add("vulnerable")
-                self._vuln_col = i
+            for rule in COLUMN_RULES:
+                rule(self, c, table)
+        self._judge_coordinates()
+        self._judge_individuals(cats)
+        self._judge_areas()
+        self._judge_risk()
+        self._confirm_kinds()
+
+    def _judge_coordinates(self) -> None:
         if self._lat_cols and self._lon_cols:
             i = self._lat_cols[0]
             if not self._centroids():
                 self._queue("precise_location", i, self.stats[i].n, "coordinates (lat/lon)")
-        personal = {c for c, *_ in self.pending} & {"person_name", "phone_number", "email_address", "national_id",
+
+    def _judge_individuals(self, cats: set[str]) -> None:
+        """Is a row a person or household?  Direct identifiers, a Kobo export, or sex/age/household
+        columns together (unless a column counts people: then it is a cross-tabulation)."""
+        personal = {cat for cat, *_ in self.pending} & {"person_name", "phone_number", "email_address", "national_id",
                                                     "date_of_birth"}
         direct = bool(personal - {"email_address"}) or any(
-            c == "email_address" and cnt >= 3 for c, _, cnt, _ in self.pending)
+            cat == "email_address" and cnt >= 3 for cat, _, cnt, _ in self.pending)
         # a column counting people (population, total ...) with large counts makes per-row sex and age
         # cells of a cross-tabulation, not individuals
         aggregated = any(st.big_count >= 0.5 * st.n for st in self.stats if st.n)
@@ -396,7 +354,10 @@ class TableAnalyzer:
                 vc = getattr(self, "_vuln_col", first)
                 self.pending.append(("vulnerable_individual", vc, self.stats[vc].n,
                                      self.stats[vc].vuln_example or self.colname(vc)))
-        # partner presence in a sensitive area, from the sample
+
+    def _judge_areas(self) -> None:
+        """Partner presence in a sensitive area, from the sample."""
+        ncols = len(self.header)
         if self.col.areas and self.area_context:
             for i in range(ncols):
                 if self.kind.get(i) in ("measure",):
@@ -410,8 +371,11 @@ class TableAnalyzer:
                 else:
                     continue
                 break
-        # risk: individual-level tables with at least two quasi-identifiers
-        if individual:
+
+    def _judge_risk(self) -> None:
+        """Re-identification risk: individual-level tables with at least two quasi-identifiers."""
+        ncols = len(self.header)
+        if self.individual:
             qi = [i for i in range(ncols) if self.stats[i].n and (self.roles[i] & {"age", "sex", "admin", "precise",
                                                                                      "hhsize", "disability",
                                                                                      "qi_other"})
@@ -420,19 +384,129 @@ class TableAnalyzer:
             if len(qi) >= 2:
                 self.risk = RiskCounter([self.colname(i) for i in qi[:8]], qi[:8],
                                         self.col.limits.max_risk_combinations)
-        for c, *_ in self.pending:
-            if c == "phone_number":
+
+    def _confirm_kinds(self) -> None:
+        """Kinds the columns already proved need not be looked for again in the bulk scan."""
+        for cat, *_ in self.pending:
+            if cat == "phone_number":
                 self.confirmed.add("phone")
-            elif c == "email_address":
+            elif cat == "email_address":
                 self.confirmed.add("email")
-            elif c == "national_id":
+            elif cat == "national_id":
                 self.confirmed.add("nrc")
-            elif c == "person_name":
+            elif cat == "person_name":
                 self.confirmed |= {"name", "namelabel"}
-            elif c == "date_of_birth":
+            elif cat == "date_of_birth":
                 self.confirmed.add("dob")
-            elif c == "precise_location":
+            elif cat == "precise_location":
                 self.confirmed |= {"pcode", "gps"}
+
+    # ------------------------------------------------------------------ column rules
+    def _rule_phone(self, c: _Column, t: _TableFacts) -> None:
+        st, roles, n = c.st, c.roles, c.st.n
+        ph = st.hits.get("phone", 0)
+        example = st.examples.get("phone", "09****")
+        if "phone" in roles and (st.phone_cells + ph) >= max(1, PHONE_SHARE_WITH_HEADER * n):
+            self._queue("phone_number", c.i, max(st.phone_cells, ph), example)
+        elif st.phone_cells >= PHONE_SHARE_WITHOUT_HEADER * n and not c.measure:
+            self._queue("phone_number", c.i, st.phone_cells, example)
+        elif ph and not c.measure:
+            self._queue("phone_number", c.i, ph, example)
+
+    def _rule_identifiers(self, c: _Column, t: _TableFacts) -> None:
+        """E-mail, NRC, precise P-codes, GPS pairs in one cell, dates of birth, ID columns."""
+        st, roles, n = c.st, c.roles, c.st.n
+        for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("pcode", "precise_location"),
+                         ("gps", "precise_location"), ("dob", "date_of_birth")):
+            if st.hits.get(key):
+                self._queue(cat, c.i, st.hits[key], st.examples[key])
+        if "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
+            idlike = sum(1 for u in st.uniq if any(ch.isdigit() for ch in u) and len(u) >= 5)
+            if idlike >= 0.5 * min(len(st.uniq), n) and len(st.uniq) >= ID_DISTINCT_SHARE * min(n, 2000):
+                self._queue("national_id", c.i, n, mask.mask_generic(next(iter(st.uniq))))
+        if "dob" in roles and st.dates >= DOB_SHARE * n:
+            self._queue("date_of_birth", c.i, st.dates, "****-**-**")
+
+    def _rule_names(self, c: _Column, t: _TableFacts) -> None:
+        st, roles, n, i = c.st, c.roles, c.st.n, c.i
+        generic_name = c.name.strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
+        diverse = len(st.uniq) >= 0.6 * min(n, 2000)
+        not_person = roles & {"org", "admin", "precise"}
+        honorific_example = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None)
+        if "name" in roles and c.num_share < 0.2 and not not_person:
+            latin_ok = (st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
+                        or (st.name_like + st.lower_name >= 0.7 * n and not generic_name and diverse)) \
+                and st.orgish < 0.3 * n
+            if generic_name and latin_ok and st.lexicon < 0.3 * n and not t.roles_all & {
+                    "sex", "age", "phone", "email", "nid", "dob", "household", "beneficiary"}:
+                latin_ok = False  # a bare "Name" column of places or organisations
+            if (st.honorific >= HONORIFIC_SHARE * n or latin_ok or st.burmese >= 0.5 * n) and not (
+                    t.place_table and generic_name and st.honorific < HONORIFIC_SHARE * n):
+                self._queue("person_name", i, n, mask.mask_name(honorific_example or next(iter(st.uniq))))
+        elif "name_weak" in roles and c.num_share < 0.2 and not not_person and (
+                st.honorific >= HONORIFIC_SHARE * n or st.burmese >= 0.5 * n or st.lexicon >= 0.3 * n or (
+                    st.name_like + st.lower_name >= 0.8 * n and st.multiword >= 0.5 * n and diverse
+                    and st.orgish < 0.1 * n)):
+            self._queue("person_name", i, n, mask.mask_name(honorific_example or next(iter(st.uniq))))
+        elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
+            self._queue("person_name", i, st.honorific, mask.mask_name(honorific_example or next(iter(st.uniq))))
+        elif st.lexicon >= 0.6 * n and len(st.uniq) >= 0.3 * min(n, 2000) and not roles & {
+                "org", "admin", "precise", "measure"} and (
+                not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
+            self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
+        elif st.hits.get("name") and c.free_text:
+            self._queue("person_name", i, st.hits["name"], st.examples["name"])
+
+    def _rule_places(self, c: _Column, t: _TableFacts) -> None:
+        st, roles, n, i = c.st, c.roles, c.st.n, c.i
+        if "precise" in roles and not roles & {"measure", "org"} and not c.measure and not _categorical(st):
+            self._queue("precise_location", i, n, mask.mask_generic(next(iter(st.uniq))))
+            self.kind[i] = "place"
+        elif "precise" in roles and st.six >= 0.5 * n and "code" in c.name.lower():
+            self._queue("precise_location", i, n, "******")
+
+    def _rule_coordinates(self, c: _Column, t: _TableFacts) -> None:
+        """Coordinates only where a header (or HXL tag) says so: values alone are too often
+        percentages or scores that happen to fall inside Myanmar's latitude/longitude box."""
+        st, roles, n, i = c.st, c.roles, c.st.n, c.i
+        coord_ok = not roles & {"measure", "popcount"}
+        if "lat" in roles and coord_ok and st.lat >= COORD_SHARE * n:
+            self._lat_cols.append(i)
+            self.kind[i] = "lat"
+        if "lon" in roles and coord_ok and st.lon >= COORD_SHARE * n:
+            self._lon_cols.append(i)
+            self.kind[i] = "lon"
+        if "coord" in roles and st.hits.get("gps"):
+            self.kind[i] = "place"
+
+    def _rule_context(self, c: _Column, t: _TableFacts) -> None:
+        """Organisation and activity columns: the context that makes an area name a presence."""
+        if "org" in c.roles and c.num_share < 0.5:
+            self.kind.setdefault(c.i, "org")
+            self.area_context = True
+        if "activity" in c.roles:
+            self.area_context = True
+
+    def _rule_individual_signals(self, c: _Column, t: _TableFacts) -> None:
+        """Sex, age, household, beneficiary, at-risk columns: together they make rows individuals."""
+        st, roles, n, cats = c.st, c.roles, c.st.n, t.cats
+        if "sex" in roles and st.sex >= 0.6 * n:
+            cats.add("sex")
+        if "age" in roles and st.ages >= 0.8 * n:
+            cats.add("age")
+        if "kobo" in roles:
+            cats.add("kobo")
+        if ("household" in roles or "hhsize" in roles) and st.n:
+            cats.add("household")
+        if "beneficiary" in roles and c.num_share < 0.5:
+            cats.add("beneficiary")
+        if ("vulnerable" in roles or "disability" in roles) and not c.measure:
+            if any(u.strip().lower() not in _NO_VALUES for u in st.uniq):
+                cats.add("vulnerable")
+                self._vuln_col = c.i
+        elif st.vuln >= max(1, 0.02 * n) and not c.measure and not c.free_text:
+            cats.add("vulnerable")
+            self._vuln_col = c.i
 
     def _first_col(self, roles: tuple[str, ...]) -> int | None:
         for i, r in enumerate(self.roles):
@@ -519,3 +593,15 @@ def _phone_cell(v: str) -> bool:
 
 def has_text_names(values: Sequence[str]) -> bool:
     return any(has_burmese(v) for v in values)
+
+
+#: the column rules, in the order they run for every column
+COLUMN_RULES = (
+    TableAnalyzer._rule_phone,
+    TableAnalyzer._rule_identifiers,
+    TableAnalyzer._rule_names,
+    TableAnalyzer._rule_places,
+    TableAnalyzer._rule_coordinates,
+    TableAnalyzer._rule_context,
+    TableAnalyzer._rule_individual_signals,
+)
