@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import mask
+from .identifiers import (
+    ID_TRIGGER,
+    INTL_PHONE,
+    PHONE_KEYWORDS,
+    detect_identifier,
+    detect_intl_phone,
+    find_phones,
+)
 from .patterns import (
     DOB_TEXT,
     EMAIL,
@@ -105,6 +113,20 @@ def _phone(c: Candidate) -> tuple[str, str] | None:
     return mask.mask_middle(digits), digits
 
 
+#: a phone keyword, then a national number of a neighbouring country ("Tel: 081 234 5678")
+PHONE_AFTER_KEYWORD = ("(?i:" + PHONE_KEYWORDS + r")[^\n0-9+]{0,12}\(?[0-9][0-9 ()\-.]{6,18}[0-9]")
+
+
+def _keyword_phone(c: Candidate) -> tuple[str, str] | None:
+    """National numbers of the configured neighbours, only after a phone keyword."""
+    if SERVICE_LINE.search(c.before(80)):
+        return None
+    text = c.text
+    for _s, _e, e164 in find_phones(text):
+        return mask.mask_middle(e164), e164
+    return None
+
+
 def _email(c: Candidate) -> tuple[str, str] | None:
     t = c.text
     return (mask.mask_email(t), t) if personal_email(t) else None
@@ -147,8 +169,11 @@ def _dob(c: Candidate) -> tuple[str, str] | None:
 #: order matters: a match is classified by the first entry whose pattern matches at its start
 REGISTRY: tuple[Detector, ...] = (
     Detector("phone", "phone_number", PHONE, _phone, marks_person=True),
+    Detector("intl_phone", "phone_number", INTL_PHONE, detect_intl_phone, marks_person=True),
     Detector("email", "email_address", EMAIL, _email, marks_person=True),
     Detector("nrc", "national_id", NRC, _nrc, marks_person=True),
+    Detector("idnum", "national_id", ID_TRIGGER, detect_identifier, marks_person=True),
+    Detector("kwphone", "phone_number", PHONE_AFTER_KEYWORD, _keyword_phone, marks_person=True),
     Detector("pcode", "precise_location", PCODE_PRECISE, _pcode),
     Detector("gps", "precise_location", GPS_PAIR, _gps),
     Detector("name", "person_name", NAME_IN_TEXT, _honorific_name, marks_person=True),

@@ -16,6 +16,8 @@ from typing import Any
 import phonenumbers
 import re2
 
+from .identifiers import reserved_domain
+
 MM_DIGITS = "\u1040\u1041\u1042\u1043\u1044\u1045\u1046\u1047\u1048\u1049"
 _TO_ASCII = str.maketrans({c: str(i) for i, c in enumerate(MM_DIGITS)})
 DIG = "[0-9\u1040-\u1049]"
@@ -99,18 +101,6 @@ EMAIL_RE = re.compile(EMAIL)
 ROLE_LOCALPARTS = frozenset(
     ["info", "contact", "contacts", "admin", "administrator", "office", "hr", "support", "help", "helpdesk", "enquiries", "enquiry", "inquiries", "inquiry", "hello", "team", "mail", "noreply", "no-reply", "donotreply", "webmaster", "secretariat", "coordination", "coordinator", "cluster", "im", "imo", "reception", "communications", "comms", "media", "press", "jobs", "careers", "recruitment", "procurement", "finance", "logistics", "operations", "ops", "programme", "program", "programs", "programmes", "it", "ict", "security", "protection", "wash", "health", "nutrition", "education", "shelter", "cccm", "fsc", "foodsecurity", "gbv", "cp", "childprotection", "mha", "ocha", "unhcr", "unicef", "wfp", "who", "iom", "unfpa", "accounts", "billing", "sales", "service", "services", "registry", "feedback", "complaints", "cfm", "hotline", "partners", "partnership", "reporting", "data", "monitoring", "meal", "me", "m-e", "field", "country", "director", "management", "board", "general", "assistance", "response", "emergency"]
 )
-
-
-#: RFC 2606 / RFC 6761 names reserved for documentation and testing: never a real mailbox
-_RESERVED_SLD = frozenset({"example.com", "example.net", "example.org", "example.edu"})
-_RESERVED_TLD = frozenset({"example", "test", "invalid", "localhost", "local"})
-
-
-def reserved_domain(domain: str) -> bool:
-    d = domain.lower().rstrip(".")
-    labels = d.split(".")
-    return (d in ("localhost", "example") or labels[-1] in _RESERVED_TLD
-            or ".".join(labels[-2:]) in _RESERVED_SLD or labels[0] == "example")
 
 
 def personal_email(addr: str) -> bool:

@@ -14,6 +14,8 @@ from . import mask
 from .collector import Collector
 from .columns import header_roles, hxl_roles
 from .detectors import ALL_KINDS, BY_KIND, Candidate, iter_matches
+from .hxl import hxl_meaning, parse_tag
+from .identifiers import header_id_kind, valid_id_cell, valid_phone_cell_any
 from .patterns import (
     HONORIFIC_WORDS,
     NAME_STOP,
@@ -159,7 +161,7 @@ class TableAnalyzer:
         for i, h in enumerate(self.header):
             r = header_roles(h)
             if hxl is not None and i < len(hxl) and hxl[i]:
-                r |= hxl_roles(hxl[i])
+                r = _with_hxl(r, hxl[i])
             self.roles.append(r)
         self.stats = [ColStats() for _ in self.header]
 
@@ -389,11 +391,11 @@ class TableAnalyzer:
         """Kinds the columns already proved need not be looked for again in the bulk scan."""
         for cat, *_ in self.pending:
             if cat == "phone_number":
-                self.confirmed.add("phone")
+                self.confirmed |= {"phone", "intl_phone", "kwphone"}
             elif cat == "email_address":
                 self.confirmed.add("email")
             elif cat == "national_id":
-                self.confirmed.add("nrc")
+                self.confirmed |= {"nrc", "idnum"}
             elif cat == "person_name":
                 self.confirmed |= {"name", "namelabel"}
             elif cat == "date_of_birth":
@@ -404,8 +406,8 @@ class TableAnalyzer:
     # ------------------------------------------------------------------ column rules
     def _rule_phone(self, c: _Column, t: _TableFacts) -> None:
         st, roles, n = c.st, c.roles, c.st.n
-        ph = st.hits.get("phone", 0)
-        example = st.examples.get("phone", "09****")
+        ph = st.hits.get("phone", 0) + st.hits.get("intl_phone", 0) + st.hits.get("kwphone", 0)
+        example = st.examples.get("phone") or st.examples.get("intl_phone") or st.examples.get("kwphone", "09****")
         if "phone" in roles and (st.phone_cells + ph) >= max(1, PHONE_SHARE_WITH_HEADER * n):
             self._queue("phone_number", c.i, max(st.phone_cells, ph), example)
         elif st.phone_cells >= PHONE_SHARE_WITHOUT_HEADER * n and not c.measure:
@@ -416,11 +418,14 @@ class TableAnalyzer:
     def _rule_identifiers(self, c: _Column, t: _TableFacts) -> None:
         """E-mail, NRC, precise P-codes, GPS pairs in one cell, dates of birth, ID columns."""
         st, roles, n = c.st, c.roles, c.st.n
-        for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("pcode", "precise_location"),
-                         ("gps", "precise_location"), ("dob", "date_of_birth")):
+        for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("idnum", "national_id"),
+                         ("pcode", "precise_location"), ("gps", "precise_location"), ("dob", "date_of_birth")):
             if st.hits.get(key):
                 self._queue(cat, c.i, st.hits[key], st.examples[key])
-        if "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
+        if header_id_kind(c.name) and not st.hits.get("nrc") and len(st.uniq) >= ID_DISTINCT_SHARE * min(n, 2000) \
+                and sum(1 for u in st.uniq if valid_id_cell(c.name, u)) >= 0.5 * len(st.uniq):
+            self._queue("national_id", c.i, n, mask.mask_generic(next(iter(st.uniq))))
+        elif "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
             idlike = sum(1 for u in st.uniq if any(ch.isdigit() for ch in u) and len(u) >= 5)
             if idlike >= 0.5 * min(len(st.uniq), n) and len(st.uniq) >= ID_DISTINCT_SHARE * min(n, 2000):
                 self._queue("national_id", c.i, n, mask.mask_generic(next(iter(st.uniq))))
@@ -572,6 +577,27 @@ class TableAnalyzer:
                         rep["records_below_k3"], f"k={rep['k_min']}, risk {rep['global_risk']:.1%}")
 
 
+#: HXL category -> the column role the value rules confirm
+_HXL_ROLE = {"phone_number": {"phone"}, "email_address": {"email"}, "person_name": {"name"}, "national_id": {"nid"},
+             "date_of_birth": {"dob"}}
+_PERSONAL_ROLES = {"name", "name_weak", "phone", "email", "nid", "dob", "precise", "lat", "lon", "coord"}
+
+
+def _with_hxl(roles: set[str], tag: str) -> set[str]:
+    """An HXL hashtag says what a column holds: `#contact+phone` is a phone column whatever its
+    header; a known tag with no personal meaning (`#org+name`, `#adm1+name`) removes the
+    personal roles a header may have suggested."""
+    roles = roles | hxl_roles(tag)
+    meaning = hxl_meaning(tag)
+    if meaning.category == "precise_location":
+        return roles if meaning.confirm == "coordinate" else roles | {"precise"}
+    if meaning.category is not None:
+        return roles | _HXL_ROLE.get(meaning.category, set())
+    if parse_tag(tag)[0]:
+        return roles - _PERSONAL_ROLES
+    return roles
+
+
 #: values of a column that classifies places rather than naming them ("Public/Private", "Urban")
 CATEGORY_VALUES = frozenset(
     ["public", "private", "yes", "no", "true", "false", "urban", "rural", "peri-urban", "government", "gov", "govt", "ngo", "ingo", "un", "other", "unknown", "n/a", "na", "none", "formal", "informal", "planned", "spontaneous", "open", "closed", "active", "inactive", "functional", "non-functional", "partially", "full", "partial", "camp", "village", "ward", "town", "host", "community", "idp", "idps", "returnee", "returnees"])
@@ -585,7 +611,7 @@ def _categorical(st: ColStats) -> bool:
 def _phone_cell(v: str) -> bool:
     """A phone-column cell holding a phone number, also with the leading 0 lost (a number cell
     in Excel, an integer question in Kobo: '9797123456')."""
-    if valid_phone_cell(v):
+    if valid_phone_cell(v) or valid_phone_cell_any(v):
         return True
     d = to_ascii_digits(v).replace(" ", "").replace("-", "")
     return d.isdigit() and d.startswith("9") and 8 <= len(d) <= 10 and valid_phone("0" + d) is not None

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from ..collector import Collector, Unreadable
+from ..hxl import is_hxl_row
 from ..labels import label_from_lines, label_from_title_rows
 from ..scanner import BulkScanner, Place, run_blocks
 from ..table import ALL_KEYS, TableAnalyzer
@@ -37,14 +38,6 @@ def sniff_delimiter(lines: list[str], preferred: str | None) -> str | None:
         if best is None or score > best[0]:
             best = (score, d)
     return best[1] if best else None
-
-
-def is_hxl_row(row: list[str]) -> bool:
-    cells = [c.strip() for c in row if c and c.strip()]
-    if not cells:
-        return False
-    tagged = sum(1 for c in cells if c.startswith("#") and len(c) > 1 and c[1:2].isalpha() and " " not in c)
-    return tagged >= max(1, 0.5 * len(cells))
 
 
 def find_header(rows: list[list[str]]) -> tuple[int, int | None]:
