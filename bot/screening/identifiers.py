@@ -200,9 +200,16 @@ def check_intl_candidate(block: bytes, s: int, e: int) -> str | None:
 
 
 class _CandidateLike(Protocol):
-    block: bytes
-    start: int
-    end: int
+    """detectors.Candidate, read-only (that module imports this one)."""
+
+    @property
+    def block(self) -> bytes: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
 
 
 def detect_intl_phone(c: _CandidateLike) -> tuple[str, str] | None:
