@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .names import header_says_not_person
+from .places import admin_level
+
 _NORM = re.compile(r"[\s_\-./:()\[\]#?]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -212,9 +215,10 @@ def header_roles(header: str) -> set[str]:
             # dataset metadata (CKAN/HDX): the name of a tag, group, organisation or resource
             return (roles - {"name", "name_weak", "household", "hhsize", "beneficiary"}) | {"metadata"}
     measure = _has(h, MEASURE_W) or h.startswith((" no ", " num ", " n ", " count ", " total ", " number "))
-    if _has(h, NAME_W) and not _has(h, NOT_PERSON_W) and not qualified_thing_name(h):
+    not_person = qualified_thing_name(h) or header_says_not_person(header) or admin_level(header) is not None
+    if _has(h, NAME_W) and not _has(h, NOT_PERSON_W) and not not_person:
         roles.add("name")
-    elif _has(h, NAME_WEAK_W) and not _has(h, NOT_PERSON_W) and not measure:
+    elif _has(h, NAME_WEAK_W) and not _has(h, NOT_PERSON_W) and not measure and not not_person:
         roles.add("name_weak")
     if _has(h, POP_COUNT_W):
         roles.add("popcount")
@@ -241,8 +245,11 @@ def header_roles(header: str) -> set[str]:
     if _has(h, PRECISE_W) and not h.startswith((" number of", " no of", " num ", " total ")) and not _has(
             h, PLACE_ATTR_W) and not _has(h, (" email", " e mail", " mail ", " web", " url", " ip ", " mac ")):
         roles.add("precise")
-    if _has(h, ADMIN_W):
+    level = admin_level(header)
+    if _has(h, ADMIN_W) or (level is not None and level <= 3):
         roles.add("admin")
+    if level is not None and level >= 4 and not _has(h, PLACE_ATTR_W):
+        roles.add("precise")
     if _has(h, LAT_W) or h.strip() in ("y", "lat"):
         roles.add("lat")
     if _has(h, LON_W) or h.strip() in ("x", "lon", "long", "lng"):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import mask
+from . import mask, names, places
 from .identifiers import (
     ID_TRIGGER,
     INTL_PHONE,
@@ -92,6 +92,7 @@ class Detector:
     pattern: str  # RE2, over UTF-8 bytes
     validate: Validator
     in_cells: bool = True  # judged inside table cells too (False: prose only, e.g. "Name: ..." keys)
+    prose_only: bool = False  # too costly or too loose for table blocks: text documents only
     marks_person: bool = False  # in prose, at-risk words on the same line then describe this person
 
 
@@ -149,7 +150,26 @@ def _gps(c: Candidate) -> tuple[str, str] | None:
 
 def _honorific_name(c: Candidate) -> tuple[str, str] | None:
     t = c.text
+    if places.followed_by_settlement_word(c.after(24).decode("utf-8", "replace")):
+        return None  # "Ma Kyar village tract" is a place, not the honorific Ma + a name
     return (mask.mask_name(t), t) if valid_text_name(t, c.after(24).decode("utf-8", "replace")) else None
+
+
+def _name_pair(c: Candidate) -> tuple[str, str] | None:
+    """A bare "Given Surname" in prose, both words known from the name lists."""
+    name = names.validate_pair(c.text, c.before(40).decode("utf-8", "replace"),
+                               c.after(40).decode("utf-8", "replace"))
+    return (mask.mask_name(name), name) if name else None
+
+
+def _settlement(c: Candidate) -> tuple[str, str] | None:
+    label = places.settlement_candidate(c.block, c.start, c.end)
+    return (mask.mask_generic(label), label) if label else None
+
+
+def _village_code(c: Candidate) -> tuple[str, str] | None:
+    code = places.village_code_candidate(c.block, c.start, c.end)
+    return (code[:3] + "***", code) if code else None
 
 
 def _name_label(c: Candidate) -> tuple[str, str] | None:
@@ -176,13 +196,22 @@ REGISTRY: tuple[Detector, ...] = (
     Detector("kwphone", "phone_number", PHONE_AFTER_KEYWORD, _keyword_phone, marks_person=True),
     Detector("pcode", "precise_location", PCODE_PRECISE, _pcode),
     Detector("gps", "precise_location", GPS_PAIR, _gps),
+    Detector("settlement", "precise_location", places.SETTLEMENT_PATTERN, _settlement, in_cells=False,
+             prose_only=True),
+    Detector("vcode", "precise_location", places.VILLAGE_CODE_PATTERN, _village_code, in_cells=False,
+             prose_only=True),
     Detector("name", "person_name", NAME_IN_TEXT, _honorific_name, marks_person=True),
     Detector("namelabel", "person_name", NAME_LABEL + "|" + NAME_LABEL_BURMESE, _name_label, in_cells=False,
+             marks_person=True),
+    Detector("pname", "person_name", names.CUE_PATTERN, names.detector_validate, marks_person=True),
+    Detector("pair", "person_name", names.PAIR_PATTERN, _name_pair, in_cells=False, prose_only=True,
              marks_person=True),
     Detector("dob", "date_of_birth", DOB_TEXT, _dob, marks_person=True),
 )
 BY_KIND: dict[str, Detector] = {d.kind: d for d in REGISTRY}
 ALL_KINDS: frozenset[str] = frozenset(BY_KIND)
+#: what a table's raw blocks are scanned for (prose-only kinds need sentences around them)
+TABLE_KINDS: frozenset[str] = frozenset(d.kind for d in REGISTRY if not d.prose_only)
 KIND_CATEGORY: dict[str, str] = {d.kind: d.category for d in REGISTRY}
 _PART_RES: dict[str, Any] = {d.kind: compile_bytes("^(?:" + d.pattern + ")") for d in REGISTRY}
 

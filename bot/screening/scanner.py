@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .collector import Collector
-from .detectors import BY_KIND, KIND_CATEGORY, SERVICE_LINE, Candidate, iter_matches
+from .detectors import BY_KIND, KIND_CATEGORY, SERVICE_LINE, TABLE_KINDS, Candidate, iter_matches
 from .patterns import ACTIVITY_RE, VULNERABLE_RE
 
 __all__ = ["SERVICE_LINE", "BulkScanner", "Place", "blocks", "run_blocks"]
@@ -39,7 +39,7 @@ class BulkScanner:
                  column_ok: ColumnFilter | None = None, areas: bool = False,
                  area_needs_context: bool = True) -> None:
         self.col = col
-        self.keys = set(keys) & set(BY_KIND)
+        self.keys = set(keys) & (set(BY_KIND) if text_mode else set(TABLE_KINDS))
         self.locate = locate
         self.text_mode = text_mode
         self.column_ok = column_ok

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import mask
+from . import mask, names
 from .collector import Collector
 from .columns import header_roles, hxl_roles
 from .detectors import ALL_KINDS, BY_KIND, Candidate, iter_matches
@@ -99,6 +99,10 @@ DOB_SHARE = 0.5
 HONORIFIC_SHARE = 0.2  # a name column: this share of Daw/U/Ko... values is enough
 COORD_SHARE = 0.6  # a lat/lon column: this share of values inside Myanmar's box
 ADMIN_PCODE_SHARE = 0.8  # a column of admin 1-3 P-codes makes a table of places
+NAME_COLUMN_SCORE = 0.6  # names.name_column_score of a column of person names under a silent header
+NAME_SCORE_SAMPLE = 300
+_NOT_NAME_ROLES = {"org", "admin", "precise", "measure", "metadata", "name", "name_weak", "phone", "email", "nid",
+                   "dob", "lat", "lon", "coord", "sex", "age", "remark", "activity"}
 
 
 @dataclass(frozen=True)
@@ -397,11 +401,11 @@ class TableAnalyzer:
             elif cat == "national_id":
                 self.confirmed |= {"nrc", "idnum"}
             elif cat == "person_name":
-                self.confirmed |= {"name", "namelabel"}
+                self.confirmed |= {"name", "namelabel", "pname", "pair"}
             elif cat == "date_of_birth":
                 self.confirmed.add("dob")
             elif cat == "precise_location":
-                self.confirmed |= {"pcode", "gps"}
+                self.confirmed |= {"pcode", "gps", "settlement", "vcode"}
 
     # ------------------------------------------------------------------ column rules
     def _rule_phone(self, c: _Column, t: _TableFacts) -> None:
@@ -459,8 +463,13 @@ class TableAnalyzer:
                 "org", "admin", "precise", "measure"} and (
                 not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
             self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
-        elif st.hits.get("name") and c.free_text:
-            self._queue("person_name", i, st.hits["name"], st.examples["name"])
+        elif (st.hits.get("name") or st.hits.get("pname")) and c.free_text:
+            kind = "name" if st.hits.get("name") else "pname"
+            self._queue("person_name", i, st.hits[kind], st.examples[kind])
+        elif not roles & _NOT_NAME_ROLES and c.num_share < 0.2 and len(st.uniq) >= 3 and \
+                names.name_column_score(list(st.uniq)[:NAME_SCORE_SAMPLE]) >= NAME_COLUMN_SCORE:
+            # a column of names under a header that says nothing ("token", "col3")
+            self._queue("person_name", i, n, mask.mask_name(next(iter(st.uniq))))
 
     def _rule_places(self, c: _Column, t: _TableFacts) -> None:
         st, roles, n, i = c.st, c.roles, c.st.n, c.i
