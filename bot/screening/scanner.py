@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from . import mask, names
 from .collector import Collector
 from .detectors import BY_KIND, KIND_CATEGORY, SERVICE_LINE, TABLE_KINDS, Candidate, iter_matches
 from .patterns import ACTIVITY_RE, VULNERABLE_RE
@@ -18,6 +19,16 @@ from .patterns import ACTIVITY_RE, VULNERABLE_RE
 __all__ = ["SERVICE_LINE", "BulkScanner", "Place", "blocks", "run_blocks"]
 
 SATURATE = 2000
+BURMESE_BUDGET = 4 << 20  # bytes of Burmese prose a file gets the (Python) name search on
+_BURMESE_LEAD = b"\xe1\x80"  # UTF-8 lead bytes of U+1000..U+103F
+
+
+def _lines_with_burmese(text: str) -> Iterator[tuple[int, str]]:
+    pos = 0
+    for line in text.split("\n"):
+        if any("\u1000" <= ch <= "\u109f" for ch in line):
+            yield pos, line
+        pos += len(line) + 1
 
 
 @dataclass
@@ -47,15 +58,37 @@ class BulkScanner:
         self.area_pat = col.areas.pattern() if (areas and col.areas) else None
         self.area_needs_context = area_needs_context
         self.area_found = False
+        self._burmese_left = BURMESE_BUDGET if text_mode and "pname" in self.keys else 0
 
     def done(self) -> bool:
-        return not self.keys and self.area_pat is None
+        return not self.keys and self.area_pat is None and not self._burmese_left
 
     def feed(self, block: bytes) -> None:
         if self.keys:
             self._scan_ids(block)
         if self.area_pat is not None:
             self._scan_areas(block)
+        if self._burmese_left > 0 and _BURMESE_LEAD in block:
+            self._scan_burmese_names(block)
+
+    # ------------------------------------------------------------------ Burmese names in prose
+    def _scan_burmese_names(self, block: bytes) -> None:
+        """Burmese is written without spaces, so names are found by syllables and the particles
+        around them (names.find_burmese_names), in Python: bounded to BURMESE_BUDGET bytes a
+        file, and one name is enough (the verdict cannot change)."""
+        part = block[:self._burmese_left]
+        self._burmese_left -= len(part)
+        text = part.decode("utf-8", "replace")
+        for line_start, line in _lines_with_burmese(text):
+            hits = names.find_burmese_names(line)
+            if hits:
+                s, e, _reason = hits[0]
+                at = len(text[:line_start + s].encode("utf-8"))
+                place = self.locate(block, at, at + len(line[s:e].encode("utf-8")))
+                if not place.skip:
+                    self.col.add("person_name", place.where, 1, mask.mask_name(line[s:e]))
+                    self._burmese_left = 0
+                    return
 
     # ------------------------------------------------------------------ identifiers
     def _scan_ids(self, block: bytes) -> None:

@@ -101,3 +101,35 @@ def test_nationality_column_is_not_a_name() -> None:
     v = screen_bytes(to_csv(["Nationality", "Sex", "Age"], ["#affected+nationality+name", "#affected+sex",
                                                             "#affected+age"], rows), "arrivals.csv")
     assert "person_name" not in cats(v), v.to_json()
+
+
+# --------------------------------------------------------------------------- the misses, end to end
+MISSES = [
+    ("My name is Siiri and I need help.", "person_name"),
+    ("User: Vilma Holm\nAgent: hello", "person_name"),
+    ("Please correct it to Mr. F\u00e1bio Barros.", "person_name"),
+    ("We will follow up with patricia desrosiers tomorrow.", "person_name"),
+    ("Tomomi Nishiyama lives at 12 Elm road.", "person_name"),
+    ("\u1000\u103b\u1031\u102c\u103a\u1007\u1004\u103a\u1011\u1000\u103a\u1000 \u1015\u103c\u1031\u102c\u101e"
+     "\u100a\u103a\u104b", "person_name"),
+    ("The village of Kyauk Taw received 30 families of displaced households.", "precise_location"),
+    ("my SSN: 460-89-9847", "national_id"),
+    ("Passport No: K1234567", "national_id"),
+    ("Call me at +66 2 123 4567 please", "phone_number"),
+    ("WhatsApp +880 1712-345678 (Rahim, Cox's Bazar)", "phone_number"),
+]
+
+
+def test_the_real_world_misses_are_found_in_prose() -> None:
+    for text, category in MISSES:
+        v = screen_bytes(text.encode(), "note.txt")
+        assert category in cats(v), (text, v.to_json())
+
+
+def test_ordinary_prose_and_gazetteer_lines_stay_clear() -> None:
+    for text in ("The meeting discussed New York and the United Nations on Monday Morning.",
+                 "Nyaung Pin village, MMR012003, 20.14",
+                 "Best Practices for village-level data collection are in annex 2.",
+                 "Call the hotline +95 1 234 567 for information."):
+        v = screen_bytes(text.encode(), "note.txt")
+        assert v.verdict == "clear", (text, v.to_json())
