@@ -60,6 +60,15 @@ POLICY: dict[str, frozenset[Role]] = {
     "account.link": EVERYONE,
     # administration (chat side; the CLI is for operators on the host)
     "admin.users": frozenset({A}),
+    # directory management from chat (handlers/directory_chat.py): admins in the admin room,
+    # IMOs in the IMO room and for partners only (the handler narrows rooms and roles)
+    "directory.org": frozenset({I, A}),
+    "directory.user": frozenset({I, A}),
+    "directory.users": frozenset({I, A}),
+    "directory.approve": frozenset({I, A}),
+    # !join is for people NOT in the directory (a public command, rate-limited in the handler);
+    # no role in the directory may use it
+    "directory.join": frozenset(),
 }
 
 

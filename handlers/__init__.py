@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register_all(app: Application) -> None:
-    from handlers import broadcasts, guidance, incidents, linking, rights, submissions
+    from handlers import broadcasts, directory_chat, guidance, incidents, linking, rights, submissions
     from handlers import help as help_handler
 
     help_handler.register(app)
@@ -19,3 +19,4 @@ def register_all(app: Application) -> None:
     guidance.register(app)
     broadcasts.register(app)
     linking.register(app)
+    directory_chat.register(app)

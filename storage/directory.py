@@ -11,12 +11,13 @@ Telegram id (keyed hash too) in the same table, so a restart does not reset the 
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.models import Organisation, Setting, User
@@ -34,9 +35,33 @@ LINK_TRIES_WINDOW = timedelta(hours=1)
 _CODE_ROW = "link-code:"  # + 48 hex characters of a keyed hash of the code
 _TRIES_ROW = "link-tries:"  # + 48 hex characters of a keyed hash of the Telegram id
 
+# Join requests (``!join ORG`` from someone not in the directory; handlers/directory_chat.py).
+# One settings row each, ``join-req:J-0007``, holding the request sealed under its own data
+# key (who asked, from which chat, which organisation) plus a keyed hash of the sender (to
+# find their pending request) and the id of the notice posted in the IMO room. Deciding or
+# expiring a request shreds its key and deletes the row. Attempts are counted per sender and
+# overall (keyed hashes / timestamps only), so a restart does not reset the limits.
+JOIN_TTL = timedelta(days=7)
+JOIN_TRIES = 3  # per sender and window
+JOIN_TRIES_ALL = 30  # from everyone together, per window
+JOIN_TRIES_WINDOW = timedelta(hours=1)
+JOIN_PENDING_MAX = 20  # undecided requests at once
+_JOIN_ROW = "join-req:"
+_JOIN_SEQ = "join-req-seq"
+_JOIN_TRIES_ROW = "join-tries:"  # + 48 hex characters of a keyed hash of transport:handle
+_JOIN_TRIES_ALL = "join-tries-all"
+
 
 class DirectoryError(Exception):
     """A directory change that cannot be made, phrased for the operator."""
+
+
+class RoleRefused(DirectoryError):
+    """The target (or the new role) is outside the roles the caller may manage."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"that user is {role}: not a role you may manage")
+        self.role = role
 
 
 class LinkError(DirectoryError):
@@ -77,6 +102,19 @@ class UserInfo:
         return f"user:{self.id}"
 
 
+@dataclass(frozen=True)
+class JoinRequest:
+    """An undecided ``!join`` request, opened."""
+
+    public_id: str  # J-0007
+    transport: str
+    handle: str
+    chat_id: str
+    org: str
+    created: datetime
+    notice_id: str | None
+
+
 def _id_column(transport: str) -> str:
     return "telegram_id" if transport == "telegram" else "matrix_id"
 
@@ -106,6 +144,17 @@ class Directory:
     async def org_by_name(self, name: str) -> Organisation | None:
         async with self.storage.session() as s:
             return (await s.execute(select(Organisation).where(Organisation.name == name))).scalar_one_or_none()
+
+    async def org_matching(self, name: str) -> Organisation | None:
+        """The organisation with exactly this name, else the one whose name differs only in case."""
+        exact = await self.org_by_name(name)
+        if exact is not None:
+            return exact
+        async with self.storage.session() as s:
+            rows = list((await s.execute(
+                select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
+            )).scalars())
+        return rows[0] if len(rows) == 1 else None
 
     async def add_user(
         self, handle: str, *, role: str, org: str | None = None, transport: str = "matrix"
@@ -243,39 +292,57 @@ class Directory:
                     removed += 1
         return removed
 
-    async def remove_user(self, handle: str, transport: str = "matrix") -> None:
+    async def remove_user(
+        self, handle: str, transport: str = "matrix", *, only_roles: tuple[str, ...] | None = None
+    ) -> int:
+        """Deactivate a user; returns their internal id. ``only_roles``: refuse anyone else (checked
+        in the same transaction as the change, e.g. an IMO removing only partners)."""
         async with self.storage.session() as s, s.begin():
             user = (
                 await s.execute(select(User).where(getattr(User, _id_column(transport)) == handle))
             ).scalar_one_or_none()
             if user is None or not user.active:
                 raise DirectoryError(f"no user {handle}")
+            if only_roles is not None and user.role not in only_roles:
+                raise RoleRefused(user.role)
             # keep the row (audit and lineage refer to it) but cut every access
             user.active = False
             user.matrix_id = None
             user.telegram_id = None
+            return user.id
 
-    async def set_role(self, handle: str, role: str, transport: str = "matrix") -> None:
+    async def set_role(
+        self, handle: str, role: str, transport: str = "matrix", *, only_roles: tuple[str, ...] | None = None
+    ) -> int:
+        """Change a user's role; returns their internal id. ``only_roles``: both the current and the
+        new role must be among them (checked in the same transaction as the change)."""
         if role not in ROLES:
             raise DirectoryError(f"role must be one of {', '.join(ROLES)}")
         async with self.storage.session() as s, s.begin():
             user = (
                 await s.execute(select(User).where(getattr(User, _id_column(transport)) == handle))
             ).scalar_one_or_none()
-            if user is None:
+            if user is None or not user.active:
                 raise DirectoryError(f"no user {handle}")
+            if only_roles is not None and (user.role not in only_roles or role not in only_roles):
+                raise RoleRefused(user.role if user.role not in only_roles else role)
             if role == "partner" and user.org_id is None:
                 raise DirectoryError("a partner needs an organisation")
             user.role = role
+            return user.id
 
-    async def list_users(self) -> list[UserInfo]:
+    async def list_users(self, org: str | None = None) -> list[UserInfo]:
+        """Active users (of the organisation named ``org`` only, when given)."""
         async with self.storage.session() as s:
-            rows = await s.execute(
+            query = (
                 select(User, Organisation.name)
                 .outerjoin(Organisation, User.org_id == Organisation.id)
                 .where(User.active.is_(True))
                 .order_by(User.id)
             )
+            if org is not None:
+                query = query.where(Organisation.name == org)
+            rows = await s.execute(query)
             return [
                 UserInfo(u.id, u.matrix_id, u.telegram_id, u.role, u.org_id, org_name) for u, org_name in rows.all()
             ]
@@ -313,3 +380,127 @@ class Directory:
 
     async def is_known(self, transport: str, handle: str) -> bool:
         return await self.lookup(transport, handle) is not None
+
+    # ------------------------------------------------------------------ join requests
+
+    async def join_attempt_allowed(self, transport: str, handle: str, now: datetime) -> str | None:
+        """Count one ``!join`` attempt; None when allowed, else ``"sender"`` or ``"overall"``."""
+        name = await self._row_name(_JOIN_TRIES_ROW, "join-tries", f"{transport}:{handle}")
+        since = (now - JOIN_TRIES_WINDOW).timestamp()
+        try:
+            async with self.storage.session() as s, s.begin():
+                mine = await s.get(Setting, name)
+                everyone = await s.get(Setting, _JOIN_TRIES_ALL)
+                my_stamps = [t for t in (json.loads(mine.value) if mine else []) if t > since]
+                all_stamps = [t for t in (json.loads(everyone.value) if everyone else []) if t > since]
+                if len(my_stamps) >= JOIN_TRIES:
+                    return "sender"
+                if len(all_stamps) >= JOIN_TRIES_ALL:
+                    return "overall"
+                for row, stamps, row_name in ((mine, my_stamps, name), (everyone, all_stamps, _JOIN_TRIES_ALL)):
+                    stamps.append(now.timestamp())
+                    if row is None:
+                        s.add(Setting(name=row_name, value=json.dumps(stamps)))
+                    else:
+                        row.value = json.dumps(stamps)
+        except IntegrityError:  # a concurrent first attempt: count this one as refused
+            return "sender"
+        return None
+
+    async def create_join_request(
+        self, transport: str, handle: str, chat_id: str, org: str, now: datetime
+    ) -> tuple[str | None, bool]:
+        """Store a request; returns (J-id, created). The sender's pending request is returned
+        instead of a new one (created False); (None, False) when too many are pending."""
+        who = (await self.storage.pseudokey("join-who", f"{transport}:{handle}"))[:48]
+        for _attempt in range(5):
+            try:
+                async with self.storage.session() as s, s.begin():
+                    rows = list((await s.execute(
+                        select(Setting).where(Setting.name.startswith(_JOIN_ROW))
+                    )).scalars())
+                    for row in rows:
+                        if json.loads(row.value)["who"] == who:
+                            return row.name.removeprefix(_JOIN_ROW), False
+                    if len(rows) >= JOIN_PENDING_MAX:
+                        return None, False
+                    seq_row = await s.get(Setting, _JOIN_SEQ)
+                    seq = int(seq_row.value) + 1 if seq_row else 1
+                    if seq_row is None:
+                        s.add(Setting(name=_JOIN_SEQ, value=str(seq)))
+                    else:
+                        seq_row.value = str(seq)
+                    public_id = f"J-{seq:04d}"
+                    key = await self.storage.new_data_key(s, "join-request")
+                    body = json.dumps({"transport": transport, "handle": handle, "chat": chat_id, "org": org})
+                    sealed = self.storage.seal_text(key, _JOIN_ROW + public_id, body)
+                    s.add(Setting(name=_JOIN_ROW + public_id, value=json.dumps({
+                        "dek": key.id, "sealed": base64.b64encode(sealed).decode(), "who": who,
+                        "created": now.isoformat(), "notice": None,
+                    })))
+                return public_id, True
+            except IntegrityError:  # another request took the same number: take the next one
+                continue
+        raise DirectoryError("could not store the join request")
+
+    async def join_request(self, public_id: str) -> JoinRequest | None:
+        public_id = public_id.strip().upper()
+        async with self.storage.session() as s:
+            row = await s.get(Setting, _JOIN_ROW + public_id)
+            if row is None:
+                return None
+            data = json.loads(row.value)
+            key = await self.storage.data_key(s, data["dek"])
+        body = json.loads(self.storage.open_text(key, _JOIN_ROW + public_id, base64.b64decode(data["sealed"])))
+        return JoinRequest(public_id, body["transport"], body["handle"], body["chat"], body["org"],
+                           datetime.fromisoformat(data["created"]), data.get("notice"))
+
+    async def set_join_notice(self, public_id: str, notice_id: str) -> None:
+        async with self.storage.session() as s, s.begin():
+            row = await s.get(Setting, _JOIN_ROW + public_id)
+            if row is not None:
+                data = json.loads(row.value)
+                data["notice"] = notice_id
+                row.value = json.dumps(data)
+
+    async def join_request_for_notice(self, notice_id: str) -> str | None:
+        async with self.storage.session() as s:
+            rows = (await s.execute(select(Setting).where(Setting.name.startswith(_JOIN_ROW)))).scalars()
+            for row in rows:
+                if json.loads(row.value).get("notice") == notice_id:
+                    return row.name.removeprefix(_JOIN_ROW)
+        return None
+
+    async def close_join_request(self, public_id: str) -> bool:
+        """Shred and delete a request; False when it was already decided (or expired)."""
+        name = _JOIN_ROW + public_id.strip().upper()
+        async with self.storage.session() as s, s.begin():
+            row = await s.get(Setting, name)
+            if row is None:
+                return False
+            dek = json.loads(row.value)["dek"]
+            gone = await s.execute(delete(Setting).where(Setting.name == name))
+            if getattr(gone, "rowcount", 0) != 1:  # decided concurrently by someone else
+                return False
+            await self.storage.shred(s, dek)
+        return True
+
+    async def expire_join_requests(self, now: datetime) -> list[str]:
+        """Close requests older than JOIN_TTL and forget old attempt counters; returns the closed J-ids."""
+        expired: list[str] = []
+        since = (now - JOIN_TRIES_WINDOW).timestamp()
+        async with self.storage.session() as s, s.begin():
+            rows = (await s.execute(select(Setting).where(
+                Setting.name.startswith(_JOIN_ROW) | Setting.name.startswith(_JOIN_TRIES_ROW)
+                | (Setting.name == _JOIN_TRIES_ALL)
+            ))).scalars()
+            for row in rows:
+                data = json.loads(row.value)
+                if row.name.startswith(_JOIN_ROW):
+                    if datetime.fromisoformat(data["created"]) + JOIN_TTL <= now:
+                        await self.storage.shred(s, data["dek"])
+                        await s.delete(row)
+                        expired.append(row.name.removeprefix(_JOIN_ROW))
+                elif not any(t > since for t in data):
+                    await s.delete(row)
+        return expired
