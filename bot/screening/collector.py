@@ -8,6 +8,7 @@ from typing import Any
 from .areas import SensitiveAreas
 from .levels import CATEGORY_LEVEL, max_level, rank
 from .model import Finding, Limits, Verdict
+from .places import Gazetteer
 from .sanitize import clean_text
 
 
@@ -21,9 +22,10 @@ class Encrypted(Exception):
 
 class Collector:
     def __init__(self, limits: Limits, areas: SensitiveAreas | None, prefix: str = "",
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, gazetteer: Gazetteer | None = None) -> None:
         self.limits = limits
         self.areas = areas if areas else None
+        self.gazetteer = gazetteer
         self.prefix = prefix
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.max_seconds
         self._found: dict[tuple[str, str], list[Any]] = {}

@@ -19,6 +19,7 @@ from .collector import Collector, Encrypted, Unreadable
 from .labels import label_from_filename
 from .levels import max_level, rank
 from .model import DEFAULT_LIMITS, Limits, Verdict
+from .places import Gazetteer
 from .readers.archive import (
     BAD_ZIP,
     Budget,
@@ -67,9 +68,10 @@ class Screening:
     """One screening run of one top-level file (and its archive members)."""
 
     def __init__(self, limits: Limits, areas: SensitiveAreas | None, password: str | None,
-                 given_label: str | None) -> None:
+                 given_label: str | None, gazetteer: Gazetteer | None = None) -> None:
         self.limits = limits
         self.areas = areas
+        self.gazetteer = gazetteer
         self.password = password
         self.given_label = given_label
         self.budget = Budget()
@@ -247,7 +249,7 @@ class Screening:
                 continue
             col.check_time()
             mname = safe_name(info.filename)
-            child = Collector(self.limits, self.areas, prefix=f"{col.prefix}member {mname}: ",
+            child = Collector(self.limits, self.areas, gazetteer=self.gazetteer, prefix=f"{col.prefix}member {mname}: ",
                               deadline=self.deadline)
             child.add_label(label_from_filename(mname))
             opener = MemberOpener(z, info, child, self.budget, pwd)
@@ -300,8 +302,10 @@ def _final(col: Collector, path: str, given: str | None, members: list[_MemberRe
 
 
 def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
-         sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits) -> Verdict:
+         sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits,
+         gazetteer: Gazetteer | None = None) -> Verdict:
     v = _run_raw(opener, clean_text(path), name, size, label=label, sensitive_areas=sensitive_areas,
+                 gazetteer=gazetteer,
                  password=password, limits=limits)
     if v.error and clean_text(v.error) != v.error:
         v = dataclasses.replace(v, error=clean_text(v.error))
@@ -309,15 +313,16 @@ def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str |
 
 
 def _run_raw(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
-             sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits) -> Verdict:
+             sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits,
+             gazetteer: Gazetteer | None = None) -> Verdict:
     given = label if label in ("public", "restricted", "confidential", "highly_confidential") else None
     if label is not None and given is None:
         from .levels import parse_level
 
         given = parse_level(label)
     given = max_level(given, label_from_filename(name))
-    run = Screening(limits, sensitive_areas, password, given)
-    col = Collector(limits, sensitive_areas, deadline=run.deadline)
+    run = Screening(limits, sensitive_areas, password, given, gazetteer)
+    col = Collector(limits, sensitive_areas, deadline=run.deadline, gazetteer=gazetteer)
     try:
         members = run.screen(opener, name, col, 0, size)
         return _final(col, path, given, members)
@@ -348,14 +353,15 @@ def _run_raw(opener: Opener, path: str, name: str, size: int | None, *, label: s
 
 def screen_bytes(data: bytes, filename: str, *, label: str | None = None,
                  sensitive_areas: SensitiveAreas | None = None, password: str | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> Verdict:
+                 limits: Limits = DEFAULT_LIMITS, gazetteer: Gazetteer | None = None) -> Verdict:
     """Screen an in-memory file.  Never raises."""
     return _run(lambda: io.BytesIO(data), filename, filename, len(data), label=label,
-                sensitive_areas=sensitive_areas, password=password, limits=limits)
+                sensitive_areas=sensitive_areas, password=password, limits=limits, gazetteer=gazetteer)
 
 
 def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: SensitiveAreas | None = None,
-                password: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Verdict:
+                password: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                gazetteer: Gazetteer | None = None) -> Verdict:
     """Screen a file on disk, streaming (memory does not grow with file size).  Never raises."""
     p = str(path)
     try:
@@ -367,7 +373,7 @@ def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: 
     if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
         return Verdict(clean_text(p), "unreadable", None, None, error=NOT_REGULAR + f" ({_kind(st.st_mode)})")
     return _run(lambda: _open_regular(p), p, os.path.basename(p), size, label=label,
-                sensitive_areas=sensitive_areas, password=password, limits=limits)
+                sensitive_areas=sensitive_areas, password=password, limits=limits, gazetteer=gazetteer)
 
 
 NOT_REGULAR = "not a regular file, refused"

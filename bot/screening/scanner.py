@@ -15,6 +15,7 @@ from . import mask, names
 from .collector import Collector
 from .detectors import BY_KIND, KIND_CATEGORY, SERVICE_LINE, TABLE_KINDS, Candidate, iter_matches
 from .patterns import ACTIVITY_RE, VULNERABLE_RE
+from .places import place_context
 
 __all__ = ["SERVICE_LINE", "BulkScanner", "Place", "blocks", "run_blocks"]
 
@@ -59,9 +60,10 @@ class BulkScanner:
         self.area_needs_context = area_needs_context
         self.area_found = False
         self._burmese_left = BURMESE_BUDGET if text_mode and "pname" in self.keys else 0
+        self.gazetteer = col.gazetteer if text_mode and "settlement" in self.keys else None
 
     def done(self) -> bool:
-        return not self.keys and self.area_pat is None and not self._burmese_left
+        return not self.keys and self.area_pat is None and not self._burmese_left and self.gazetteer is None
 
     def feed(self, block: bytes) -> None:
         if self.keys:
@@ -70,6 +72,23 @@ class BulkScanner:
             self._scan_areas(block)
         if self._burmese_left > 0 and _BURMESE_LEAD in block:
             self._scan_burmese_names(block)
+        if self.gazetteer is not None:
+            self._scan_gazetteer(block)
+
+    # ------------------------------------------------------------------ the operator's gazetteer
+    def _scan_gazetteer(self, block: bytes) -> None:
+        """Village and village-tract names of the operator's gazetteer (e.g. the MIMU P-code list)
+        found in prose next to people, a household, an incident or assistance: precise locations."""
+        assert self.gazetteer is not None
+        for s, e, text, _level, _pcode in self.gazetteer.iter_matches(block):
+            if place_context(block, s, e) is None:
+                continue
+            place = self.locate(block, s, e)
+            if place.skip:
+                continue
+            self.col.add("precise_location", place.where, 1, mask.mask_generic(text))
+            self.gazetteer = None  # one is enough: the verdict cannot change
+            return
 
     # ------------------------------------------------------------------ Burmese names in prose
     def _scan_burmese_names(self, block: bytes) -> None:
