@@ -7,16 +7,19 @@ at least one is, 2 on a usage error."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
+import stat
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from .areas import SensitiveAreas
-from .engine import is_regular_or_dir, screen_path
+from .engine import screen_path
 from .levels import LEVELS
 from .model import Limits, Verdict
 from .sanitize import clean_text
@@ -115,48 +118,142 @@ def _table(verdicts: list[Verdict]) -> str:
     return "\n".join(out)
 
 
+def _path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be screened at all (a usage error), or None for a readable regular file.
+
+    Checked with stat, which never blocks (a FIFO or device is never opened)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "the file does not exist"
+    except NotADirectoryError:
+        return "the file does not exist (a parent is not a folder)"
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return f"cannot access the file ({exc.strerror or type(exc).__name__})"
+    if stat.S_ISDIR(mode):
+        return "this is a folder, not a file (give the files inside it)"
+    if not stat.S_ISREG(mode):
+        return "not a regular file, refused (" + (
+            "a FIFO / named pipe" if stat.S_ISFIFO(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a file") + ")"
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    return None
+
+
 def run_screen(args: argparse.Namespace, default_sensitive_areas: Path | None = None) -> int:
+    """Exit 0: no file is unlabelled_sensitive; 1: at least one is; 2: a usage error, which includes
+    a path that is missing, a folder, a FIFO, a device, a socket or not readable (each still gets its
+    verdict "unreadable" line, and one error line on stderr names it and the problem)."""
     try:
         areas = _load_areas(args, default_sensitive_areas)
     except UsageError as exc:
         print(f"clusterbot screen: error: {exc}", file=sys.stderr)
         return 2
     verdicts: list[Verdict] = []
-    refused = False
+    problems: list[str] = []
     for p in args.paths:
-        if not is_regular_or_dir(str(p)):
-            refused = True  # a FIFO, device or socket: refused at once, never opened
-        v = screen_path(p, label=args.label, sensitive_areas=areas, password=args.password, limits=CLI_LIMITS)
+        problem = _path_problem(p)
+        if problem is not None:
+            problems.append(f"{clean_text(str(p))}: {problem}")
+            v = Verdict(clean_text(str(p)), "unreadable", None, args.label, error=problem)
+        else:
+            v = screen_path(p, label=args.label, sensitive_areas=areas, password=args.password, limits=CLI_LIMITS)
         verdicts.append(v)
         if args.json:
             print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)
     if not args.json:
         print(_table(verdicts))
-    if refused:
-        print("clusterbot screen: error: not a regular file (FIFO, device or socket): "
-              + ", ".join(clean_text(str(p)) for p in args.paths if not is_regular_or_dir(str(p))),
-              file=sys.stderr)
+    for line in problems:
+        print(f"clusterbot screen: error: {line}", file=sys.stderr)
+    if problems:
         return 2
     return 1 if any(v.verdict == "unlabelled_sensitive" for v in verdicts) else 0
 
 
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write to a temporary file beside ``target`` (0600), fsync, rename over it: a failure leaves
+    no half-written file, and the copy is never readable by other users while it is written."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (OSError, RuntimeError):
+        pass
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def run_pseudonymize(args: argparse.Namespace, default_sensitive_areas: Path | None = None) -> int:
-    from .pseudonymise import pseudonymize_bytes
+    """Exit 0: the copy was written and screens without unlabelled sensitive data; 1: the copy was
+    written but still holds what is listed (or the input cannot be pseudonymised: password
+    protected, unsupported, damaged); 2: a usage error (missing input, missing output folder,
+    OUT equal to IN, OUT in a format that cannot hold the input, bad key file). One line on
+    stderr, never a traceback; nothing is written unless the whole copy is."""
+    def fail(msg: str, code: int = 2) -> int:
+        print(f"clusterbot pseudonymize: error: {clean_text(msg)}", file=sys.stderr)
+        return code
+
+    try:
+        return _pseudonymize_cmd(args, default_sensitive_areas, fail)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line for the operator, never a traceback
+        return fail(f"unexpected error ({type(exc).__name__}); nothing was written", 1)
+
+
+def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | None,
+                      fail: Any) -> int:
+    from .pseudonymise import FORMATS, CannotPseudonymise, FormatMismatch, format_for_name, pseudonymise
 
     try:
         areas = _load_areas(args, default_sensitive_areas)
     except UsageError as exc:
-        print(f"clusterbot pseudonymize: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
+    src: Path = args.input
+    problem = _path_problem(src)
+    if problem is not None:
+        return fail(f"cannot read {src}: {problem}")
+    target: Path = args.output
+    out_format: str | None = None
+    if not target.is_dir():  # a folder: the copy goes inside it under its own name
+        folder = target.parent
+        if not folder.is_dir():
+            return fail(f"the output folder {folder} does not exist" if not folder.exists()
+                        else f"the output folder {folder} is not a folder")
+        if _same_file(target, src):
+            return fail(f"OUT is the same file as IN ({src}); give another output name, the input is never "
+                        "overwritten")
+        if target.suffix:
+            out_format = format_for_name(target.name)
+            if out_format is None:
+                return fail(f"cannot write a {target.suffix} file; OUT must end in one of "
+                            + ", ".join(sorted({f[1] for f in FORMATS.values()})))
     if args.key_file is not None:
         try:
             key = args.key_file.read_bytes().strip()
         except OSError:
-            print(f"clusterbot pseudonymize: error: cannot read key file {args.key_file}", file=sys.stderr)
-            return 2
+            return fail(f"cannot read key file {args.key_file}")
         if len(key) < 16:
-            print("clusterbot pseudonymize: error: the key file must hold at least 16 bytes", file=sys.stderr)
-            return 2
+            return fail("the key file must hold at least 16 bytes")
     elif os.environ.get("CLUSTERBOT_PSEUDONYM_KEY"):
         key = os.environ["CLUSTERBOT_PSEUDONYM_KEY"].encode()
     else:
@@ -164,25 +261,34 @@ def run_pseudonymize(args: argparse.Namespace, default_sensitive_areas: Path | N
         print("note: no --key-file given; a one-off random key was used, so pseudonyms will not match "
               "other runs", file=sys.stderr)
     try:
-        data = args.input.read_bytes()
-    except OSError:
-        print(f"clusterbot pseudonymize: error: cannot read {args.input}", file=sys.stderr)
-        return 2
-    out, new_name, verdict = pseudonymize_bytes(data, args.input.name, key, sensitive_areas=areas)
-    if not out:
-        print(f"clusterbot pseudonymize: cannot pseudonymise: {verdict.error}", file=sys.stderr)
-        return 1
-    target = args.output
+        data = src.read_bytes()
+    except OSError as exc:
+        return fail(f"cannot read {src} ({exc.strerror or type(exc).__name__})")
+    try:
+        res = pseudonymise(data, src.name, key, out_format=out_format, sensitive_areas=areas)
+    except FormatMismatch as exc:
+        return fail(f"{src.name}: {exc}")
+    except CannotPseudonymise as exc:
+        return fail(f"cannot pseudonymise {src.name}: {exc}; nothing was written", 1)
     if target.is_dir():
-        target = target / new_name
-    target.write_bytes(out)
-    verdict = Verdict(str(target), verdict.verdict, verdict.required_level, verdict.label, verdict.categories,
-                      verdict.findings, verdict.risk, verdict.error)
+        target = target / res.name
+        if _same_file(target, src):
+            return fail(f"the copy would overwrite the input ({target}); give an output file name")
+    try:
+        _write_atomically(target, res.content)
+    except OSError as exc:
+        return fail(f"cannot write {target} ({exc.strerror or type(exc).__name__}); nothing was written")
+    v = res.verdict
+    verdict = Verdict(str(target), v.verdict, v.required_level, v.label, v.categories, v.findings, v.risk, v.error)
     if args.json:
         print(json.dumps(verdict.to_json(), ensure_ascii=False))
     else:
-        print(f"wrote {target}; screening of the output:")
+        removed = f" ({res.removed_lines} identifying line(s) removed)" if res.removed_lines else ""
+        print(f"wrote {target} ({FORMATS[res.format][1][1:].upper()}){removed}; screening of the output:")
         print(_table([verdict]))
+        if verdict.verdict == "unlabelled_sensitive":
+            print("The copy still holds the data listed above, which could not be removed automatically: "
+                  "edit it, or label it with the level shown.")
     return 1 if verdict.verdict == "unlabelled_sensitive" else 0
 
 

@@ -55,8 +55,13 @@ NOT_PERSON_LABEL = frozenset(
     place location item programme program school facility district state region cluster sector form team group
     event dataset sheet indicator field business brand product vessel agency ward tract donor unit site's
     document folder course training drug medicine disease commodity book road street restaurant hotel shop
-    store tag display resource package""".split()
+    store tag display resource package survey source report series variable table column short display common
+    scientific trade country product service model indicator file host server database schema class module""".split()
 )
+
+
+#: a value after "name:" that is an identifier, not a person (CamelCase, snake_case, dotted, digits)
+_IDENTIFIER_VALUE = re.compile(rb"^(?:[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*|\S*[_./{}$<>=0-9]\S*|[a-z][a-z0-9\-]*)(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,10 @@ def _name_label(c: Candidate) -> tuple[str, str] | None:
     if before and before[-1].strip(b"'\":,;") in NOT_PERSON_LABEL:
         return None
     t = c.text
+    value = c.raw.split(b":", 1)[-1].split(b"-", 1)[-1] if b":" in c.raw else c.raw
+    value = (value + c.after(60)).split(b"\n", 1)[0].strip().strip(b"\"'")
+    if _IDENTIFIER_VALUE.match(value):
+        return None  # "name: CreditCardRecognizer", "name: my_dataset": a configuration key
     return t.split(":")[0].split("-")[0].strip() + ": ***", t
 
 

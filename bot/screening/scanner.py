@@ -24,6 +24,16 @@ BURMESE_BUDGET = 4 << 20  # bytes of Burmese prose a file gets the (Python) name
 _BURMESE_LEAD = b"\xe1\x80"  # UTF-8 lead bytes of U+1000..U+103F
 
 
+def _credible_burmese_name(line: str, s: int, e: int, reason: str) -> bool:
+    """In running prose: an honorific must start a word (ပြင်ဦးလွင် is the town Pyin Oo Lwin), and a
+    name known only by the particle after it needs three syllables (two-syllable runs are too
+    often ordinary words: မျိုးနွယ်, lineage)."""
+    prev = line[s - 1:s]
+    if reason == "honorific":
+        return not prev or not ("\u1000" <= prev <= "\u109f")
+    return len([x for x in names.segment_syllables(line[s:e]) if x[2].strip()]) >= 3
+
+
 def _lines_with_burmese(text: str) -> Iterator[tuple[int, str]]:
     pos = 0
     for line in text.split("\n"):
@@ -99,7 +109,7 @@ class BulkScanner:
         self._burmese_left -= len(part)
         text = part.decode("utf-8", "replace")
         for line_start, line in _lines_with_burmese(text):
-            hits = names.find_burmese_names(line)
+            hits = [h for h in names.find_burmese_names(line) if _credible_burmese_name(line, *h)]
             if hits:
                 s, e, _reason = hits[0]
                 at = len(text[:line_start + s].encode("utf-8"))

@@ -101,6 +101,10 @@ COORD_SHARE = 0.6  # a lat/lon column: this share of values inside Myanmar's box
 ADMIN_PCODE_SHARE = 0.8  # a column of admin 1-3 P-codes makes a table of places
 NAME_COLUMN_SCORE = 0.6  # names.name_column_score of a column of person names under a silent header
 NAME_SCORE_SAMPLE = 300
+#: roles of columns that say something about the places of a table (people, work, figures)
+_FACT_ROLES = {"org", "activity", "beneficiary", "household", "hhsize", "sex", "age", "name", "name_weak", "phone",
+               "email", "nid", "dob", "vulnerable", "disability", "popcount", "kobo", "remark", "qi_other"}
+_CODE_HEADER = re.compile(r"(?i)code|p_?code|\bid\b|_id\b|\bno\b|serial|\bsn\b|\bfid\b|objectid|\bsr\b|alt|elev")
 _NOT_NAME_ROLES = {"org", "admin", "precise", "measure", "metadata", "name", "name_weak", "phone", "email", "nid",
                    "dob", "lat", "lon", "coord", "sex", "age", "remark", "activity"}
 
@@ -322,6 +326,7 @@ class TableAnalyzer:
             for rule in COLUMN_RULES:
                 rule(self, c, table)
         self._judge_coordinates()
+        self._judge_place_list()
         self._judge_individuals(cats)
         self._judge_areas()
         self._judge_risk()
@@ -332,6 +337,22 @@ class TableAnalyzer:
             i = self._lat_cols[0]
             if not self._centroids():
                 self._queue("precise_location", i, self.stats[i].n, "coordinates (lat/lon)")
+
+    def _judge_place_list(self) -> None:
+        """A table of places and nothing else (a gazetteer: village names, P-codes, coordinates,
+        admin names) locates nobody; a village column next to people, organisations, activities
+        or figures does."""
+        if any(cat != "precise_location" for cat, *_ in self.pending):
+            return
+        for i, roles in enumerate(self.roles):
+            if i >= len(self.stats) or not self.stats[i].n:
+                continue
+            figure = self.kind.get(i) == "measure" and not _CODE_HEADER.search(self.colname(i))
+            if roles & _FACT_ROLES or figure:
+                return  # people, work or figures (IDPs, reached, ...) at these places
+        self.pending = [p for p in self.pending if p[0] != "precise_location"]
+        self.kind = {i: k for i, k in self.kind.items() if k != "place"}
+        self.confirmed |= {"pcode", "gps", "settlement", "vcode"}  # its codes locate nobody either
 
     def _judge_individuals(self, cats: set[str]) -> None:
         """Is a row a person or household?  Direct identifiers, a Kobo export, or sex/age/household
@@ -438,7 +459,9 @@ class TableAnalyzer:
 
     def _rule_names(self, c: _Column, t: _TableFacts) -> None:
         st, roles, n, i = c.st, c.roles, c.st.n, c.i
-        generic_name = c.name.strip().lower() in ("name", "\u1021\u1019\u100a\u103a", "names")
+        if _admin_names(st):
+            return  # Sagaing, Bago, Magway ...: a column of admin areas, not of people
+        generic_name = c.name.strip().lower().rsplit("/", 1)[-1] in ("name", "\u1021\u1019\u100a\u103a", "names")
         diverse = len(st.uniq) >= 0.6 * min(n, 2000)
         not_person = roles & {"org", "admin", "precise"}
         honorific_example = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None)
@@ -551,7 +574,10 @@ class TableAnalyzer:
         k = self.kind.get(column)
         if kind == "phone" and k in ("measure", "lat", "lon"):
             return value.startswith(("0", "+"))
-        return not (kind in ("name", "namelabel") and k in ("org", "place"))
+        if kind in ("name", "namelabel", "pname") and column < len(self.roles):
+            # a ward, village tract or organisation column: "Aung Hlaing Kone Ward" is a place
+            return k not in ("org", "place") and not self.roles[column] & {"admin", "precise", "org", "metadata"}
+        return True
 
     def add_risk_row(self, row: Sequence[str]) -> bool:
         if self.risk is None:
@@ -610,6 +636,11 @@ def _with_hxl(roles: set[str], tag: str) -> set[str]:
 #: values of a column that classifies places rather than naming them ("Public/Private", "Urban")
 CATEGORY_VALUES = frozenset(
     ["public", "private", "yes", "no", "true", "false", "urban", "rural", "peri-urban", "government", "gov", "govt", "ngo", "ingo", "un", "other", "unknown", "n/a", "na", "none", "formal", "informal", "planned", "spontaneous", "open", "closed", "active", "inactive", "functional", "non-functional", "partially", "full", "partial", "camp", "village", "ward", "town", "host", "community", "idp", "idps", "returnee", "returnees"])
+
+
+def _admin_names(st: ColStats) -> bool:
+    vals = list(st.uniq)[:NAME_SCORE_SAMPLE]
+    return bool(vals) and sum(1 for u in vals if names.fold(u) in names.MYANMAR_ADMIN_NAMES) >= 0.5 * len(vals)
 
 
 def _categorical(st: ColStats) -> bool:

@@ -133,3 +133,20 @@ def test_ordinary_prose_and_gazetteer_lines_stay_clear() -> None:
                  "Call the hotline +95 1 234 567 for information."):
         v = screen_bytes(text.encode(), "note.txt")
         assert v.verdict == "clear", (text, v.to_json())
+
+
+def test_lists_of_places_and_configuration_keys_are_not_people() -> None:
+    iso = {"3166-2": [{"code": f"MM-0{i}", "name": n, "type": "Region"}
+                      for i, n in enumerate(["Sagaing", "Bago", "Magway", "Mandalay", "Tanintharyi"], 1)]}
+    assert screen_bytes(json.dumps(iso).encode(), "iso.json").verdict == "clear"
+    towns = "\n".join(["\u1015\u103c\u1004\u103a\u1026\u1038\u101c\u103d\u1004\u103a", "\u1019\u1014\u1039\u1010\u101c\u1031\u1038"])
+    assert screen_bytes(towns.encode(), "towns.txt").verdict == "clear"  # Pyin Oo Lwin is a town
+    yaml = b"recognizers:\n  - name: CreditCardRecognizer\n    supported_language: en\n  - name: my_ip_recognizer\n"
+    assert screen_bytes(yaml, "recognizers.yaml").verdict == "clear"
+    hdr = ["village_pcode", "village_tract_pcode", "village_eng", "township_eng", "latitude", "longitude"]
+    rows = [["150004", "MMR017024040", "Da None Chaung", "Bogale", "16.1847161", "95.3604794"],
+            ["150005", "MMR017024041", "Kyun Hteik", "Bogale", "16.1912345", "95.3712345"]]
+    assert screen_bytes(to_csv(hdr, None, rows).encode(), "villages.csv").verdict == "clear"
+    # the same villages with what happened there are precise locations
+    v = screen_bytes(to_csv(hdr + ["Households reached"], None, [r + ["40"] for r in rows]).encode(), "reach.csv")
+    assert "precise_location" in cats(v)

@@ -30,7 +30,7 @@ FIELDS = ("name", "split", "sensitive", "classes", "reason", "carries_label", "r
 # down / up by 0.02).  The engineers improving the detectors RAISE these as recall improves and
 # LOWER the ceiling as false alarms go away; never loosen them to make a change pass.
 RECALL_FLOOR = 0.87
-FALSE_ALARM_CEILING = 0.27
+FALSE_ALARM_CEILING = 0.10
 
 
 def load_manifest() -> list[dict]:
