@@ -56,7 +56,8 @@ PHONE_W = (" phone", " mobile", " tel ", " tel no", " telephone", " cell ", " ce
            " contact ", "\u1016\u102f\u1014\u103a\u1038",  # ဖုန်း
            "\u1016\u102f\u1014\u1039\u1038")  # ဖုန္း (Zawgyi)
 EMAIL_W = (" email", " e mail", " mail ", " gmail", "\u1021\u102e\u1038\u1019\u1031\u1038\u101c\u103a")
-NID_W = (" nrc", " national id", " nationalid", " id card", " idcard", " nid ", " citizenship",
+NID_W = (" driver licen", " drivers licen", " driving licen", " licence no", " license no", " licence number",
+         " license number", " dl no", " dl number", " ssn", " social security", " nrc", " national id", " nationalid", " id card", " idcard", " nid ", " citizenship",
          " identity", " passport", " card no", " card number", " id no ", " id number",
          "\u1019\u103e\u1010\u103a\u1015\u102f\u1036\u1010\u1004\u103a",  # မှတ်ပုံတင်
          "\u1014\u102d\u102f\u1004\u103a\u1004\u1036\u101e\u102c\u1038",  # နိုင်ငံသား

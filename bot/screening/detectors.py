@@ -133,6 +133,22 @@ def _keyword_phone(c: Candidate) -> tuple[str, str] | None:
     return None
 
 
+#: identity numbers whose own structure (birth date + check digit) is evidence enough in prose
+CN_RIC = (r"\b[1-6][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]\b")
+ZA_IDNR = r"\b[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{4}[01][89][0-9]\b"
+
+
+def _self_checking_id(c: Candidate) -> tuple[str, str] | None:
+    from stdnum.cn import ric
+    from stdnum.za import idnr
+
+    t = c.text
+    if c.before(1)[:1].isdigit() or c.after(1)[:1].isdigit():
+        return None
+    ok = ric.is_valid(t) if len(t) == 18 else idnr.is_valid(t)
+    return (t[:2] + "*" * (len(t) - 4) + t[-2:], "cn_ric" if len(t) == 18 else "za_idnr") if ok else None
+
+
 def _email(c: Candidate) -> tuple[str, str] | None:
     t = c.text
     return (mask.mask_email(t), t) if personal_email(t) else None
@@ -202,6 +218,8 @@ REGISTRY: tuple[Detector, ...] = (
     Detector("email", "email_address", EMAIL, _email, marks_person=True),
     Detector("nrc", "national_id", NRC, _nrc, marks_person=True),
     Detector("idnum", "national_id", ID_TRIGGER, detect_identifier, marks_person=True),
+    Detector("selfid", "national_id", CN_RIC + "|" + ZA_IDNR, _self_checking_id, in_cells=False, prose_only=True,
+             marks_person=True),
     Detector("kwphone", "phone_number", PHONE_AFTER_KEYWORD, _keyword_phone, marks_person=True),
     Detector("pcode", "precise_location", PCODE_PRECISE, _pcode),
     Detector("gps", "precise_location", GPS_PAIR, _gps),

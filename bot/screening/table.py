@@ -420,7 +420,7 @@ class TableAnalyzer:
             elif cat == "email_address":
                 self.confirmed.add("email")
             elif cat == "national_id":
-                self.confirmed |= {"nrc", "idnum"}
+                self.confirmed |= {"nrc", "idnum", "selfid"}
             elif cat == "person_name":
                 self.confirmed |= {"name", "namelabel", "pname", "pair"}
             elif cat == "date_of_birth":

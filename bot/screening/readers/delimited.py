@@ -40,6 +40,13 @@ def sniff_delimiter(lines: list[str], preferred: str | None) -> str | None:
     return best[1] if best else None
 
 
+def _one_column(lines: list[str]) -> bool:
+    """A .csv whose lines are short single values under a header-like first line ("us_driver_license",
+    then one number a line) is a one-column table, not prose."""
+    sample = [ln.strip() for ln in lines[:200] if ln.strip()]
+    return len(sample) >= 3 and all(len(ln) <= 64 and ln.count(" ") <= 3 for ln in sample)
+
+
 def find_header(rows: list[list[str]]) -> tuple[int, int | None]:
     """(header row index or -1 for none, HXL row index or None) among the first rows."""
     for i, row in enumerate(rows[:26]):
@@ -104,7 +111,7 @@ def screen_delimited(raw: IO[bytes], col: Collector, name: str, *, delimiter: st
     lines = head_text.splitlines()[:200]
     delim = sniff_delimiter(lines, delimiter)
     if delim is None:
-        if not text_fallback and delimiter:
+        if (not text_fallback and delimiter) or (delimiter and _one_column(lines)):
             delim = delimiter
         else:
             col.add_label(label_from_lines([ln for ln in lines if ln.strip()][:5]))
