@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, check_files_for_run, load_config
 
 DEFAULT_CONFIG = os.environ.get("CLUSTERBOT_CONFIG", "clusterbot.toml")
 
@@ -31,12 +31,16 @@ class CliError(Exception):
     """A one-line operator-facing error (exit status 2)."""
 
 
-def _config(args: argparse.Namespace) -> Config:
-    return load_config(Path(args.config))
+def _config(args: argparse.Namespace, *, transport_secrets: bool = False) -> Config:
+    """The config for this command. Only ``run`` (and the ``matrix`` commands, which load
+    their own) read the transport secrets: ``admin``, ``audit``, ``consent``, ``keys``,
+    ``db``... work without the Matrix password file or the Telegram token."""
+    return load_config(Path(getattr(args, "config", None) or DEFAULT_CONFIG), transport_secrets=transport_secrets)
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    p.add_argument("--config", "-c", default=DEFAULT_CONFIG,
+                   help="config file (default: %(default)s, or $CLUSTERBOT_CONFIG)")
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:
@@ -134,13 +138,29 @@ def release_deployment() -> None:
         os.close(fd)
 
 
-async def _open_storage(cfg: Config) -> Any:
+async def _check_database(cfg: Config) -> None:
+    """The database exists (a SQLite file too: never a new empty one for a misspelt path),
+    answers, and has the newest schema; else one line naming it."""
     from storage import migrate
+    from storage.opening import StorageOpenError, check_database, explain
+
+    url = cfg.storage.database_url
+    await check_database(url)
+    try:
+        pending = await migrate.pending(url)
+    except Exception as exc:  # noqa: BLE001 - e.g. the connection dropped meanwhile
+        raise StorageOpenError(explain(url, exc)) from None
+    if pending:
+        raise CliError("the database schema is out of date: run 'clusterbot db upgrade'")
+
+
+async def _open_storage(cfg: Config) -> Any:
+    """Open the storage for a command: the database checked, the blob folder usable and
+    the master key checked against the database (every failure one line, exit 2)."""
     from storage.store import Storage
 
     hold_deployment(cfg, "clusterbot", "shared")
-    if await migrate.pending(cfg.storage.database_url):
-        raise CliError("the database schema is out of date: run 'clusterbot db upgrade'")
+    await _check_database(cfg)
     return await Storage.open(cfg.storage.database_url, cfg.storage.blob_dir, cfg.storage.master_key_file)
 
 
@@ -154,16 +174,55 @@ def _example_config_text() -> str:
     return resources.files("bot").joinpath("data/config.example.toml").read_text(encoding="utf-8")
 
 
+def _config_with_database_url(text: str, url: str) -> str:
+    """The example config with ``[storage] database_url`` set to ``url``."""
+    import re
+
+    line = f"database_url = {json.dumps(url)}"
+    new, n = re.subn(r'(?m)^database_url\s*=.*$', lambda _m: line, text, count=1)
+    if n == 0:
+        new = text.replace("[storage]\n", f"[storage]\n{line}\n", 1)
+    return new
+
+
 def cmd_init(args: argparse.Namespace) -> int:
+    from bot.config import parse_config
     from storage import migrate
     from storage.crypto import KeyRing
+    from storage.opening import StorageOpenError, check_database, explain, shown_url, sqlite_path
+    from storage.store import Storage
 
     target = Path(args.dir)
+    if target.exists() and not target.is_dir():
+        raise CliError(f"{target} exists and is not a folder; init creates a new folder (or fills an empty one)")
     config_path = target / "clusterbot.toml"
     paths = [config_path, target / "data", target / "secrets", target / "sensitive_areas.txt"]
     existing = [p for p in paths if p.exists()]
     if existing:
         raise CliError(f"{existing[0]} already exists; init never overwrites anything")
+    text = _example_config_text()
+    if args.database_url:
+        text = _config_with_database_url(text, args.database_url)
+    # validate (and resolve a relative SQLite path) before anything is created
+    storage_s = {"database_url": args.database_url} if args.database_url else {}
+    url = parse_config({"matrix": {"enabled": False}, "storage": storage_s}, target.resolve()).storage.database_url
+
+    async def check_empty() -> None:
+        await check_database(url, must_exist=False)
+        db_file = sqlite_path(url)
+        if db_file is not None and not db_file.exists():
+            return
+        try:
+            revision = await migrate.current_revision(url)
+        except Exception as exc:  # noqa: BLE001
+            raise StorageOpenError(explain(url, exc)) from None
+        if revision is not None:
+            raise CliError(
+                f"database {shown_url(url)} already holds a clusterbot database (schema {revision}); init makes a "
+                "new master key that cannot open it: give init an empty database, or copy that site's config "
+                "and master key")
+
+    asyncio.run(check_empty())
     target.mkdir(parents=True, exist_ok=True)
     (target / "data" / "blobs").mkdir(parents=True)
     os.chmod(target / "data", 0o700)
@@ -175,11 +234,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     (target / "sensitive_areas.txt").write_text(
         "# One sensitive area a line: a name in any script, or a MIMU P-code.\n", encoding="utf-8"
     )
-    config_path.write_text(_example_config_text(), encoding="utf-8")
-    cfg = load_config(config_path) if (target / "secrets" / "matrix_password").exists() else None
-    url = cfg.storage.database_url if cfg else f"sqlite+aiosqlite:///{(target / 'data' / 'clusterbot.sqlite3').resolve()}"
-    asyncio.run(migrate.upgrade(url))
-    print(f"Created {config_path} with a new master key (data/master.key, mode 0600) and the database.")
+    config_path.write_text(text, encoding="utf-8")
+    cfg = load_config(config_path, transport_secrets=False)
+
+    async def create() -> None:
+        try:
+            await migrate.upgrade(cfg.storage.database_url)
+        except Exception as exc:  # noqa: BLE001
+            raise StorageOpenError(explain(cfg.storage.database_url, exc)) from None
+        store = await Storage.open(cfg.storage.database_url, cfg.storage.blob_dir, cfg.storage.master_key_file)
+        await store.close()  # opening wrote the database's key check value
+
+    asyncio.run(create())
+    print(f"Created {config_path} with a new master key (data/master.key, mode 0600) and the database "
+          f"{shown_url(cfg.storage.database_url)}.")
     print("Next: edit the [matrix] section, put the bot's password in secrets/matrix_password (mode 0600),")
     print(f"add organisations and users with 'clusterbot admin ... --config {config_path}', then 'clusterbot run'.")
     return 0
@@ -189,11 +257,28 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Create (SQLite) or migrate the database. The master key is checked first when the
+    database already has a key check value, and the value is written afterwards."""
     from storage import migrate
+    from storage.opening import StorageOpenError, check_database, explain
+    from storage.store import Storage
 
     cfg = _config(args)
     hold_deployment(cfg, "db upgrade", "exclusive")
-    asyncio.run(migrate.upgrade(cfg.storage.database_url))
+    st = cfg.storage
+
+    async def go() -> None:
+        await check_database(st.database_url, must_exist=False)
+        store = await Storage.open(st.database_url, st.blob_dir, st.master_key_file)  # the key, before migrating
+        await store.close()
+        try:
+            await migrate.upgrade(st.database_url)
+        except Exception as exc:  # noqa: BLE001
+            raise StorageOpenError(explain(st.database_url, exc)) from None
+        store = await Storage.open(st.database_url, st.blob_dir, st.master_key_file)
+        await store.close()
+
+    asyncio.run(go())
     print(f"database at revision {migrate.head_revision()}")
     return 0
 
@@ -301,8 +386,19 @@ async def _org_list(d: Any, args: argparse.Namespace) -> str:
     return "\n".join(f"{o.name}\t{o.sector or '-'}\t{o.pseudonym}" for o in await d.list_orgs()) or "(no organisations)"
 
 
+def _telegram_id(value: str) -> str:
+    """A Telegram user id: a positive whole number (not the @name)."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit() and not value.startswith("0") and len(value) <= 20):
+        raise CliError(f"Telegram id {value!r} is not valid: a Telegram id is a number, the user's positive "
+                       "numeric id (not the @name)")
+    return value
+
+
 async def _user_add(d: Any, args: argparse.Namespace) -> str:
     transport = "telegram" if args.telegram else "matrix"
+    if args.telegram:
+        args.user = _telegram_id(args.user)
     uid = await d.add_user(args.user, role=args.role, org=args.org, transport=transport)
     await d.storage.audit("operator", "admin", "admin.user_add", f"user:{uid}", "done")
     return f"user {args.user} added as {args.role}"
@@ -316,6 +412,8 @@ async def _user_list(d: Any, args: argparse.Namespace) -> str:
 
 
 async def _user_remove(d: Any, args: argparse.Namespace) -> str:
+    if args.telegram:
+        args.user = _telegram_id(args.user)
     await d.remove_user(args.user, "telegram" if args.telegram else "matrix")
     await d.storage.audit("operator", "admin", "admin.user_remove", None, "done")
     return f"user {args.user} removed"
@@ -328,6 +426,7 @@ async def _user_set_role(d: Any, args: argparse.Namespace) -> str:
 
 
 async def _user_link_telegram(d: Any, args: argparse.Namespace) -> str:
+    args.telegram_id = _telegram_id(args.telegram_id)
     await d.link_telegram(args.user, args.telegram_id)
     return f"user {args.user} linked to Telegram id {args.telegram_id}"
 
@@ -374,9 +473,8 @@ def cmd_consent_export(args: argparse.Namespace) -> int:
             await store.audit("operator", "admin", "consent.export", None, "done")
         finally:
             await store.close()
-        if args.format == "json":
-            for row in rows:
-                print(json.dumps(row, ensure_ascii=False))
+        if args.format == "json":  # one JSON array ([] when there is nothing)
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
         else:
             buf = io.StringIO()
             writer = csv.DictWriter(
@@ -412,6 +510,52 @@ def build_transports(cfg: Config, app_hooks: Any) -> list[Any]:
 
         transports.append(TelegramTransport(cfg.telegram))
     return transports
+
+
+async def _remember_matrix_device(app: Any) -> None:
+    """Record in the database which Matrix device the bot runs as, so that a start with
+    the Matrix store folder gone is refused (see :func:`_check_before_run`)."""
+    from storage.store import MATRIX_DEVICE_SETTING
+
+    matrix = app.transports.get("matrix")
+    if matrix is None:
+        return
+    try:
+        record = json.dumps({"user_id": str(matrix.user_id), "device_id": str(matrix.device_id)})
+        await app.storage.put_setting(MATRIX_DEVICE_SETTING, record)
+    except Exception:  # noqa: BLE001 - never stops the bot; the next start records it again
+        import logging
+
+        logging.getLogger(__name__).warning("could not record the Matrix device id in the database")
+
+
+async def _check_before_run(cfg: Config) -> None:
+    """Everything ``run`` can check before any transport starts, one line each: the
+    database, the schema, the blob folder, the master key and the Matrix store."""
+    from storage.store import MATRIX_DEVICE_SETTING, Storage
+
+    await _check_database(cfg)
+    st = cfg.storage
+    store = await Storage.open(st.database_url, st.blob_dir, st.master_key_file)  # checks blob_dir and the key
+    try:
+        record = await store.get_setting(MATRIX_DEVICE_SETTING)
+    finally:
+        await store.close()
+    if not cfg.matrix.enabled or record is None:
+        return
+    try:
+        ran = json.loads(record)
+        user_id, device_id = str(ran["user_id"]), str(ran["device_id"])
+    except (ValueError, KeyError, TypeError):
+        return
+    from bot.transports.matrix.state import CREDENTIALS_FILE
+
+    if user_id == cfg.matrix.user_id and not (cfg.matrix.store_dir / CREDENTIALS_FILE).exists():
+        raise CliError(
+            f"the Matrix store {cfg.matrix.store_dir} is missing or empty, but the bot ran before as {user_id} "
+            f"device {device_id}: starting would log in as a new device and trust everyone again on first use; "
+            "restore that folder from a backup, or run 'clusterbot matrix reset-device --yes'"
+        )
 
 
 async def run_bot(cfg: Config, stop: asyncio.Event | None = None) -> int:
@@ -452,6 +596,7 @@ async def run_bot(cfg: Config, stop: asyncio.Event | None = None) -> int:
                 if isinstance(exc, StoreMismatchError):  # lost store, foreign identity: one line
                     raise CliError(f"cannot start: {exc}") from None
                 raise
+            await _remember_matrix_device(app)
             print("clusterbot running; Ctrl-C to stop", file=sys.stderr, flush=True)
             await stop.wait()
         stopping.cancel()
@@ -462,10 +607,18 @@ async def run_bot(cfg: Config, stop: asyncio.Event | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    cfg = _config(args)
+    cfg = _config(args, transport_secrets=True)
+    check_files_for_run(cfg)
+    if not (cfg.matrix.enabled or cfg.telegram.enabled):
+        raise CliError("no transport is enabled: enable [matrix] or [telegram] in the config")
     hold_deployment(cfg, "clusterbot run", "run")  # for the process's whole life
+
+    async def go() -> int:
+        await _check_before_run(cfg)
+        return await run_bot(cfg)
+
     try:
-        return asyncio.run(run_bot(cfg))
+        return asyncio.run(go())
     except RuntimeError as exc:
         if "schema" in str(exc):
             raise CliError(str(exc)) from None
@@ -475,24 +628,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 
 
+ROLES = ("partner", "imo", "coordinator", "admin")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clusterbot", description="Secure messaging bot for humanitarian clusters.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("init", help="create a starter config, master key and data folders")
-    p.add_argument("dir")
+    p = sub.add_parser("init", help="create a starter config, master key, data folders and the database")
+    p.add_argument("dir", help="the new site's folder (created; an existing one must not hold a site)")
+    p.add_argument("--database-url", help="use this database (postgresql+asyncpg://... or sqlite+aiosqlite:///...) "
+                   "instead of SQLite in DIR/data; it must exist and be empty; written into the config")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("run", help="run the bot")
     _add_config(p)
     p.set_defaults(func=cmd_run)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
-    p = db.add_parser("upgrade", help="apply schema migrations")
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True,
+                                                                     metavar="COMMAND")
+    p = db.add_parser("upgrade", help="apply schema migrations (creates a SQLite database that does not exist yet)")
     _add_config(p)
     p.set_defaults(func=cmd_db_upgrade)
 
-    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True,
+                                                                     metavar="COMMAND")
     p = audit.add_parser("verify", help="check the hash chain and its anchored head; exit 1 naming the first bad entry")
     _add_config(p)
     p.set_defaults(func=cmd_audit_verify)
@@ -500,56 +660,62 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.set_defaults(func=cmd_audit_reanchor)
 
-    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
-    p = keys.add_parser("rotate", help="re-wrap every data key under a new master key")
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True,
+                                                                        metavar="COMMAND")
+    p = keys.add_parser("rotate", help="re-wrap every data key under a new master key (bot stopped)")
     _add_config(p)
     p.set_defaults(func=cmd_keys_rotate)
 
-    consent = sub.add_parser("consent", help="the consent ledger").add_subparsers(dest="consent_command", required=True)
-    p = consent.add_parser("verify", help="check the ledger's hash chain")
+    consent = sub.add_parser("consent", help="the consent ledger").add_subparsers(
+        dest="consent_command", required=True, metavar="COMMAND")
+    p = consent.add_parser("verify", help="check the ledger's hash chain; exit 1 naming the first bad entry")
     _add_config(p)
     p.set_defaults(func=cmd_consent_verify)
-    p = consent.add_parser("export", help="export decisions")
+    p = consent.add_parser("export", help="export the recorded consent decisions")
     _add_config(p)
-    p.add_argument("--org")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--org", help="only this organisation's decisions (its name, as in 'admin org list')")
+    p.add_argument("--format", choices=("csv", "json"), default="csv",
+                   help="csv (with a header line) or json (one array); default %(default)s")
     p.set_defaults(func=cmd_consent_export)
 
-    admin = sub.add_parser("admin", help="organisations, users, devices").add_subparsers(dest="admin_command", required=True)
-    org = admin.add_parser("org").add_subparsers(dest="org_command", required=True)
-    p = org.add_parser("add")
-    p.add_argument("name")
-    p.add_argument("--sector")
+    admin = sub.add_parser("admin", help="organisations, users, devices").add_subparsers(
+        dest="admin_command", required=True, metavar="COMMAND")
+    org = admin.add_parser("org", help="partner organisations").add_subparsers(
+        dest="org_command", required=True, metavar="COMMAND")
+    p = org.add_parser("add", help="add an organisation")
+    p.add_argument("name", help="the organisation's name, e.g. \"Relief Org\"")
+    p.add_argument("--sector", help="its sector, e.g. protection, wash")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_org_add))
-    p = org.add_parser("list")
+    p = org.add_parser("list", help="list organisations (name, sector, pseudonym)")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_org_list))
 
-    user = admin.add_parser("user").add_subparsers(dest="user_command", required=True)
-    p = user.add_parser("add")
+    user = admin.add_parser("user", help="the people the bot knows, and their roles").add_subparsers(
+        dest="user_command", required=True, metavar="COMMAND")
+    p = user.add_parser("add", help="add a user with a role")
     p.add_argument("user", help="Matrix id (@name:server), or a Telegram user id with --telegram")
-    p.add_argument("--org")
-    p.add_argument("--role", required=True, choices=("partner", "imo", "coordinator", "admin"))
-    p.add_argument("--telegram", action="store_true")
+    p.add_argument("--org", help="the user's organisation (required for partners)")
+    p.add_argument("--role", required=True, choices=ROLES, help="what the user may do: %(choices)s")
+    p.add_argument("--telegram", action="store_true", help="USER is a numeric Telegram user id")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_user_add))
-    p = user.add_parser("list")
+    p = user.add_parser("list", help="list users (Matrix id, Telegram id, role, organisation)")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_user_list))
-    p = user.add_parser("remove")
-    p.add_argument("user")
-    p.add_argument("--telegram", action="store_true")
+    p = user.add_parser("remove", help="remove a user (the audit log keeps that it happened)")
+    p.add_argument("user", help="Matrix id (@name:server), or a Telegram user id with --telegram")
+    p.add_argument("--telegram", action="store_true", help="USER is a numeric Telegram user id")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_user_remove))
-    p = user.add_parser("set-role")
-    p.add_argument("user")
-    p.add_argument("role", choices=("partner", "imo", "coordinator", "admin"))
+    p = user.add_parser("set-role", help="change a user's role")
+    p.add_argument("user", help="Matrix id (@name:server)")
+    p.add_argument("role", choices=ROLES, help="the new role: %(choices)s")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_user_set_role))
     p = user.add_parser("link-telegram", help="let a Matrix user also reach the bot on Telegram")
-    p.add_argument("user")
-    p.add_argument("telegram_id")
+    p.add_argument("user", help="Matrix id (@name:server)")
+    p.add_argument("telegram_id", help="the user's numeric Telegram id (a positive whole number, not the @name)")
     _add_config(p)
     p.set_defaults(func=_directory_cmd(_user_link_telegram))
 
@@ -588,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sub = (args.command, getattr(args, f"{args.command}_command", None))
         if sub in _EXCLUSIVE:
-            hold_deployment(load_config(Path(args.config or DEFAULT_CONFIG)), " ".join(sub), "exclusive")
+            hold_deployment(_config(args), " ".join(sub), "exclusive")
         code = args.func(args)
     except ConfigError as exc:
         print(f"clusterbot: config error: {exc}", file=sys.stderr)
@@ -600,8 +766,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: no tracebacks for operators
         from storage.crypto import MasterKeyError
+        from storage.opening import StorageOpenError
+        from storage.store import MasterKeyMismatch
 
-        if isinstance(exc, MasterKeyError):
+        if isinstance(exc, (MasterKeyError, MasterKeyMismatch, StorageOpenError)):
             print(f"clusterbot: {exc}", file=sys.stderr)
             return 2
         from bot.router import error_reference, log_exception_without_content

@@ -237,8 +237,11 @@ class _Section:
         value = self._get(key, dict, "a table", {}, False)
         return _Section(self._key(key), value, self.base)
 
-    def secret(self, key: str, *, required: bool) -> Secret | None:
-        """Read ``KEY_file`` or ``KEY_env``; a literal ``KEY`` is refused on purpose."""
+    def secret(self, key: str, *, required: bool, read: bool = True) -> Secret | None:
+        """Read ``KEY_file`` or ``KEY_env``; a literal ``KEY`` is refused on purpose.
+
+        With ``read`` False (commands that never use this secret) nothing is read and
+        nothing is required, but a configured file that exists must still be private."""
         self.used.add(key)
         if key in self.data:
             raise ConfigError(
@@ -250,6 +253,24 @@ class _Section:
         env = self.string(env_key)
         if path is not None and env is not None:
             raise ConfigError(f"{self._key(key)}: set only one of {file_key} and {env_key}")
+        if not read:
+            # not needed by this command: a missing or unreadable file is fine, but a file
+            # that is there must still be private and plain text (every command says so)
+            if path is not None:
+                try:
+                    loose = _insecure_mode(path, path.stat().st_mode)
+                except OSError:
+                    loose = None
+                if loose:
+                    raise ConfigError(f"{self._key(file_key)}: {loose}")
+                try:
+                    with path.open("rb") as fh:
+                        fh.read().decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ConfigError(f"{self._key(file_key)}: {path} is not UTF-8 text") from None
+                except OSError:
+                    pass
+            return None
         if path is not None:
             try:
                 with path.open("rb") as fh:
@@ -286,8 +307,18 @@ def _sections(root: _Section, names: tuple[str, ...]) -> Iterator[_Section]:
         yield root.table(name)
 
 
-def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None) -> Config:
-    """Validate a parsed TOML mapping; relative paths are resolved against ``base``."""
+def parse_config(
+    data: Mapping[str, Any], base: Path, source: Path | None = None, *, transport_secrets: bool = True
+) -> Config:
+    """Validate a parsed TOML mapping; relative paths are resolved against ``base``.
+
+    ``transport_secrets`` False: the Matrix password/access token/pickle key and the
+    Telegram token are not read and not required (``password``, ``access_token`` and
+    ``token`` are None, ``pickle_key`` empty): for the commands that only use the storage
+    (``admin``, ``audit``, ``consent``, ``keys``, ``db``...). Their files' modes are still
+    checked when they exist.
+    """
+    read = transport_secrets
     root = _Section("", data, base)
     bot_s, mx_s, tg_s, st_s, sc_s, re_s, in_s, gu_s, lo_s = _sections(
         root,
@@ -305,12 +336,11 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
         user_id = mx_s.string("user_id", required=True)
         if not (str(user_id).startswith("@") and ":" in str(user_id)):
             raise ConfigError("matrix.user_id: must look like @name:server")
-        password = mx_s.secret("password", required=False)
-        token = mx_s.secret("access_token", required=False)
-        if password is None and token is None:
+        password = mx_s.secret("password", required=False, read=read)
+        token = mx_s.secret("access_token", required=False, read=read)
+        if read and password is None and token is None:
             raise ConfigError("matrix.password: missing (set password_file/password_env or access_token_*)")
-        pickle_key = mx_s.secret("pickle_key", required=True)
-        assert pickle_key is not None
+        pickle_key = mx_s.secret("pickle_key", required=True, read=read) or Secret("")
         store_dir = mx_s.path("store_dir", required=True)
         assert store_dir is not None
     else:
@@ -343,7 +373,7 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
         tg_s.used.update({"token", "token_file", "token_env"})
     telegram = TelegramConfig(
         enabled=tg_enabled,
-        token=tg_s.secret("token", required=True) if tg_enabled else None,
+        token=tg_s.secret("token", required=True, read=read) if tg_enabled else None,
         base_url=tg_s.string("base_url"),
         rate_limit_per_minute=tg_s.integer("rate_limit_per_minute", rate_limit, minimum=1),
     )
@@ -428,8 +458,23 @@ def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None
     )
 
 
-def load_config(path: Path | str) -> Config:
-    """Read and validate ``path``; every problem is a one-line :class:`ConfigError`."""
+def check_files_for_run(cfg: Config) -> None:
+    """Files ``clusterbot run`` needs beyond the secrets (read at start, one line each)."""
+    areas = cfg.screening.sensitive_areas_file
+    if areas is not None:
+        try:
+            with areas.open("rb"):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"screening.sensitive_areas_file: cannot read {areas} ({exc.strerror or exc.__class__.__name__})"
+            ) from None
+
+
+def load_config(path: Path | str, *, transport_secrets: bool = True) -> Config:
+    """Read and validate ``path``; every problem is a one-line :class:`ConfigError`.
+
+    ``transport_secrets``: see :func:`parse_config` (False for storage-only commands)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -441,4 +486,4 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_config(data, path.resolve().parent, source=path.resolve())
+    return parse_config(data, path.resolve().parent, source=path.resolve(), transport_secrets=transport_secrets)

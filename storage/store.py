@@ -44,6 +44,45 @@ Now = Callable[[], datetime]
 
 AUDIT_FIELDS = ("seq", "ts", "actor_id", "actor_role", "action", "object_id", "outcome")
 
+# ``settings`` rows kept by this module (no migration needed: the table exists since 0001)
+KEY_CHECK_SETTING = "master_key_check"  # proves which master key this database belongs to
+MATRIX_DEVICE_SETTING = "matrix_device"  # the Matrix device the bot last ran as (see bot/cli.py)
+_KEY_CHECK_PURPOSE = b"clusterbot master key check"
+_KEY_CHECK_LABEL = b"clusterbot: this database belongs to this master key (v1)"
+
+
+class MasterKeyMismatch(Exception):
+    """The master key file is not the one this database's data was sealed with."""
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__(
+            f"master key {path or '(in use)'} does not open this database (it belongs to another instance, "
+            "or the database was restored with another key)"
+        )
+
+
+def key_check_value(keyring: KeyRing, kid: str | None = None) -> str:
+    """``{"kid": ..., "mac": HMAC-SHA256(key derived from master key kid, fixed label)}``."""
+    import json
+
+    kid = kid or keyring.active
+    mac = hmac.new(keyring.derive(kid, _KEY_CHECK_PURPOSE), _KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
+    return json.dumps({"kid": kid, "mac": mac}, sort_keys=True)
+
+
+def key_check_matches(keyring: KeyRing, value: str) -> bool:
+    import json
+
+    try:
+        data = json.loads(value)
+        kid, mac = str(data["kid"]), str(data["mac"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    if kid not in keyring.keys:
+        return False
+    expected = json.loads(key_check_value(keyring, kid))["mac"]
+    return hmac.compare_digest(expected, mac)
+
 
 @dataclass(frozen=True)
 class ChainReport:
@@ -93,18 +132,83 @@ class Storage:
         self._audit_lock = asyncio.Lock()
         self.anchor = anchor  # the audit head anchor beside the master key (None: not kept)
         self._anchor_warned: set[str] = set()
+        self.master_key_file: Path | None = None  # set by open(): named in key errors
 
     @classmethod
     async def open(
-        cls, database_url: str, blob_dir: Path, master_key_file: Path, *, now: Now = _utcnow
+        cls, database_url: str, blob_dir: Path, master_key_file: Path, *, now: Now = _utcnow,
+        check_key: bool = True,
     ) -> Storage:
-        """Open an existing, migrated database (see ``storage.migrate``)."""
+        """Open an existing, migrated database (see ``storage.migrate``).
+
+        Unless ``check_key`` is False, the master key is checked against the database's key
+        check value (written now when the database has none): a key of another instance
+        raises :class:`MasterKeyMismatch` before anything is read or written.
+        """
+        from storage.opening import check_blob_dir
+
         keyring = KeyRing.load(master_key_file)
+        check_blob_dir(blob_dir)
         blobs = BlobStore(blob_dir)
-        blobs.ensure()
         blobs.sweep()
         store = cls(make_engine(database_url), keyring, blobs, now=now, anchor=HeadAnchor(anchor_path(master_key_file)))
+        store.master_key_file = master_key_file
+        if check_key:
+            try:
+                await store.check_master_key()
+            except BaseException:
+                await store.close()
+                raise
         return store
+
+    # ------------------------------------------------------------------ settings and the key check
+
+    async def get_setting(self, name: str) -> str | None:
+        async with self.session() as session:
+            row = await session.get(Setting, name)
+            return None if row is None else row.value
+
+    async def put_setting(self, name: str, value: str) -> None:
+        async with self.session() as session, session.begin():
+            row = await session.get(Setting, name)
+            if row is None:
+                session.add(Setting(name=name, value=value))
+            else:
+                row.value = value
+
+    async def check_master_key(self) -> str:
+        """Raise :class:`MasterKeyMismatch` unless the loaded master key is this database's.
+
+        Returns "ok", or "written" when the database had no key check value yet: then the
+        key is first confirmed on one existing wrapped data key (if there is any), and the
+        value is stored. A database without the settings table (not migrated) is skipped.
+        """
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            stored = await self.get_setting(KEY_CHECK_SETTING)
+        except (OperationalError, ProgrammingError):
+            return "skipped"
+        if stored is not None:
+            if not key_check_matches(self.keyring, stored):
+                raise MasterKeyMismatch(self.master_key_file)
+            return "ok"
+        async with self.session() as session:
+            row = (
+                await session.execute(select(DataKey).where(DataKey.wrapped_key.is_not(None)).limit(1))
+            ).scalar_one_or_none()
+        if row is not None:
+            assert row.wrapped_key is not None
+            try:
+                self.keyring.unwrap(row.kek_id, row.wrapped_key, row.id)
+            except CryptoError:
+                raise MasterKeyMismatch(self.master_key_file) from None
+        try:
+            async with self.session() as session, session.begin():
+                session.add(Setting(name=KEY_CHECK_SETTING, value=key_check_value(self.keyring)))
+        except IntegrityError:  # another process wrote it meanwhile: check against that one
+            return await self.check_master_key()
+        return "written"
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -442,6 +546,13 @@ class Storage:
                 dek = new_ring.unwrap(row.kek_id, row.wrapped_key, row.id)
                 row.kek_id, row.wrapped_key = new_ring.wrap(dek, row.id)
                 count += 1
+            # the key check moves to the new key in the same transaction: the key file holds
+            # old and new keys until the rows are committed, so it matches at every instant
+            check = await session.get(Setting, KEY_CHECK_SETTING)
+            if check is None:
+                session.add(Setting(name=KEY_CHECK_SETTING, value=key_check_value(new_ring)))
+            else:
+                check.value = key_check_value(new_ring)
         # the audit head anchor is signed with a key derived from the master key: re-sign
         # it while the file still holds the old key (an anchor that does not verify stays
         # as it is, so rotation cannot launder it)
@@ -455,4 +566,14 @@ class Storage:
         return count
 
 
-__all__ = ["ChainReport", "CryptoError", "SealedKey", "Shredded", "Storage"]
+__all__ = [
+    "KEY_CHECK_SETTING",
+    "MATRIX_DEVICE_SETTING",
+    "ChainReport",
+    "CryptoError",
+    "MasterKeyMismatch",
+    "SealedKey",
+    "Shredded",
+    "Storage",
+    "key_check_value",
+]
