@@ -91,6 +91,7 @@ class StorageConfig:
 @dataclass(frozen=True)
 class ScreeningConfig:
     sensitive_areas_file: Path | None
+    gazetteer_file: Path | None = None  # village / village-tract names (e.g. the MIMU P-code list)
     max_file_mb: int = 50
     max_archive_members: int = 10_000
     max_archive_depth: int = 3
@@ -401,6 +402,7 @@ def parse_config(
 
     screening = ScreeningConfig(
         sensitive_areas_file=sc_s.path("sensitive_areas_file"),
+        gazetteer_file=sc_s.path("gazetteer_file"),
         max_file_mb=sc_s.integer("max_file_mb", 50, minimum=1),
         max_archive_members=sc_s.integer("max_archive_members", 10_000, minimum=1),
         max_archive_depth=sc_s.integer("max_archive_depth", 3, minimum=0),
@@ -460,6 +462,14 @@ def parse_config(
 
 def check_files_for_run(cfg: Config) -> None:
     """Files ``clusterbot run`` needs beyond the secrets (read at start, one line each)."""
+    gazetteer = cfg.screening.gazetteer_file
+    if gazetteer is not None:
+        from bot.screening.places import Gazetteer, GazetteerError
+
+        try:
+            Gazetteer.cached(gazetteer)
+        except GazetteerError as exc:
+            raise ConfigError(f"screening.gazetteer_file: {exc}") from None
     areas = cfg.screening.sensitive_areas_file
     if areas is not None:
         try:

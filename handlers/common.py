@@ -88,6 +88,7 @@ async def screen(app: Application, data: bytes, filename: str, label: str | None
         sensitive_areas=sensitive_areas(app),
         password=password,
         limits=screening_limits(app),
+        gazetteer=str(gaz) if (gaz := app.config.screening.gazetteer_file) else None,
     )
 
 

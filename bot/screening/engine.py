@@ -19,7 +19,7 @@ from .collector import Collector, Encrypted, Unreadable
 from .labels import label_from_filename
 from .levels import max_level, rank
 from .model import DEFAULT_LIMITS, Limits, Verdict
-from .places import Gazetteer
+from .places import Gazetteer, GazetteerError
 from .readers.archive import (
     BAD_ZIP,
     Budget,
@@ -301,9 +301,21 @@ def _final(col: Collector, path: str, given: str | None, members: list[_MemberRe
                    else None)
 
 
+def _gazetteer(gazetteer: Gazetteer | str | None) -> Gazetteer | None:
+    """A path is loaded once per process; `run` checked the file at start, so a file gone since
+    leaves screening without it rather than failing every submission."""
+    if not isinstance(gazetteer, str):
+        return gazetteer
+    try:
+        return Gazetteer.cached(gazetteer)
+    except GazetteerError:
+        return None
+
+
 def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
          sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits,
-         gazetteer: Gazetteer | None = None) -> Verdict:
+         gazetteer: Gazetteer | str | None = None) -> Verdict:
+    gazetteer = _gazetteer(gazetteer)
     v = _run_raw(opener, clean_text(path), name, size, label=label, sensitive_areas=sensitive_areas,
                  gazetteer=gazetteer,
                  password=password, limits=limits)
@@ -353,15 +365,16 @@ def _run_raw(opener: Opener, path: str, name: str, size: int | None, *, label: s
 
 def screen_bytes(data: bytes, filename: str, *, label: str | None = None,
                  sensitive_areas: SensitiveAreas | None = None, password: str | None = None,
-                 limits: Limits = DEFAULT_LIMITS, gazetteer: Gazetteer | None = None) -> Verdict:
-    """Screen an in-memory file.  Never raises."""
+                 limits: Limits = DEFAULT_LIMITS, gazetteer: Gazetteer | str | None = None) -> Verdict:
+    """Screen an in-memory file.  Never raises.  ``gazetteer`` may be a path (loaded once per
+    process: what worker processes are given)."""
     return _run(lambda: io.BytesIO(data), filename, filename, len(data), label=label,
                 sensitive_areas=sensitive_areas, password=password, limits=limits, gazetteer=gazetteer)
 
 
 def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: SensitiveAreas | None = None,
                 password: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                gazetteer: Gazetteer | None = None) -> Verdict:
+                gazetteer: Gazetteer | str | None = None) -> Verdict:
     """Screen a file on disk, streaming (memory does not grow with file size).  Never raises."""
     p = str(path)
     try:

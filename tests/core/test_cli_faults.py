@@ -214,6 +214,11 @@ def _one_user(site: Path) -> None:
     assert main(["admin", "user", "add", "@a:example.org", "--role", "imo", "--config", str(site / "clusterbot.toml")]) == 0
 
 
+def _gazetteer_without_names(site: Path) -> None:
+    (site / "mimu.csv").write_text("a,b\n1,2\n")
+    _set(site, "screening", "gazetteer_file", "mimu.csv")
+
+
 def _csv(site: Path) -> None:
     (site / "in.csv").write_text("name,village\nA,B\n")
 
@@ -268,6 +273,9 @@ FAULTS: list[Fault] = [
     # ---- screening, Matrix store
     Fault("sensitive-areas-missing-run", ("run",), lambda s: (s / "sensitive_areas.txt").unlink(),
           lambda s: [str(s / "sensitive_areas.txt")]),
+    Fault("gazetteer-missing-run", ("run",), lambda s: _set(s, "screening", "gazetteer_file", "mimu.csv"),
+          lambda s: [str(s / "mimu.csv")]),
+    Fault("gazetteer-without-names-run", ("run",), _gazetteer_without_names, lambda s: [str(s / "mimu.csv")]),
     Fault("matrix-store-deleted-run", ("run",), _matrix_ran_before,
           lambda s: [str(s / "data" / "matrix-store"), "clusterbot matrix reset-device"]),
     # ---- the directory

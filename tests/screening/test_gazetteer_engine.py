@@ -34,3 +34,12 @@ def test_a_gazetteer_alone_does_not_make_lists_of_places_sensitive(tmp_path: Pat
     v = screen_bytes(b"Villages covered by the assessment: Shwe Hlay Kone, Zee Pin Chaung.\n", "scope.txt",
                      gazetteer=gaz)
     assert v.verdict == "clear", v.to_json()
+
+
+def test_workers_are_given_the_path(tmp_path: Path) -> None:
+    _gazetteer(tmp_path)
+    v = screen_bytes(TEXT, "notes.txt", gazetteer=str(tmp_path / "mimu.csv"))
+    assert "precise_location" in v.categories
+    # a file gone since start leaves screening without it, never a failed submission
+    v = screen_bytes(TEXT, "notes.txt", gazetteer=str(tmp_path / "gone.csv"))
+    assert v.verdict == "clear"
