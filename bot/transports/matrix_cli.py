@@ -28,9 +28,29 @@ def cmd_reset_device(args: argparse.Namespace) -> int:
               "device; messages encrypted only for the old device cannot be read any more.\n"
               "Stop the running bot first. Re-run with --yes to continue.", file=sys.stderr)
         return 2
-    new_device = asyncio.run(reset_device(cfg.matrix))
+    new_device = asyncio.run(reset_device(cfg.matrix, asyncio.run(_last_device(cfg))))
     print(f"New device {new_device} is ready; the old device was deleted. Start the bot again.")
     return 0
+
+
+async def _last_device(cfg: Any) -> str | None:
+    """The device the bot last ran as, from the database (the store folder may be gone)."""
+    import json
+
+    from storage.opening import check_database
+    from storage.store import MATRIX_DEVICE_SETTING, Storage
+
+    await check_database(cfg.storage.database_url)
+    store = await Storage.open(cfg.storage.database_url, cfg.storage.blob_dir, cfg.storage.master_key_file)
+    try:
+        record = await store.get_setting(MATRIX_DEVICE_SETTING)
+    finally:
+        await store.close()
+    try:
+        ran = json.loads(record) if record else None
+        return str(ran["device_id"]) if ran and ran.get("user_id") == cfg.matrix.user_id else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def cmd_device_trust(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from bot.transports.matrix import StoreMismatchError, reset_device
+from bot.transports.matrix.transport import make_client
 from bot.transports.matrix.state import load_credentials
 from tests.e2e.conftest import BotHarness, bot_config, echo
 
@@ -89,6 +90,29 @@ async def test_lost_store_is_reported_and_reset_device_recovers(synapse, new_use
     await partner.send_text(room, "hello new device")
     reply = await partner.wait_for_message(bot_user.user_id, room, contains="hello new device", timeout=40)
     assert reply.decrypted
+
+
+async def test_whole_store_folder_deleted_reset_device_deletes_the_device_the_database_remembers(
+        synapse, new_user, scripted, bots, tmp_path):
+    """The store folder is gone (nothing on disk names the old device): `clusterbot run` refuses
+    (tests/core/test_cli_faults.py) and reset-device deletes the device the database recorded."""
+    harness, bot_user, partner_user, partner, room = await _setup(synapse, new_user, scripted, bots, tmp_path)
+    await harness.stop()
+    store = harness.config.store_dir
+    old = load_credentials(store)
+    shutil.rmtree(store)
+
+    new_device = await reset_device(harness.config, previous_device=old.device_id)
+    assert new_device != old.device_id
+    client = make_client(harness.config)
+    try:
+        client.user_id, client.device_id = harness.config.user_id, new_device
+        client.access_token = load_credentials(store).access_token
+        devices = await client.devices()
+    finally:
+        await client.close()
+    ids = {d.id for d in devices.devices}
+    assert new_device in ids and old.device_id not in ids, "the old device is still on the homeserver"
 
 
 async def test_store_from_another_device_is_refused(synapse, new_user, scripted, bots, tmp_path):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def reset_device(config: MatrixConfig) -> str:
+async def reset_device(config: MatrixConfig, previous_device: str | None = None) -> str:
     """Log in as a new device, delete the old one (password UIA), drop its store; return the new id.
 
     The sync token and the partner-device trust list are kept: the new device must not
@@ -43,8 +43,10 @@ async def reset_device(config: MatrixConfig) -> str:
     try:
         creds = await password_login(client, config)
         await client.keys_upload()
-        if old is not None and old.device_id != creds.device_id:
-            await _delete_device(client, config, old.device_id)
+        # with the store folder gone, the database remembers which device the bot last ran as
+        old_id = old.device_id if old is not None else previous_device
+        if old_id is not None and old_id != creds.device_id:
+            await _delete_device(client, config, old_id)
     finally:
         await client.close()
     for path in stale:
@@ -53,7 +55,7 @@ async def reset_device(config: MatrixConfig) -> str:
         else:
             path.unlink(missing_ok=True)
     log.warning("matrix: reset device: new device %s replaces %s", creds.device_id,
-                old.device_id if old else "none")
+                old.device_id if old else (previous_device or "none"))
     return creds.device_id
 
 
@@ -108,8 +110,10 @@ async def reset_identity_cli(cfg: Config) -> tuple[str | None, str]:
 
 
 async def _audit_operator(cfg: Config, action: str) -> None:
+    from storage.opening import check_database
     from storage.store import Storage
 
+    await check_database(cfg.storage.database_url)  # a misspelt SQLite path never becomes a new database
     store = await Storage.open(cfg.storage.database_url, cfg.storage.blob_dir, cfg.storage.master_key_file)
     try:
         await store.audit("operator", "admin", action, None, "done")
