@@ -3,8 +3,16 @@
 For someone who has never run a homeserver: it starts Synapse on loopback, registers the
 bot, a partner, an IMO and a coordinator, starts the real bot (Application + Matrix
 transport, SQLite, encrypted blob store) and plays a scripted, end-to-end encrypted
-conversation, printing the transcript. Everything lives in one tmp directory that is
-removed at the end, unless ``--keep``.
+conversation, printing the transcript. Everything lives in one tmp directory (it holds the
+bot's master key, its Matrix password and both databases) that is removed at the end,
+whatever stops the demo: a normal end, Ctrl-C (SIGINT), SIGTERM or SIGHUP. ``--keep`` keeps
+the homeserver and the bot running after the script, until one of those signals; then the
+same clean-up runs (Synapse, the screening worker and the folder are all gone). Only SIGKILL
+cannot be cleaned up after.
+
+The scripted conversation is a Myanmar response one: a partner's beneficiary list (Burmese
+honorific names, +95 9 mobile numbers, dates of birth, villages of Sittwe township) is held
+as unlabelled sensitive data, then labelled and accepted.
 
 :class:`BotStack` is also used by the end-to-end tests and the benchmark, so the demo
 exercises exactly what is tested.
@@ -14,8 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -23,12 +34,13 @@ from typing import Any
 
 from bot.devserver import RegisteredUser, ScriptedUser, SynapseServer, SynapseUnavailable
 
+#: made-up people; real places of the Myanmar response (Sittwe township, Rakhine State)
 BENEFICIARY_CSV = (
-    "full_name,phone,date_of_birth,village\n"
-    "Amina Yusuf,+234 803 555 0101,1984-02-11,Gwoza\n"
-    "Bello Musa,+234 803 555 0102,1990-07-30,Bama\n"
-    "Hauwa Ali,+234 803 555 0103,1978-12-05,Dikwa\n"
-).encode()
+    b"full_name,phone,date_of_birth,township,village\n"
+    b"Daw Khin Mya Win,+95 9 250 123 456,1984-02-11,Sittwe,Ohn Taw Gyi\n"
+    b"U Aung Naing Soe,+95 9 420 012 345,1990-07-30,Sittwe,Thet Kel Pyin\n"
+    b"Ma Thandar Htwe,+95 9 785 551 023,1978-12-05,Sittwe,Baw Du Pha\n"
+)
 
 
 class BotStack:
@@ -148,20 +160,65 @@ async def _exchange(t: _Transcript, user: ScriptedUser, bot_id: str, room: str, 
     return replies
 
 
-async def run_demo(keep: bool = False, base_dir: Path | None = None) -> int:
+class _Stopper:
+    """Turns SIGINT, SIGTERM and SIGHUP into one orderly stop of the demo.
+
+    The first signal cancels the demo's task, so its ``finally`` stops the bot (and with it the
+    screening worker) and Synapse, and removes the folder; signals during that clean-up are
+    ignored, so a second Ctrl-C cannot cut it short. Before the task exists a signal unwinds
+    with KeyboardInterrupt (nothing is running yet; ``cmd_demo`` removes the folder)."""
+
+    SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s)
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[Any] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.received: int | None = None
+        self.cleaning = False
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for sig in self.SIGNALS:
+            self._previous[sig] = signal.signal(sig, self)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, handler)
+        self._previous.clear()
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        if self.received is not None:
+            return  # already stopping: let the clean-up finish
+        self.received = signum
+        with contextlib.suppress(OSError):  # os.write: print() is not safe inside a signal handler
+            os.write(2, f"\n{signal.Signals(signum).name} received: stopping the demo and deleting its "
+                        "folder ...\n".encode())
+        if self.cleaning:
+            return
+        if self.task is not None and self.loop is not None and not self.task.done():
+            self.loop.call_soon_threadsafe(self.task.cancel)
+            return
+        raise KeyboardInterrupt
+
+
+async def run_demo(keep: bool = False, base_dir: Path | None = None, stopper: _Stopper | None = None) -> int:
     base = Path(base_dir or tempfile.mkdtemp(prefix="clusterbot-demo-"))
+    if stopper is not None:
+        stopper.loop, stopper.task = asyncio.get_running_loop(), asyncio.current_task()
     print(f"Starting a throwaway Synapse homeserver in {base} ...", flush=True)
-    hs = SynapseServer(base / "synapse")
+    hs: SynapseServer | None = None
     clients: list[ScriptedUser] = []
     stack: BotStack | None = None
     try:
+        hs = SynapseServer(base / "synapse")
         hs.start()
         bot_u = hs.register_user("clusterbot")
         partner_u, imo_u, coord_u = (hs.register_user(n) for n in ("partner", "imo", "coordinator"))
         stack = BotStack(hs, base / "bot", bot_u)
         print("Starting clusterbot (end-to-end encrypted Matrix transport) ...", flush=True)
         await stack.start()
-        await stack.add_users([(partner_u.user_id, "partner", "Relief Org"), (imo_u.user_id, "imo", None),
+        await stack.add_users([(partner_u.user_id, "partner", "Sittwe Relief Network"), (imo_u.user_id, "imo", None),
                                (coord_u.user_id, "coordinator", None)])
         partner = ScriptedUser(hs.url, partner_u, base / "clients" / "partner")
         clients.append(partner)
@@ -171,7 +228,7 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None) -> int:
         t = _Transcript({bot_u.user_id: "clusterbot", partner_u.user_id: "partner"})
         print("\n--- transcript (encrypted direct chat) ---", flush=True)
         replies = await _exchange(t, partner, bot_u.user_id, room,
-                                  file=(BENEFICIARY_CSV, "beneficiaries.csv", "text/csv"))
+                                  file=(BENEFICIARY_CSV, "sittwe_beneficiaries.csv", "text/csv"))
         sid, level = _submission_id(replies), _required_level(replies)
         labelled: list[str] = []
         if sid and level:
@@ -182,20 +239,35 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None) -> int:
         print("Demo finished: the list was held, labelled and accepted." if ok
               else "Demo did not go as scripted; see the transcript above.", flush=True)
         if keep:
-            _print_login_help(hs, partner_u, imo_u, coord_u)
-            await _wait_forever()
+            _print_login_help(hs, base, partner_u, imo_u, coord_u)
+            try:
+                await asyncio.Event().wait()  # until a signal cancels this task
+            except asyncio.CancelledError:
+                pass  # the documented way to end --keep: clean up below and report the script's result
         return 0 if ok else 1
     except SynapseUnavailable as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
     finally:
-        for c in clients:
-            await c.close()
-        if stack is not None:
-            await stack.stop()
-        hs.stop()
-        if not keep:
+        if stopper is not None:
+            stopper.cleaning = True  # a further signal must not cut the clean-up short
+        await _cleanup(clients, stack, hs)
+        if base_dir is None:
             shutil.rmtree(base, ignore_errors=True)
+
+
+async def _cleanup(clients: list[ScriptedUser], stack: BotStack | None, hs: SynapseServer | None) -> None:
+    """Stop everything the demo started; each step runs even when an earlier one fails."""
+    try:
+        for c in clients:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(c.close(), 10)
+        if stack is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(stack.stop(), 30)  # the bot, its transport and the screening worker
+    finally:
+        if hs is not None:
+            hs.stop()  # SIGTERM to Synapse's process group, SIGKILL after a bounded wait
 
 
 def _submission_id(replies: list[str]) -> str | None:
@@ -218,34 +290,42 @@ def _required_level(replies: list[str]) -> str | None:
     return None
 
 
-def _print_login_help(hs: SynapseServer, *users: RegisteredUser) -> None:
+def _print_login_help(hs: SynapseServer, base: Path, *users: RegisteredUser) -> None:
     print("The homeserver stays up. Log in from any Matrix client (e.g. Element desktop):")
     print(f"  homeserver: {hs.url}")
     for u in users:
         print(f"  {u.user_id:<32} password: {u.password}")
-    print("Start a direct chat with the bot and send !help. Ctrl-C stops and deletes everything.",
-          flush=True)
-
-
-async def _wait_forever() -> None:
-    stop = asyncio.Event()
-    try:
-        await stop.wait()
-    except asyncio.CancelledError:
-        pass
+    print(f"Everything lives in {base}: it holds secrets (the bot's master key and password, both "
+          "databases), so it is private to you and deleted when the demo stops.")
+    print("Start a direct chat with the bot and send !help. Ctrl-C (or SIGTERM) stops the homeserver "
+          "and the bot and deletes everything.", flush=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Exit 0 when the script went as planned (with --keep: when it did and was then stopped by a
+    signal), 1 when it did not, 2 when Synapse is not available, 128+N when signal N stopped the
+    script before its end. The folder is removed in every case."""
     import logging
 
     logging.basicConfig(level=logging.ERROR)  # the transcript is the output; nio's warnings are noise here
+    stopper = _Stopper()
+    stopper.install()
+    base: Path | None = None
     try:
-        return asyncio.run(run_demo(keep=args.keep))
-    except KeyboardInterrupt:
-        return 0
+        base = Path(tempfile.mkdtemp(prefix="clusterbot-demo-"))  # created 0700 by mkdtemp
+        return asyncio.run(run_demo(keep=args.keep, base_dir=base, stopper=stopper))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return 128 + int(stopper.received or signal.SIGINT)
+    finally:
+        stopper.cleaning = True
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+        stopper.restore()
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="run a scripted encrypted conversation on a throwaway homeserver")
-    p.add_argument("--keep", action="store_true", help="keep the homeserver and bot running and print logins")
+    p.add_argument("--keep", action="store_true",
+                   help="after the script, keep the homeserver and bot running and print logins, until Ctrl-C "
+                        "or SIGTERM; the folder (it holds secrets) is deleted then, as always")
     p.set_defaults(func=cmd_demo)

@@ -183,16 +183,26 @@ class Broadcasts:
         pid = f"P-{draft.id:04d}"
         name, data = await self.read_product(draft)
         verdict = await screen(self.app, data, name, req["level"])
-        if verdict.verdict in ("unlabelled_sensitive", "encrypted", "unreadable"):
+        if verdict.verdict == "unlabelled_sensitive":
+            # fixable without a new upload (say the level), so the draft is kept
+            await self._set(draft.id, state="draft")
+            await ctx.audit("product.broadcast", pid, "denied")
+            await ctx.reply(
+                f"Refused: I will not broadcast {pid} because it carries data that needs the level "
+                f"{verdict.required_level} but is labelled {verdict.label or 'nowhere'}:\n"
+                + format_findings([f.to_json() for f in verdict.findings])
+                + f"\nThe draft {pid} is kept: if it really is that sensitive, send !broadcast again with "
+                f"level {verdict.required_level} added (no need to upload it again); otherwise upload a "
+                "cleaned file, which replaces it."
+            )
+            return
+        if verdict.verdict in ("encrypted", "unreadable"):
             await self._set(draft.id, state="refused")
             await ctx.audit("product.broadcast", pid, "denied")
-            why = (
-                f"it carries data that needs the level {verdict.required_level} but is labelled "
-                f"{verdict.label or 'nowhere'}:\n" + format_findings([f.to_json() for f in verdict.findings])
-                if verdict.verdict == "unlabelled_sensitive"
-                else (verdict.error or "it is password-protected")
+            await ctx.reply(
+                f"Refused: I will not broadcast {pid} because {verdict.error or 'it is password-protected'}.\n"
+                f"The draft {pid} was dropped: upload a readable, unprotected file again, then !broadcast."
             )
-            await ctx.reply(f"Refused: I will not broadcast {pid} because {why}")
             return
         # the level: what the coordinator said, what the content needs, and any label in the file
         level = max(
@@ -211,9 +221,16 @@ class Broadcasts:
                 "or leave that data out"
             ))
         if problems or aud is None:
-            await self._set(draft.id, state="refused")
+            # kept as a draft (no longer awaiting confirmation): once consent is given, the sources
+            # declared or the audience/level changed, !broadcast runs every check again on it
+            await self._set(draft.id, state="draft")
             await ctx.audit("product.broadcast", pid, "denied")
-            await ctx.reply(f"Refused: I will not broadcast {pid}:\n" + "\n".join(f"• {p}" for p in problems))
+            await ctx.reply(
+                f"Refused: I will not broadcast {pid}:\n" + "\n".join(f"• {p}" for p in problems) + "\n"
+                + f"The draft {pid} is kept: once that is fixed (consent given, sources declared, another "
+                "audience or level), send !broadcast again; there is no need to upload the file again "
+                "(uploading another file replaces it)."
+            )
             return
         async with self.app.storage.session() as s, s.begin():
             p = await s.get(Product, draft.id)

@@ -16,6 +16,18 @@ if TYPE_CHECKING:
     from bot.router import Context
     from handlers.submissions import Submissions
 
+#: how a role reads in a sentence ("by an IMO", "by a partner")
+ROLE_PHRASES = {"imo": "an IMO", "admin": "an admin", "partner": "a partner", "coordinator": "a coordinator",
+                "unknown": "someone unknown to the bot", "system": "the bot itself"}
+
+
+def role_phrase(role: str | None) -> str:
+    role = (role or "unknown").strip()
+    if role.lower() in ROLE_PHRASES:
+        return ROLE_PHRASES[role.lower()]
+    return ("an " if role[:1].lower() in "aeiou" else "a ") + role
+
+
 YES = {"yes", "y", "true", "agree"}
 NO = {"no", "n", "false", "refuse", "revoke"}
 
@@ -114,7 +126,7 @@ class Rights:
         if accesses:
             lines.append("Every access and action:")
             for a in accesses[-40:]:
-                lines.append(f"  {a.ts:%Y-%m-%d %H:%M} {a.object_id} {a.action} by a {a.actor_role}: {a.outcome}")
+                lines.append(f"  {a.ts:%Y-%m-%d %H:%M} {a.object_id} {a.action} by {role_phrase(a.actor_role)}: {a.outcome}")
         if product_rows:
             lines.append("Products built from your data:")
             for pid, sid in product_rows:

@@ -66,8 +66,9 @@ class Submissions:
 
     # ------------------------------------------------------------------ lookups
 
-    async def load_for(self, ctx: Context, args: str, action: str) -> SubmissionView | None:
-        """Parse an id, check ownership, audit the access (allowed or denied)."""
+    async def load_for(self, ctx: Context, args: str, action: str, *, audit: bool = True) -> SubmissionView | None:
+        """Parse an id, check ownership, audit the access (allowed or denied). With audit=False an
+        allowed access is not audited here: the caller audits the outcome itself (a refused label is "denied")."""
         sid_text, _ = first_word(args)
         sub_id = parse_submission_id(sid_text)
         if sub_id is None:
@@ -79,7 +80,8 @@ class Submissions:
             # the same answer for "does not exist" and "not yours": ids are not an oracle
             await ctx.deny(action, object_id, f"I can't find a submission {object_id} that you can access.")
             return None
-        await ctx.audit(action, object_id, "allowed")
+        if audit:
+            await ctx.audit(action, object_id, "allowed")
         return view
 
     def may_access(self, ctx: Context, view: SubmissionView, action: str) -> bool:
@@ -222,31 +224,38 @@ class Submissions:
     # ------------------------------------------------------------------ commands
 
     async def cmd_label(self, ctx: Context, args: str) -> None:
-        view = await self.load_for(ctx, args, "submission.label")
+        # audited once, with what happened: "done", or "denied" when the label is refused (not applied)
+        view = await self.load_for(ctx, args, "submission.label", audit=False)
         if view is None:
             return
+
+        async def refuse(text: str) -> None:
+            await ctx.audit("submission.label", view.public_id, "denied")
+            await ctx.reply(text)
+
         _, rest = first_word(args)
         level = parse_level_word(rest.split()[0]) if rest else None
         if level is None:
-            await ctx.reply("Say which level: !label S-0042 confidential (public, restricted, confidential, highly_confidential).")
+            await refuse("Say which level: !label S-0042 confidential (public, restricted, confidential, highly_confidential).")
             return
         if view.state not in ("held", "accepted"):
-            await ctx.reply(f"{view.public_id} is {view.state}; labels apply to held or accepted submissions.")
+            await refuse(f"{view.public_id} is {view.state}; labels apply to held or accepted submissions.")
             return
         cur = view.current
         if level_rank(level) < level_rank(cur.required_level):
-            await ctx.reply(
+            await refuse(
                 f"{level} is not enough for {view.public_id}: it contains "
                 f"{', '.join(c.replace('_', ' ') for c in cur.categories)}, which needs at least {cur.required_level}. "
                 "Label it higher, pseudonymise it or withdraw it."
             )
             return
         if view.state == "accepted" and level_rank(level) < level_rank(view.level):
-            await ctx.reply(f"{view.public_id} is already accepted as {view.level}; a label can only raise it.")
+            await refuse(f"{view.public_id} is already accepted as {view.level}; a label can only raise it.")
             return
         await self.repo.set_version_state(view.id, cur.version, cur.state, label=level)
         was_held = view.state == "held"
         await self.repo.update(view.id, state="accepted", level=level, expires_at=self.expiry_for("accepted", level))
+        await ctx.audit("submission.label", view.public_id, "done")
         await ctx.reply(
             f"{view.public_id} accepted as {level}."
             + (f"\nRecord who may use it: !consent {view.public_id} cluster|agencies|products yes|no" if was_held else "")
@@ -343,6 +352,11 @@ class Submissions:
             await ctx.reply(f"I could not pseudonymise {view.public_id}: {verdict.error}.")
             return
         result = result_from(verdict)
+        # the copy keeps the input's format (XLSX, DOCX, CSV ...), except a PDF, which comes out as text
+        from bot.screening.pseudonymise import FORMATS, format_for_name
+
+        out_format = format_for_name(out_name)
+        mimetype = FORMATS[out_format][2] if out_format else mimetype
         n = await self.repo.add_version(
             view.id, kind="pseudonymised", data=out, filename=out_name, mimetype=mimetype, result=result, state="pending"
         )
@@ -407,7 +421,24 @@ class Submissions:
             await ctx.reply(f"{view.public_id} was destroyed; there is nothing to send.")
             return
         await ctx.reply_file(OutgoingFile(filename, mimetype, data))
-        await ctx.reply(f"{view.public_id} version {view.current_version}, level {view.level or 'held'}.")
+        await ctx.reply(self.get_caption(view))
+
+    @staticmethod
+    def get_caption(view: SubmissionView) -> str:
+        head = f"{view.public_id} version {view.current_version}"
+        if view.state == "held":
+            try:
+                need = view.current.required_level
+            except StopIteration:
+                need = None
+            return (f"{head}: held, not accepted yet. It carries sensitive data without an adequate label"
+                    + (f" (it needs at least {need})" if need else "")
+                    + ", so only your organisation can see it and nobody else was told of it. "
+                    f"!label {view.public_id} LEVEL, !pseudonymize {view.public_id} or !withdraw {view.public_id}.")
+        if view.state == "locked":
+            return (f"{head}: locked, not screened yet (password protected), so only your organisation can see it. "
+                    f"!password {view.public_id} PASSWORD has it screened.")
+        return f"{head}, level {view.level or 'not set'}."
 
     async def cmd_list(self, ctx: Context, args: str) -> None:
         if ctx.role == Role.PARTNER:

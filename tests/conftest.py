@@ -23,6 +23,21 @@ from storage.store import Storage
 PG_ENV = "CLUSTERBOT_TEST_DATABASE_URL"
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every PostgreSQL variant ``postgres``, so ``-m postgres`` selects them and
+    ``-m "not postgres"`` leaves them out: tests parametrised with the value "postgresql"
+    (``db_url`` here, ``database_url`` in the kill test ...) and tests skipped unless PostgreSQL
+    answers (a skipif whose reason names PostgreSQL)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if any(isinstance(v, str) and v == "postgresql" for v in params) or any(
+            "postgresql" in str(m.kwargs.get("reason", "")).lower() for m in item.iter_markers("skipif")
+        ):
+            item.add_marker(pytest.mark.postgres)
+
+
 async def _reset_postgres(url: str) -> None:
     from sqlalchemy import text
 

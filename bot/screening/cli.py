@@ -2,7 +2,10 @@
 
 register(subparsers) adds both subcommands to the main CLI; `python -m bot.screening.cli`
 runs them standalone.  Exit status of screen: 0 when no file is unlabelled_sensitive, 1 when
-at least one is, 2 on a usage error."""
+at least one is, 2 on a usage error, which includes a path that is missing, a folder, a FIFO,
+a device, a socket or unreadable (that path still gets its JSON line, verdict "unreadable").
+pseudonymize: 0 copy written and clear, 1 copy written but still sensitive (what is left is
+listed) or the input cannot be pseudonymised, 2 usage error; see run_pseudonymize."""
 
 from __future__ import annotations
 
@@ -257,9 +260,9 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
     elif os.environ.get("CLUSTERBOT_PSEUDONYM_KEY"):
         key = os.environ["CLUSTERBOT_PSEUDONYM_KEY"].encode()
     else:
-        key = secrets.token_bytes(32)
-        print("note: no --key-file given; a one-off random key was used, so pseudonyms will not match "
-              "other runs", file=sys.stderr)
+        key = b""  # a one-off random key, said once the copy is written
+    random_key = not key
+    key = key or secrets.token_bytes(32)
     try:
         data = src.read_bytes()
     except OSError as exc:
@@ -278,6 +281,9 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
         _write_atomically(target, res.content)
     except OSError as exc:
         return fail(f"cannot write {target} ({exc.strerror or type(exc).__name__}); nothing was written")
+    if random_key:
+        print("note: no --key-file given; a one-off random key was used, so pseudonyms will not match "
+              "other runs", file=sys.stderr)
     v = res.verdict
     verdict = Verdict(str(target), v.verdict, v.required_level, v.label, v.categories, v.findings, v.risk, v.error)
     if args.json:

@@ -226,3 +226,47 @@ async def test_products_only_in_the_direct_chat(harness: Harness) -> None:
     assert files and all(r.chat_id == dm for r in files)
     assert not [r for r in replies if r.chat_id == "!relief-team" and r.file]
     assert "I sent the file to our private chat" in " ".join(r.text for r in replies if r.chat_id == "!relief-team")
+
+
+async def test_refused_broadcast_keeps_the_draft_until_consent(harness: Harness) -> None:
+    """Issue 13: a broadcast refused for missing consent left a dead draft; after consent,
+    !broadcast asked for the upload again without saying why. Now the draft is kept, and said so."""
+    h = harness
+    await submit(h, text="highly_confidential")  # S-0001, Relief Org
+    await upload_product(h)
+    refused = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001",
+                           chat_id=Harness.COORD_ROOM))[0]
+    assert refused.startswith("Refused") and "'products'" in refused
+    assert "The draft P-0001 is kept" in refused and "no need to upload" in refused
+    assert "no broadcast waiting" in (await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM))[0]
+    await h.say(Harness.PARTNER, "!consent S-0001 products yes")
+    ready = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001",
+                         chat_id=Harness.COORD_ROOM))[0]
+    assert "Ready to broadcast P-0001" in ready  # the same draft, no second upload
+    await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM)
+    assert "2 delivered, 0 pending, 0 failed" in h.transport.texts(Harness.COORD_ROOM)[-1]
+
+
+async def test_refused_broadcast_of_a_ready_draft_needs_a_new_check(harness: Harness) -> None:
+    """A draft that was awaiting !confirm and is then refused (another audience) cannot be confirmed."""
+    h = harness
+    await submit(h, text="highly_confidential")
+    await h.say(Harness.PARTNER, "!consent S-0001 products yes")
+    await upload_product(h)
+    ready = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001 level confidential",
+                         chat_id=Harness.COORD_ROOM))[0]
+    assert "Ready to broadcast P-0001" in ready
+    refused = (await h.say(Harness.COORDINATOR, "!broadcast all sources S-0001 level confidential",
+                           chat_id=Harness.COORD_ROOM))[0]
+    assert refused.startswith("Refused") and "The draft P-0001 is kept" in refused
+    assert "no broadcast waiting" in (await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM))[0]
+
+
+async def test_unreadable_product_says_the_draft_was_dropped(harness: Harness) -> None:
+    h = harness
+    await h.say(Harness.COORDINATOR, "", chat_id=Harness.COORD_ROOM,
+                attachments=(Attachment("summary.xlsx", "application/vnd.ms-excel", b"PK\x03\x04garbage"),))
+    refused = (await h.say(Harness.COORDINATOR, "!broadcast all", chat_id=Harness.COORD_ROOM))[0]
+    assert refused.startswith("Refused") and "was dropped" in refused and "upload" in refused
+    assert "Upload the product file" in (await h.say(Harness.COORDINATOR, "!broadcast all",
+                                                     chat_id=Harness.COORD_ROOM))[0]

@@ -216,7 +216,7 @@ async def test_mydata_shows_versions_consent_and_accesses(harness: Harness) -> N
     assert "S-0001: accepted, level highly_confidential" in text
     assert "v1 (original): active" in text
     assert "consent: products yes" in text
-    assert "submission.get by a imo: allowed" in text
+    assert "submission.get by an IMO: allowed" in text and "by a imo" not in text  # issue 13: grammar
     assert "S-0001" not in (await h.say(Harness.OTHER_ORG_PARTNER, "!mydata"))[0]
 
 
@@ -358,3 +358,58 @@ async def test_large_file_gets_a_receipt_before_screening(harness: Harness) -> N
     replies = await submit(harness, big, name="totals.csv")
     assert replies[0].startswith("Received 1.") and "screening" in replies[0]
     assert "S-0001 accepted" in replies[1]
+
+
+# ---------------------------------------------------------------------- issue 13 wording
+
+
+async def test_get_on_a_held_file_says_what_held_means(harness: Harness) -> None:
+    h = harness
+    await submit(h)
+    replies = await h.transport.receive(Harness.PARTNER, "!get S-0001")
+    assert [r.file.data for r in replies if r.file] == [BENEFICIARIES]
+    text = "\n".join(r.text for r in replies if r.file is None)
+    assert "level held" not in text
+    assert "S-0001 version 1: held, not accepted yet" in text
+    assert "needs at least highly_confidential" in text and "only your organisation can see it" in text
+    assert "!label S-0001 LEVEL" in text
+    await h.say(Harness.PARTNER, "!label S-0001 highly_confidential")
+    replies = await h.transport.receive(Harness.PARTNER, "!get S-0001")
+    assert "S-0001 version 1, level highly_confidential." in [r.text for r in replies if r.file is None]
+
+
+async def test_refused_label_is_audited_as_denied(harness: Harness) -> None:
+    h = harness
+    await submit(h)
+    assert "not enough" in (await h.say(Harness.PARTNER, "!label S-0001 confidential"))[0]
+    assert "Say which level" in (await h.say(Harness.PARTNER, "!label S-0001"))[0]
+    assert "accepted as" in (await h.say(Harness.PARTNER, "!label S-0001 highly_confidential"))[0]
+    assert "not enough" in (await h.say(Harness.PARTNER, "!label S-0001 public"))[0]
+    assert "can't find" in (await h.say(Harness.OTHER_ORG_PARTNER, "!label S-0001 highly_confidential"))[0]
+    assert h.app is not None
+    audit = [(a.actor_role, a.outcome) for a in await h.app.storage.audit_entries()
+             if a.action == "submission.label"]
+    # each refusal "denied" (it was "allowed" before: the access check passed, the label did not)
+    assert audit == [("partner", "denied"), ("partner", "denied"), ("partner", "done"), ("partner", "denied"),
+                     ("partner", "denied")]
+
+
+async def test_pseudonymized_xlsx_comes_back_as_xlsx(harness: Harness) -> None:
+    import io
+
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["Name", "Phone", "Township", "Households"], ["Daw Hla Hla Win", "09791234567", "Sittwe", 5],
+                ["U Kyaw Min", "09450012345", "Sittwe", 3], ["Ma Thida", "09420123456", "Pauktaw", 4]):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    xl = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    h = harness
+    await h.say(Harness.PARTNER, "", attachments=(Attachment("list.xlsx", xl, buf.getvalue()),))
+    replies = await h.transport.receive(Harness.PARTNER, "!pseudonymize S-0001")
+    (copy,) = [r.file for r in replies if r.file is not None]
+    assert copy.filename == "list_pseudonymised.xlsx" and copy.mimetype == xl and copy.data[:4] == b"PK\x03\x04"
+    rows = [list(r) for r in openpyxl.load_workbook(io.BytesIO(copy.data)).active.iter_rows(values_only=True)]
+    assert rows[0] == ["Township", "Households"] and ["Sittwe", 5] in rows
