@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.conversation import ConversationEngine
 from bot.events import IncomingMessage, OutgoingFile
+from bot.notices import unknown_sender
 from bot.policy import allowed
 from bot.router import (
     UNENCRYPTED_REFUSAL,
@@ -468,12 +469,7 @@ class Application:
             return
         if user is None:
             await self.storage.audit(await self.unknown_actor(msg.sender_id), "unknown", "access", None, "denied")
-            await self.send_text(
-                msg.transport,
-                msg.chat_id,
-                "Sorry, I don't know you yet. Ask your cluster's Information Management Officer to add you.",
-                reply_to=msg.event_id,
-            )
+            await self.send_text(msg.transport, msg.chat_id, unknown_sender(msg.encrypted), reply_to=msg.event_id)
             return
         ctx = Context(self, msg, user)
 

@@ -56,7 +56,6 @@ WRONG_ROOM = (
     "Directory commands work only in the admin room (admins) or the IMO room (IMOs), "
     "so that every change happens where the team can see it."
 )
-UNKNOWN_SENDER = "Sorry, I don't know you yet. Ask your cluster's Information Management Officer to add you."
 JOIN_USAGE = (
     "To ask to join, send !join followed by your organisation's name, e.g. !join Relief Org. "
     "The cluster's IMO will decide."

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.notices import unknown_sender
 from bot.router import UNENCRYPTED_REFUSAL
 from handlers.common import first_word
 from storage.directory import LINK_CODE_TTL, LinkError, format_link_code
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 ACTION = "account.link"
 TELEGRAM = "telegram"
 
-UNKNOWN_SENDER = "Sorry, I don't know you yet. Ask your cluster's Information Management Officer to add you."
 USAGE = (
     "To link your Telegram account: send !link telegram here, in our private encrypted chat; "
     "I answer with a one-time code that you then send to me on Telegram as /link CODE."
@@ -72,7 +72,7 @@ def register(app: Application) -> None:
         user = await directory.lookup(ctx.msg.transport, ctx.msg.sender_id)
         if user is None:  # reached as a public command: answer as the router does for strangers
             await app.storage.audit(await app.unknown_actor(ctx.msg.sender_id), "unknown", "access", None, "denied")
-            await ctx.reply(UNKNOWN_SENDER)
+            await ctx.reply(unknown_sender(ctx.msg.encrypted))
             return
         if word.lower() != TELEGRAM:
             await ctx.reply(USAGE)

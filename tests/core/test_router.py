@@ -7,6 +7,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot.notices import UNKNOWN_SENDER_MAY_JOIN
 from bot.policy import POLICY, Role, actions_for, allowed
 from storage.models import AuditEntry, ProcessedEvent
 from tests.conftest import Harness
@@ -24,7 +25,8 @@ async def test_help_lists_only_the_senders_commands(harness: Harness) -> None:
 
 async def test_unknown_user_refused_and_audited(harness: Harness) -> None:
     replies = await harness.say("@stranger:evil.org", "!help")
-    assert replies == ["Sorry, I don't know you yet. Ask your cluster's Information Management Officer to add you."]
+    # an encrypted chat: a stranger may ask to join (handlers/directory_chat.py)
+    assert replies == [UNKNOWN_SENDER_MAY_JOIN]
     assert harness.app is not None
     entries = await harness.app.storage.audit_entries()
     assert entries[-1].outcome == "denied" and entries[-1].actor_role == "unknown"

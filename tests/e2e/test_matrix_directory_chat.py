@@ -4,6 +4,7 @@ with no shell access used. Real bot, real Synapse, real E2EE clients (handlers/d
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -72,3 +73,36 @@ async def test_partner_added_from_the_imo_room_submits_within_a_minute(stack, sy
     entries = [(e.actor_role, e.action, e.object_id, e.outcome) for e in await stack.app.storage.audit_entries()]
     assert ("imo", "directory.user_add", f"user:{user.id}", "done") in entries
     assert await stack.app.storage.verify_audit() is None
+
+
+async def test_a_stranger_asks_to_join_and_an_imo_approves_with_one_reply(stack, synapse, new_user, scripted):
+    """Someone outside the directory opens a private encrypted chat, sends `!join ORG`; the IMO
+    room gets the request; `!approve` adds them; their file is then screened. Any other command
+    of theirs before that is refused."""
+    bot = stack.bot_user.user_id
+    imo = await person(stack, new_user, scripted, "imo")
+    imo_room = await protected_room(imo, stack, "imo")
+    await stack.app.directory.add_org("Relief Org", "protection")
+    stranger = await scripted(new_user("stranger"))
+
+    room = await stranger.create_room([bot])  # a direct chat: the bot joins although it does not know them
+    await stranger.wait_joined(room, bot, timeout=60)
+    await stranger.send_text(room, "!help")
+    refused = await stranger.wait_for_message(bot, room, contains="!join", timeout=60)
+    assert refused.decrypted
+    await stranger.send_text(room, "!join Relief Org")
+    sent = await stranger.wait_for_message(bot, room, contains="J-0", timeout=60)
+    rid = re.search(r"J-\d{4,}", sent.body).group(0)  # type: ignore[union-attr]
+
+    request = await imo.wait_for_message(bot, imo_room, contains=rid, timeout=60)
+    assert request.decrypted and stranger.user_id in request.body
+    await imo.send_text(imo_room, f"!approve {rid}")
+    # told in a private chat the bot opens (a room it controls), wherever that is
+    welcome = await stranger.wait_for_message(bot, None, contains="approved", timeout=60)
+    assert welcome.decrypted
+    user = await stack.app.directory.lookup("matrix", stranger.user_id)
+    assert user is not None and user.role == "partner"
+
+    await stranger.send_file(room, AGGREGATE, "totals.csv", "text/csv")
+    answer = await stranger.wait_for_message(bot, room, contains="S-0001", timeout=60)
+    assert answer.decrypted and "accepted" in answer.body

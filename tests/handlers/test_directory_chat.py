@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.events import Attachment
+from bot.notices import UNKNOWN_SENDER_MAY_JOIN as UNKNOWN_SENDER
 from handlers.directory_chat import (
     JOIN_BUSY,
     JOIN_ONLY_PRIVATE,
     JOIN_TOO_MANY,
-    UNKNOWN_SENDER,
     WRONG_ROOM,
 )
 from storage.directory import JOIN_PENDING_MAX, JOIN_TRIES

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.notices import UNKNOWN_SENDER_MAY_JOIN as UNKNOWN_SENDER
 from bot.router import UNENCRYPTED_REFUSAL
 from bot.transport import Capabilities
 from bot.transports.memory import MemoryTransport
@@ -26,7 +27,6 @@ from handlers.linking import (
     REPLACED,
     TELEGRAM_USAGE,
     TOO_MANY,
-    UNKNOWN_SENDER,
 )
 from storage.directory import LINK_CODE_ALPHABET, LinkError
 from storage.models import Setting

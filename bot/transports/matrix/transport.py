@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from bot.config import MatrixConfig
 
 log = logging.getLogger(__name__)
+STRANGER_INVITES_PER_HOUR = 10  # private chats opened by people outside the directory (to `!join`)
 
 IsKnownUser = Callable[[str], Awaitable[bool]]
 IsAdmin = Callable[[str], Awaitable[bool]]
@@ -192,6 +193,7 @@ class MatrixTransport:
     ) -> None:
         self.config = config
         self._is_known_user = is_known_user
+        self._stranger_invites: list[tuple[float, str]] = []
         self._audit = audit
         self._notify_admins = notify_admins
         self._clock = clock
@@ -638,10 +640,22 @@ class MatrixTransport:
 
     async def _handle_invites(self, resp: SyncResponse) -> None:
         for room_id, info in resp.rooms.invite.items():
-            inviter = next((e.sender for e in info.invite_state
-                            if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
-                            and e.membership == "invite"), None)
-            if inviter and await self._is_known_user(inviter):
+            invite = next((e for e in info.invite_state
+                           if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
+                           and e.membership == "invite"), None)
+            inviter = invite.sender if invite is not None else None
+            known = inviter is not None and await self._is_known_user(inviter)
+            if inviter and not known and self._stranger_may_invite(inviter, invite):
+                # someone outside the directory opening a private chat: they may ask to `!join`
+                # (the only thing the core lets a stranger do); nothing else of theirs acts
+                result = await self.client.join(room_id)
+                if isinstance(result, JoinError):
+                    log.warning("matrix: joining %s failed: %s", room_id, result.status_code)
+                    continue
+                self._joined_in_sync = True
+                await self._audit(inviter, "matrix.invite.stranger", room_id, "allowed")
+                continue
+            if inviter and known:
                 result = await self.client.join(room_id)
                 if isinstance(result, JoinError):
                     log.warning("matrix: joining %s failed: %s", room_id, result.status_code)
@@ -653,6 +667,20 @@ class MatrixTransport:
                 await self.client.room_leave(room_id)
                 log.warning("matrix: rejected invitation to %s from unknown user %s", room_id, inviter)
                 await self._audit(inviter or "unknown", "matrix.invite", room_id, "denied")
+
+    def _stranger_may_invite(self, inviter: str, invite: Any) -> bool:
+        """A direct-chat invitation (is_direct) from someone outside the directory, at most one per
+        inviter and STRANGER_INVITES_PER_HOUR overall an hour: enough to ask to join, too few to
+        fill the bot with rooms."""
+        if not (getattr(invite, "content", None) or {}).get("is_direct"):
+            return False
+        now = time.monotonic()
+        recent = [(t, who) for t, who in self._stranger_invites if now - t < 3600]
+        self._stranger_invites = recent
+        if len(recent) >= STRANGER_INVITES_PER_HOUR or any(who == inviter for _t, who in recent):
+            return False
+        self._stranger_invites.append((now, inviter))
+        return True
 
     # ----------------------------------------------------------------- incoming --
 
