@@ -25,6 +25,7 @@ from .areas import SensitiveAreas
 from .engine import screen_path
 from .levels import LEVELS
 from .model import Limits, Verdict
+from .places import Gazetteer, GazetteerError
 from .sanitize import clean_text
 
 #: the command streams from disk, so it can afford a larger single-file limit than chat uploads
@@ -49,9 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="the label the submitter gave: " + ", ".join(LEVELS))
     sp.add_argument("--sensitive-areas", type=Path, default=None, metavar="FILE",
                     help="one area a line (name in any script, or P-code); '#' starts a comment")
+    sp.add_argument("--gazetteer", type=Path, default=None, metavar="FILE",
+                    help="village / village-tract list (e.g. the MIMU P-code list, CSV or XLSX): names from it "
+                         "found in text next to people are precise locations")
     sp.add_argument("--password", default=None, metavar="PW", help="password for protected files")
-    sp.add_argument("--config", type=Path, default=None, metavar="FILE", help="clusterbot config (TOML)")
-    sp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    sp.add_argument("--config", type=Path, default=None, metavar="FILE",
+                    help="clusterbot config (TOML): its [screening] sensitive_areas_file and gazetteer_file")
+    sp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to screen")
     sp.set_defaults(func=run_screen)
 
     pp = subparsers.add_parser("pseudonymize", aliases=["pseudonymise"],
@@ -66,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pp.set_defaults(func=run_pseudonymize)
 
 
-def _areas_from_config(config: Path | None) -> Path | None:
+def _areas_from_config(config: Path | None,
+                       keys: tuple[str, ...] = ("sensitive_areas", "sensitive_areas_file", "sensitive_areas_path"),
+                       ) -> Path | None:
     if config is None:
         return None
     try:
@@ -77,7 +84,7 @@ def _areas_from_config(config: Path | None) -> Path | None:
     for section in (data, data.get("screening", {}) or {}):
         if not isinstance(section, dict):
             continue
-        for key in ("sensitive_areas", "sensitive_areas_file", "sensitive_areas_path"):
+        for key in keys:
             val = section.get(key)
             if isinstance(val, str) and val:
                 p = Path(val)
@@ -97,6 +104,16 @@ def _load_areas(args: argparse.Namespace, default: Path | None) -> SensitiveArea
         return SensitiveAreas.from_file(path)
     except OSError:
         raise UsageError(f"cannot read sensitive-areas file {path}") from None
+
+
+def _load_gazetteer(args: argparse.Namespace) -> Gazetteer | None:
+    path = getattr(args, "gazetteer", None) or _areas_from_config(getattr(args, "config", None), ("gazetteer_file",))
+    if path is None:
+        return None
+    try:
+        return Gazetteer.load(path)
+    except GazetteerError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _table(verdicts: list[Verdict]) -> str:
@@ -153,6 +170,7 @@ def run_screen(args: argparse.Namespace, default_sensitive_areas: Path | None = 
     verdict "unreadable" line, and one error line on stderr names it and the problem)."""
     try:
         areas = _load_areas(args, default_sensitive_areas)
+        gazetteer = _load_gazetteer(args)
     except UsageError as exc:
         print(f"clusterbot screen: error: {exc}", file=sys.stderr)
         return 2
@@ -164,7 +182,8 @@ def run_screen(args: argparse.Namespace, default_sensitive_areas: Path | None = 
             problems.append(f"{clean_text(str(p))}: {problem}")
             v = Verdict(clean_text(str(p)), "unreadable", None, args.label, error=problem)
         else:
-            v = screen_path(p, label=args.label, sensitive_areas=areas, password=args.password, limits=CLI_LIMITS)
+            v = screen_path(p, label=args.label, sensitive_areas=areas, password=args.password, limits=CLI_LIMITS,
+                            gazetteer=gazetteer)
         verdicts.append(v)
         if args.json:
             print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)

@@ -43,3 +43,17 @@ def test_workers_are_given_the_path(tmp_path: Path) -> None:
     # a file gone since start leaves screening without it, never a failed submission
     v = screen_bytes(TEXT, "notes.txt", gazetteer=str(tmp_path / "gone.csv"))
     assert v.verdict == "clear"
+
+
+def test_screen_command_takes_the_gazetteer_and_refuses_a_bad_one(tmp_path: Path, capsys) -> None:
+    from bot.screening.cli import main
+
+    _gazetteer(tmp_path)
+    note = tmp_path / "notes.txt"
+    note.write_bytes(TEXT)
+    assert main(["screen", str(note)]) == 0
+    assert main(["screen", "--gazetteer", str(tmp_path / "mimu.csv"), str(note)]) == 1
+    capsys.readouterr()
+    assert main(["screen", "--gazetteer", str(tmp_path / "none.csv"), str(note)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path / "none.csv") in err[0]
