@@ -176,8 +176,24 @@ def _honorific_name(c: Candidate) -> tuple[str, str] | None:
     return (mask.mask_name(t), t) if valid_text_name(t, c.after(24).decode("utf-8", "replace")) else None
 
 
+#: credits and citations name authors, not the people a file is about
+_CREDIT_BEFORE = re.compile(rb"(?i)(?:\b(?:created|written|compiled|published|edited|maintained|designed|developed|"
+                            rb"authored|photo(?:graph)?s?|courtesy|credits?|copyright)\b[^\n]{0,12}|\xc2\xa9 ?|\bby )$")
+_CITATION_AFTER = re.compile(rb"^(?:,? et al\b|,? \(?(?:1[5-9]|20)[0-9]{2}\)?|,? ed(?:s|itors?)?\.|'s? (?:book|paper)|"
+                             rb" (?:press|publishing|publishers|books|university)\b)", re.IGNORECASE)
+
+
+_ORG_LAST_WORDS = frozenset(b"press publishing publishers books university college institute foundation group hall house "
+                            b"library museum trust society company media studio studios records".split())
+
+
 def _name_pair(c: Candidate) -> tuple[str, str] | None:
-    """A bare "Given Surname" in prose, both words known from the name lists."""
+    """A bare "Given Surname" in prose, both words known from the name lists; not an author's
+    credit or a citation ("created by Mike Bostock", "Hobart Press", "Smith, J (1993)")."""
+    if _CREDIT_BEFORE.search(c.before(40)) or _CITATION_AFTER.match(c.after(30)):
+        return None
+    if c.raw.rsplit(b" ", 1)[-1].lower() in _ORG_LAST_WORDS:
+        return None  # "Hobart Press", "Victoria University"
     name = names.validate_pair(c.text, c.before(40).decode("utf-8", "replace"),
                                c.after(40).decode("utf-8", "replace"))
     return (mask.mask_name(name), name) if name else None

@@ -384,11 +384,16 @@ CONTEXT_BYTES = 300
 
 def place_context(block: bytes, s: int, e: int, *, names_elsewhere: bool = False) -> str | None:
     """Does a place candidate at block[s:e] locate people?  Returns the cue (for the example) or
-    None.  The window is ±CONTEXT_BYTES around the match, the match itself excluded; a file with
+    None.  The window is ±CONTEXT_BYTES around the match within its line, the match itself excluded; a file with
     person names elsewhere always counts."""
     if names_elsewhere:
         return "person names in the file"
-    for part in (block[max(0, s - CONTEXT_BYTES):s], block[e:e + CONTEXT_BYTES]):
+    # the same line (a sentence, a cell, a list entry): in a list of village names one entry
+    # naming a person's honorific must not make its neighbours locate people
+    ls = block.rfind(b"\n", max(0, s - CONTEXT_BYTES), s) + 1
+    le = block.find(b"\n", e, e + CONTEXT_BYTES)
+    le = le if le >= 0 else min(len(block), e + CONTEXT_BYTES)
+    for part in (block[max(ls, s - CONTEXT_BYTES):s], block[e:le]):
         m = PLACE_CUE_RE.search(part)
         if m is not None:
             return m.group(0).decode("utf-8", "replace")[:30]

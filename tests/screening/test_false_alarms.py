@@ -150,3 +150,16 @@ def test_lists_of_places_and_configuration_keys_are_not_people() -> None:
     # the same villages with what happened there are precise locations
     v = screen_bytes(to_csv(hdr + ["Households reached"], None, [r + ["40"] for r in rows]).encode(), "reach.csv")
     assert "precise_location" in cats(v)
+
+
+def test_credits_citations_and_lists_of_villages_are_not_people_or_locations() -> None:
+    for text in ('"sources": ["Cleveland, WS (1993) Visualizing data. Hobart Press"]',
+                 "The electronic dataset was created by Mike Bostock and released into the public domain.",
+                 "\n".join(["\u1000\u103b\u1031\u102c\u1000\u103a\u1010\u1031\u102c\u103a\u101b\u103d\u102c",
+                            "\u1021\u102d\u1019\u103a\u1011\u1031\u102c\u1004\u103a\u1005\u102f",  # household
+                            "\u101b\u103d\u102c\u101e\u1005\u103a\u1000\u103b\u1031\u1038\u101b\u103d\u102c"])):
+        v = screen_bytes(text.encode(), "notes.txt")
+        assert v.verdict == "clear", (text, v.to_json())
+    # a bare name pair in a sentence about a person is still found
+    v = screen_bytes(b"Tomomi Nishiyama lives at 12 Elm road.", "notes.txt")
+    assert "person_name" in cats(v)

@@ -29,8 +29,8 @@ FIELDS = ("name", "split", "sensitive", "classes", "reason", "carries_label", "r
 # Floors for the current detectors (what the code achieved when the set was assembled, rounded
 # down / up by 0.02).  The engineers improving the detectors RAISE these as recall improves and
 # LOWER the ceiling as false alarms go away; never loosen them to make a change pass.
-RECALL_FLOOR = 0.87
-FALSE_ALARM_CEILING = 0.10
+RECALL_FLOOR = 0.97
+FALSE_ALARM_CEILING = 0.05
 
 
 def load_manifest() -> list[dict]:
