@@ -32,6 +32,22 @@ def _cell(v: Any) -> str:
     return str(v).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
+def _encrypted(data: bytes, kind: str) -> bool:
+    """calamine says only "cannot detect file format" for a password-protected Excel 97 file
+    (RC4 / XOR obfuscation) or ODS (manifest encryption-data): look for the marks ourselves."""
+    try:
+        if kind == "ods":
+            import zipfile
+
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return b"encryption-data" in z.read("META-INF/manifest.xml")[:1 << 20]
+        import msoffcrypto
+
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:  # noqa: BLE001 - a damaged file is simply not known to be encrypted
+        return False
+
+
 def screen_workbook(data: bytes, col: Collector, name: str, kind: str) -> None:
     try:
         from python_calamine import CalamineWorkbook
@@ -41,7 +57,7 @@ def screen_workbook(data: bytes, col: Collector, name: str, kind: str) -> None:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = list(wb.sheet_names)
     except Exception as exc:  # noqa: BLE001 - calamine raises its own and std errors on damaged input
-        if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError":
+        if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError" or _encrypted(data, kind):
             from ..collector import Encrypted
 
             raise Encrypted(f"the .{kind} file is password protected; please remove the password or send "
