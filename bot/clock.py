@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from storage.timeutil import as_utc  # re-exported: bot may import storage, never the reverse
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -30,8 +32,4 @@ class FakeClock:
         return self._now
 
 
-def as_utc(value: datetime) -> datetime:
-    """Normalise a datetime read back from the database (SQLite returns naive UTC)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+__all__ = ["Clock", "FakeClock", "SystemClock", "as_utc"]

@@ -22,17 +22,13 @@ name, no data key with its timestamps), only kept in this process. A restart los
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from bot.clock import as_utc
-from storage.models import ConversationState
-from storage.store import Shredded, Storage
+from storage.conversations import ConversationRepo
+from storage.store import Storage
 
 if TYPE_CHECKING:
     from bot.router import Context
@@ -89,6 +85,7 @@ class ActiveDialog:
 class ConversationEngine:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self.repo = ConversationRepo(storage)
         self.dialogs: dict[str, Dialog] = {}
         # in-memory dialogs by conversation key; copies go in and out, as with the database
         self._memory: dict[str, ActiveDialog] = {}
@@ -107,22 +104,17 @@ class ConversationEngine:
     async def load(self, key: str) -> ActiveDialog | None:
         if key in self._memory:
             return copy.deepcopy(self._memory[key])
-        async with self.storage.session() as s:
-            row = await s.get(ConversationState, key)
-            if row is None:
-                return None
-            try:
-                dk = await self.storage.data_key(s, row.data_key_id)
-            except Shredded:
-                return None
-            payload = json.loads(self.storage.open_text(dk, f"conversation:{key}", row.data_enc))
+        stored = await self.repo.load(key)
+        if stored is None:
+            return None
+        payload = stored.payload
         return ActiveDialog(
             key=key,
-            dialog=row.dialog,
-            state=row.state,
+            dialog=stored.dialog,
+            state=stored.state,
             data=payload["data"],
             history=payload["history"],
-            expires_at=as_utc(row.expires_at),
+            expires_at=stored.expires_at,
             reply_to=payload.get("reply_to", {}),
         )
 
@@ -133,26 +125,10 @@ class ConversationEngine:
         if dialog.in_memory:
             self._memory[active.key] = copy.deepcopy(active)
             return
-        payload = json.dumps({"data": active.data, "history": active.history, "reply_to": active.reply_to})
-        async with self.storage.session() as s, s.begin():
-            row = await s.get(ConversationState, active.key)
-            if row is None:
-                dk = await self.storage.new_data_key(s, "conversation")
-                row = ConversationState(
-                    key=active.key,
-                    dialog=active.dialog,
-                    state=active.state,
-                    data_key_id=dk.id,
-                    data_enc=self.storage.seal_text(dk, f"conversation:{active.key}", payload),
-                    updated_at=now,
-                    expires_at=active.expires_at,
-                )
-                s.add(row)
-            else:
-                dk = await self.storage.data_key(s, row.data_key_id)
-                row.dialog, row.state = active.dialog, active.state
-                row.data_enc = self.storage.seal_text(dk, f"conversation:{active.key}", payload)
-                row.updated_at, row.expires_at = now, active.expires_at
+        payload = {"data": active.data, "history": active.history, "reply_to": active.reply_to}
+        await self.repo.save(
+            active.key, active.dialog, active.state, payload, now=now, expires_at=active.expires_at
+        )
 
     async def discard(self, key: str) -> None:
         """End a dialog and shred its stored state."""
@@ -162,11 +138,7 @@ class ConversationEngine:
             forgotten.history.clear()
             forgotten.reply_to.clear()
             return
-        async with self.storage.session() as s, s.begin():
-            row = await s.get(ConversationState, key)
-            if row is not None:
-                await self.storage.shred(s, row.data_key_id)
-                await s.delete(row)
+        await self.repo.discard(key)
 
     # ---------------------------------------------------------------- flow
 
@@ -240,14 +212,7 @@ class ConversationEngine:
             await self.discard(active.key)
 
     async def expired(self) -> list[ActiveDialog]:
-        async with self.storage.session() as s:
-            keys = list(
-                (
-                    await s.execute(
-                        select(ConversationState.key).where(ConversationState.expires_at <= self.storage.now())
-                    )
-                ).scalars()
-            )
+        keys = await self.repo.expired_keys(self.storage.now())
         now = self.storage.now()
         keys += [k for k, a in self._memory.items() if a.expires_at is not None and a.expires_at <= now]
         out = []

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
-
+from storage.audiences import AudienceRepo
 from storage.directory import UserInfo
-from storage.models import Audience, AudienceMember, Organisation
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -57,26 +55,24 @@ async def resolve_audience(app: Application, audience: str) -> ResolvedAudience:
     if not name:
         kind, name = "", audience
     kind = kind.lower()
-    async with app.storage.session() as s:
-        orgs = {o.name.lower(): o for o in (await s.execute(select(Organisation))).scalars()}
-        if kind == "" and name.lower() == "all":
-            ids = frozenset(o.id for o in orgs.values()) | {u.org_id for u in partners if u.org_id is not None}
-            return ResolvedAudience("all", "all", tuple(partners), ids)
-        if kind in ("org", "") and name.lower() in orgs:
-            org = orgs[name.lower()]
-            return ResolvedAudience("org", org.name, tuple(u for u in partners if u.org_id == org.id), frozenset({org.id}))
-        if kind == "sector":
-            ids = frozenset(o.id for o in orgs.values() if (o.sector or "").lower() == name.lower())
-            if not ids:
-                raise AudienceError(f"no organisation is in the sector {name!r}")
-            return ResolvedAudience("sector", name, tuple(u for u in partners if u.org_id in ids), ids)
-        if kind in ("list", ""):
-            aud = (await s.execute(select(Audience).where(Audience.name == name))).scalar_one_or_none()
-            if aud is not None:
-                ids = frozenset(
-                    (await s.execute(select(AudienceMember.org_id).where(AudienceMember.audience_id == aud.id))).scalars()
-                )
-                return ResolvedAudience("list", aud.name, tuple(u for u in partners if u.org_id in ids), ids)
+    repo = AudienceRepo(app.storage)
+    orgs = {o.name.lower(): o for o in await repo.organisations()}
+    if kind == "" and name.lower() == "all":
+        ids = frozenset(o.id for o in orgs.values()) | {u.org_id for u in partners if u.org_id is not None}
+        return ResolvedAudience("all", "all", tuple(partners), ids)
+    if kind in ("org", "") and name.lower() in orgs:
+        org = orgs[name.lower()]
+        return ResolvedAudience("org", org.name, tuple(u for u in partners if u.org_id == org.id), frozenset({org.id}))
+    if kind == "sector":
+        ids = frozenset(o.id for o in orgs.values() if (o.sector or "").lower() == name.lower())
+        if not ids:
+            raise AudienceError(f"no organisation is in the sector {name!r}")
+        return ResolvedAudience("sector", name, tuple(u for u in partners if u.org_id in ids), ids)
+    if kind in ("list", ""):
+        aud = await repo.get(name)
+        if aud is not None:
+            ids = aud.org_ids
+            return ResolvedAudience("list", aud.name, tuple(u for u in partners if u.org_id in ids), ids)
     raise AudienceError(
         f"I don't know the audience {audience!r}. Use all, org:NAME, sector:NAME or list:NAME (see !audience list)."
     )
@@ -181,50 +177,56 @@ async def cmd_audience(app: Application, ctx: Context, args: str) -> None:
         await ctx.reply(usage)
         return
     op, rest = words[0].lower(), words[1:]
-    async with app.storage.session() as s, s.begin():
-        auds = {a.name: a for a in (await s.execute(select(Audience))).scalars()}
-        orgs = {o.name.lower(): o for o in (await s.execute(select(Organisation))).scalars()}
-        if op == "list" and not rest:
-            await ctx.reply("Named audiences: " + (", ".join(sorted(auds)) or "none"))
-            return
-        if not rest:
-            await ctx.reply(usage)
-            return
-        name = rest[0]
-        if op == "create":
-            if name in auds or name.lower() in ("all",):
-                await ctx.reply(f"An audience named {name} already exists.")
-                return
-            s.add(Audience(name=name, created_at=app.clock.now()))
-            reply = f"Audience {name} created. Add organisations with !audience add {name} ORG"
-        elif name not in auds:
-            await ctx.reply(f"There is no audience named {name}.")
-            return
-        elif op == "list":
-            ids = set((await s.execute(select(AudienceMember.org_id).where(AudienceMember.audience_id == auds[name].id))).scalars())
-            members = sorted(o.name for o in orgs.values() if o.id in ids)
-            reply = f"{name}: " + (", ".join(members) or "no organisations")
-        elif op == "delete":
-            await s.execute(delete(AudienceMember).where(AudienceMember.audience_id == auds[name].id))
-            await s.delete(auds[name])
-            reply = f"Audience {name} deleted."
-        elif op in ("add", "remove") and len(rest) >= 2:
-            org = orgs.get(" ".join(rest[1:]).lower())
-            if org is None:
-                await ctx.reply(f"There is no organisation named {' '.join(rest[1:])}.")
-                return
-            if op == "add":
-                exists = await s.get(AudienceMember, (auds[name].id, org.id))
-                if exists is None:
-                    s.add(AudienceMember(audience_id=auds[name].id, org_id=org.id))
-                reply = f"{org.name} added to {name}."
-            else:
-                await s.execute(
-                    delete(AudienceMember).where(AudienceMember.audience_id == auds[name].id, AudienceMember.org_id == org.id)
-                )
-                reply = f"{org.name} removed from {name}."
-        else:
-            await ctx.reply(usage)
-            return
+    repo = AudienceRepo(app.storage)
+    if op == "list" and not rest:
+        await ctx.reply("Named audiences: " + (", ".join(await repo.names()) or "none"))
+        return
+    if not rest:
+        await ctx.reply(usage)
+        return
+    reply = await _audience_change(app, repo, op, rest)
+    if reply is None:
+        await ctx.reply(usage)
+        return
+    if isinstance(reply, _Refusal):
+        await ctx.reply(reply.text)
+        return
     await ctx.audit("product.audience", None, "done")
     await ctx.reply(reply)
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A ``!audience`` change that was not made (nothing to audit)."""
+
+    text: str
+
+
+async def _audience_change(app: Application, repo: AudienceRepo, op: str, rest: list[str]) -> str | _Refusal | None:
+    """Carry out ``!audience OP NAME [ORG]``: the reply, a refusal, or None (usage)."""
+    name = rest[0]
+    aud = await repo.get(name)
+    if op == "create":
+        if aud is not None or name.lower() in ("all",):
+            return _Refusal(f"An audience named {name} already exists.")
+        await repo.create(name, app.clock.now())
+        return f"Audience {name} created. Add organisations with !audience add {name} ORG"
+    if aud is None:
+        return _Refusal(f"There is no audience named {name}.")
+    if op == "list":
+        members = sorted(o.name for o in await repo.organisations() if o.id in aud.org_ids)
+        return f"{name}: " + (", ".join(members) or "no organisations")
+    if op == "delete":
+        await repo.delete(name)
+        return f"Audience {name} deleted."
+    if op in ("add", "remove") and len(rest) >= 2:
+        orgs = {o.name.lower(): o for o in await repo.organisations()}
+        org = orgs.get(" ".join(rest[1:]).lower())
+        if org is None:
+            return _Refusal(f"There is no organisation named {' '.join(rest[1:])}.")
+        if op == "add":
+            await repo.add_member(aud.id, org.id)
+            return f"{org.name} added to {name}."
+        await repo.remove_member(aud.id, org.id)
+        return f"{org.name} removed from {name}."
+    return None

@@ -18,10 +18,8 @@ A revocation stops every delivery of the product still pending.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
 
 from bot.events import OutgoingFile
 from handlers.audiences import (
@@ -35,9 +33,9 @@ from handlers.audiences import (
     split_args,
 )
 from handlers.common import format_findings, level_rank, parse_level_word, parse_when, screen
-from storage.blobs import new_blob_id
+from storage.broadcasts import ProductRepo, ProductView
 from storage.consent import ConsentLedger
-from storage.models import Delivery, Product, ProductSource, Submission
+from storage.directory import UserInfo
 from storage.products import Lineage
 from storage.submissions import SubmissionRepo, parse_submission_id
 
@@ -53,7 +51,9 @@ class Broadcasts:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.ledger = ConsentLedger(app.storage)
-        self.lineage = Lineage(SubmissionRepo(app.storage), app.run_in_worker)
+        self.submissions = SubmissionRepo(app.storage)
+        self.lineage = Lineage(self.submissions, app.run_in_worker)
+        self.products = ProductRepo(app.storage)
 
     # ------------------------------------------------------------------ drafts
 
@@ -62,19 +62,7 @@ class Broadcasts:
             await ctx.reply("Send products in the encrypted coordinator room, then use !broadcast there.")
             return
         att = ctx.msg.attachments[0]
-        st = self.app.storage
-        async with st.session() as s, s.begin():
-            dk = await st.new_data_key(s, "product")
-            blob_id = new_blob_id()
-            await st.put_blob(dk, blob_id, att.data)
-            p = Product(
-                created_by=ctx.user.id, data_key_id=dk.id, blob_id=blob_id, filename_enc=b"", mimetype=att.mimetype[:100],
-                level="public", audience="", state="draft", created_at=st.now(),
-            )
-            s.add(p)
-            await s.flush()
-            p.filename_enc = st.seal_text(dk, f"product:{p.id}:filename", att.filename)
-            pid = p.id
+        pid = await self.products.create_draft(ctx.user.id, att.filename, att.mimetype, att.data)
         await ctx.audit("product.draft", f"P-{pid:04d}", "done")
         if ctx.msg.text.strip().lower().startswith(("!broadcast", "broadcast")):
             words = ctx.msg.text.strip().split(None, 1)
@@ -84,23 +72,12 @@ class Broadcasts:
             f"Product draft P-{pid:04d} received. Now: !broadcast AUDIENCE [at TIME] [sources S-0001,S-0002] [level LEVEL]"
         )
 
-    async def latest_draft(self, ctx: Context) -> Product | None:
-        async with self.app.storage.session() as s:
-            return (
-                await s.execute(
-                    select(Product)
-                    .where(Product.created_by == ctx.user.id, Product.state.in_(("draft", "awaiting_confirm")))
-                    .order_by(Product.id.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+    async def latest_draft(self, ctx: Context) -> ProductView | None:
+        return await self.products.latest_draft(ctx.user.id)
 
-    async def read_product(self, p: Product) -> tuple[str, bytes]:
-        async with self.app.storage.session() as s:
-            dk = await self.app.storage.data_key(s, p.data_key_id)
-        name = self.app.storage.open_text(dk, f"product:{p.id}:filename", p.filename_enc or b"")
-        assert p.blob_id is not None
-        return name, await self.app.storage.get_blob(dk, p.blob_id)
+    async def read_product(self, p: ProductView) -> tuple[str, bytes]:
+        f = await self.products.read_file(p.id)
+        return f.name, f.data
 
     # ------------------------------------------------------------------ !broadcast
 
@@ -139,24 +116,22 @@ class Broadcasts:
 
     async def consent_problems(self, sources: list[int]) -> list[str]:
         problems = []
-        async with self.app.storage.session() as s:
-            for sid in sources:
-                sub = await s.get(Submission, sid)
-                if sub is None or sub.state != "accepted":
-                    problems.append(f"S-{sid:04d} is not an accepted submission")
-                elif not await self.ledger.allows(sid, SCOPE):
-                    problems.append(
-                        f"S-{sid:04d}: its organisation has not consented to the '{SCOPE}' scope (or revoked it)"
-                    )
+        briefs = await self.submissions.briefs(sources)
+        for sid in sources:
+            sub = briefs.get(sid)
+            if sub is None or sub.state != "accepted":
+                problems.append(f"S-{sid:04d} is not an accepted submission")
+            elif not await self.ledger.allows(sid, SCOPE):
+                problems.append(
+                    f"S-{sid:04d}: its organisation has not consented to the '{SCOPE}' scope (or revoked it)"
+                )
         return problems
 
     async def source_orgs(self, sources: list[int]) -> frozenset[int]:
         """The organisations of the declared source submissions."""
         if not sources:
             return frozenset()
-        async with self.app.storage.session() as s:
-            rows = await s.execute(select(Submission.org_id).where(Submission.id.in_(sources)))
-            return frozenset(int(o) for o in rows.scalars())
+        return frozenset(b.org_id for b in (await self.submissions.briefs(sources)).values())
 
     async def gate(self, sources: list[int], level: str, audience: str) -> tuple[list[str], ResolvedAudience | None]:
         """Consent for every source and the level/audience rule, as they stand now."""
@@ -183,26 +158,7 @@ class Broadcasts:
         pid = f"P-{draft.id:04d}"
         name, data = await self.read_product(draft)
         verdict = await screen(self.app, data, name, req["level"])
-        if verdict.verdict == "unlabelled_sensitive":
-            # fixable without a new upload (say the level), so the draft is kept
-            await self._set(draft.id, state="draft")
-            await ctx.audit("product.broadcast", pid, "denied")
-            await ctx.reply(
-                f"Refused: I will not broadcast {pid} because it carries data that needs the level "
-                f"{verdict.required_level} but is labelled {verdict.label or 'nowhere'}:\n"
-                + format_findings([f.to_json() for f in verdict.findings])
-                + f"\nThe draft {pid} is kept: if it really is that sensitive, send !broadcast again with "
-                f"level {verdict.required_level} added (no need to upload it again); otherwise upload a "
-                "cleaned file, which replaces it."
-            )
-            return
-        if verdict.verdict in ("encrypted", "unreadable"):
-            await self._set(draft.id, state="refused")
-            await ctx.audit("product.broadcast", pid, "denied")
-            await ctx.reply(
-                f"Refused: I will not broadcast {pid} because {verdict.error or 'it is password-protected'}.\n"
-                f"The draft {pid} was dropped: upload a readable, unprotected file again, then !broadcast."
-            )
+        if await self._refused_by_screening(ctx, draft.id, verdict):
             return
         # the level: what the coordinator said, what the content needs, and any label in the file
         level = max(
@@ -232,23 +188,51 @@ class Broadcasts:
                 "(uploading another file replaces it)."
             )
             return
-        async with self.app.storage.session() as s, s.begin():
-            p = await s.get(Product, draft.id)
-            assert p is not None
-            p.audience, p.level, p.state, p.scheduled_at = req["audience"], level, "awaiting_confirm", req["when"]
-            for sid in sources:
-                if await s.get(ProductSource, (draft.id, sid)) is None:
-                    s.add(ProductSource(product_id=draft.id, submission_id=sid))
+        await self.products.prepare(
+            draft.id, audience=req["audience"], level=level, scheduled_at=req["when"], sources=sources
+        )
+        await ctx.reply(self._ready_text(pid, level, req["when"], aud, sources, lineage.compared))
+
+    async def _refused_by_screening(self, ctx: Context, product_id: int, verdict: Any) -> bool:
+        """Refuse (reply, audit, keep or drop the draft) a product screening will not let out."""
+        pid = f"P-{product_id:04d}"
+        if verdict.verdict == "unlabelled_sensitive":
+            # fixable without a new upload (say the level), so the draft is kept
+            await self._set(product_id, state="draft")
+            await ctx.audit("product.broadcast", pid, "denied")
+            await ctx.reply(
+                f"Refused: I will not broadcast {pid} because it carries data that needs the level "
+                f"{verdict.required_level} but is labelled {verdict.label or 'nowhere'}:\n"
+                + format_findings([f.to_json() for f in verdict.findings])
+                + f"\nThe draft {pid} is kept: if it really is that sensitive, send !broadcast again with "
+                f"level {verdict.required_level} added (no need to upload it again); otherwise upload a "
+                "cleaned file, which replaces it."
+            )
+            return True
+        if verdict.verdict in ("encrypted", "unreadable"):
+            await self._set(product_id, state="refused")
+            await ctx.audit("product.broadcast", pid, "denied")
+            await ctx.reply(
+                f"Refused: I will not broadcast {pid} because {verdict.error or 'it is password-protected'}.\n"
+                f"The draft {pid} was dropped: upload a readable, unprotected file again, then !broadcast."
+            )
+            return True
+        return False
+
+    @staticmethod
+    def _ready_text(
+        pid: str, level: str, when_at: datetime | None, aud: ResolvedAudience, sources: list[int], compared_n: int
+    ) -> str:
         orgs = sorted({u.org_name or "?" for u in aud.users})
-        when = f"at {req['when']:%Y-%m-%d %H:%M} UTC" if req["when"] else "now"
+        when = f"at {when_at:%Y-%m-%d %H:%M} UTC" if when_at else "now"
         declared = (
             f"{', '.join(f'S-{i:04d}' for i in sources)} (consent to '{SCOPE}' checked)" if sources else "none declared"
         )
         compared = (
-            f"compared with {lineage.compared} stored submission(s): no undeclared copy"
-            if lineage.compared else "no stored submission to compare with"
+            f"compared with {compared_n} stored submission(s): no undeclared copy"
+            if compared_n else "no stored submission to compare with"
         )
-        await ctx.reply(
+        return (
             f"Ready to broadcast {pid} ({level}) {when} to {len(aud.users)} partner(s) in {len(orgs)} organisation(s): "
             f"{', '.join(orgs) or 'none'}.\nLevel {level}: {level_rule(level).text}; {aud.label} fits.\n"
             f"Sources: {declared}; content {compared}.\n"
@@ -256,8 +240,8 @@ class Broadcasts:
             "Send !confirm to go ahead, or upload another file to start over."
         )
 
-    async def _set(self, product_id: int, **fields: Any) -> None:
-        await self.app.storage.update_row(Product, product_id, **fields)
+    async def _set(self, product_id: int, *, state: str) -> None:
+        await self.products.set_state(product_id, state)
 
     async def cmd_confirm(self, ctx: Context, args: str) -> None:
         draft = await self.latest_draft(ctx)
@@ -267,8 +251,8 @@ class Broadcasts:
         pid = f"P-{draft.id:04d}"
         await ctx.audit("product.confirm", pid, "done")
         now = self.app.clock.now()
-        scheduled = draft.scheduled_at
-        if scheduled is not None and (scheduled if scheduled.tzinfo else scheduled.replace(tzinfo=now.tzinfo)) > now:
+        scheduled = draft.scheduled_at  # aware UTC (storage.models.UTCDateTime)
+        if scheduled is not None and scheduled > now:
             await self._set(draft.id, state="scheduled")
             await ctx.reply(f"{pid} scheduled for {scheduled:%Y-%m-%d %H:%M} UTC. A delivery report follows then.")
             return
@@ -278,13 +262,10 @@ class Broadcasts:
 
     async def deliver(self, product_id: int) -> None:
         """Create delivery rows (once), then attempt every pending one and report."""
-        async with self.app.storage.session() as s, s.begin():
-            p = await s.get(Product, product_id)
-            if p is None or p.state not in ("awaiting_confirm", "scheduled"):
-                return
-            sources = list((await s.execute(select(ProductSource.submission_id).where(ProductSource.product_id == p.id))).scalars())
-            p.state = "sending"  # claimed: a second sweep or restart does not start it again
-            audience, level = p.audience, p.level
+        claimed = await self.products.claim_for_delivery(product_id)  # a second sweep or restart: None
+        if claimed is None:
+            return
+        sources, audience, level = list(claimed.sources), claimed.audience, claimed.level
         pid = f"P-{product_id:04d}"
         problems, aud = await self.gate(sources, level, audience)
         if problems or aud is None:
@@ -295,14 +276,11 @@ class Broadcasts:
                 f"{pid} was NOT sent: the checks at delivery time failed:\n" + "\n".join(f"• {p}" for p in problems),
             )
             return
-        async with self.app.storage.session() as s, s.begin():
-            for u in aud.users:
-                s.add(Delivery(product_id=product_id, user_id=u.id, state="pending", attempts=0, next_attempt_at=self.app.clock.now()))
+        await self.products.add_deliveries(product_id, [u.id for u in aud.users], self.app.clock.now())
         if await self.attempt(product_id):
             await self.report(product_id)
             return  # stopped: consent withdrawn
-        async with self.app.storage.session() as s:
-            states = set((await s.execute(select(Delivery.state).where(Delivery.product_id == product_id))).scalars())
+        states = {d.state for d in await self.products.deliveries(product_id)}
         # nothing delivered or on its way (all refused at the first attempt): the product was not sent
         await self._set(product_id, state="sent" if states & {"delivered", "pending", "failed"} else "refused")
         await self.report(product_id)
@@ -311,20 +289,9 @@ class Broadcasts:
         """Try every due pending delivery once. Before EACH attempt (first or retry) consent for
         every source and the level/audience rule for that recipient are asked again. True when a
         withdrawn consent stopped the product (every pending delivery refused)."""
-        async with self.app.storage.session() as s:
-            p = await s.get(Product, product_id)
-            due = list(
-                (
-                    await s.execute(
-                        select(Delivery).where(
-                            Delivery.product_id == product_id,
-                            Delivery.state == "pending",
-                            Delivery.next_attempt_at <= self.app.clock.now(),
-                        )
-                    )
-                ).scalars()
-            )
-            sources = list((await s.execute(select(ProductSource.submission_id).where(ProductSource.product_id == product_id))).scalars())
+        p = await self.products.get(product_id)
+        due = await self.products.due_deliveries(product_id, self.app.clock.now())
+        sources = list(p.sources) if p is not None else []
         if p is None or not due:
             return False
         name, data = await self.read_product(p)
@@ -348,44 +315,15 @@ class Broadcasts:
                 await self._refuse(pid, [d.id], why)
                 refused.append(f"• {self._who(user, d.user_id)}: {why}")
                 continue
-            error = None
-            if user is None:
-                error = "recipient removed from the directory"
-            else:
-                try:
-                    await self.app.send_file_to_user(user, OutgoingFile(name, p.mimetype, data))
-                    await self.app.send_to_user(user, f"New information product {pid} ({p.level}) from the cluster coordinators.")
-                except Exception as exc:  # noqa: BLE001 - recorded per recipient, retried later
-                    error = delivery_error(exc)
-            async with self.app.storage.session() as s, s.begin():
-                row = await s.get(Delivery, d.id)
-                assert row is not None
-                row.attempts += 1
-                if error is None:
-                    row.state, row.delivered_at, row.last_error = "delivered", self.app.clock.now(), None
-                else:
-                    row.last_error = error
-                    if row.attempts >= MAX_ATTEMPTS or user is None:
-                        row.state = "failed"
-                    else:
-                        row.next_attempt_at = self.app.clock.now() + timedelta(minutes=5 * 2 ** (row.attempts - 1))
+            error = await self._send(user, OutgoingFile(name, p.mimetype, data), pid, p.level)
+            await self.products.record_attempt(
+                d.id, error, self.app.clock.now(), give_up=user is None, max_attempts=MAX_ATTEMPTS, backoff=retry_delay
+            )
             await self.app.storage.audit(
                 "system", "system", "product.deliver", pid, "done" if error is None else "failed"
             )
         if withdrawn:
-            async with self.app.storage.session() as s:
-                pending = list((await s.execute(
-                    select(Delivery.id).where(Delivery.product_id == product_id, Delivery.state == "pending")
-                )).scalars())
-            why = "sources no longer usable: " + "; ".join(withdrawn)
-            await self._refuse(pid, pending, why)
-            # no longer shared by the bot at all (!products serves only products in state 'sent')
-            await self._set(product_id, state="refused")
-            await self.app.post_room(
-                "coordinator",
-                f"{pid}: {len(pending)} pending delivery(ies) refused and stopped, nothing more will be sent:\n"
-                + "\n".join(f"• {w}" for w in withdrawn),
-            )
+            await self._stop(product_id, withdrawn)
         if refused:
             await self.app.post_room(
                 "coordinator",
@@ -393,25 +331,43 @@ class Broadcasts:
             )
         return bool(withdrawn)
 
+    async def _send(self, user: UserInfo | None, file: OutgoingFile, pid: str, level: str) -> str | None:
+        """Send the product and its notice to one recipient; the error to record, or None."""
+        if user is None:
+            return "recipient removed from the directory"
+        try:
+            await self.app.send_file_to_user(user, file)
+            await self.app.send_to_user(user, f"New information product {pid} ({level}) from the cluster coordinators.")
+        except Exception as exc:  # noqa: BLE001 - recorded per recipient, retried later
+            return delivery_error(exc)
+        return None
+
+    async def _stop(self, product_id: int, withdrawn: list[str]) -> None:
+        """A source may no longer be used: refuse every pending delivery and the product."""
+        pid = f"P-{product_id:04d}"
+        pending = await self.products.pending_ids(product_id)
+        why = "sources no longer usable: " + "; ".join(withdrawn)
+        await self._refuse(pid, pending, why)
+        # no longer shared by the bot at all (!products serves only products in state 'sent')
+        await self._set(product_id, state="refused")
+        await self.app.post_room(
+            "coordinator",
+            f"{pid}: {len(pending)} pending delivery(ies) refused and stopped, nothing more will be sent:\n"
+            + "\n".join(f"• {w}" for w in withdrawn),
+        )
+
     @staticmethod
     def _who(user: Any, user_id: int) -> str:
         return str(user.matrix_id or user.telegram_id) if user is not None else f"user {user_id}"
 
     async def _refuse(self, pid: str, delivery_ids: list[int], why: str) -> None:
         """Mark still-pending deliveries refused (final: never retried), one audit entry each."""
-        done = 0
-        async with self.app.storage.session() as s, s.begin():
-            for did in delivery_ids:
-                row = await s.get(Delivery, did)
-                if row is not None and row.state == "pending":
-                    row.state, row.last_error, row.next_attempt_at = "refused", why[:200], None
-                    done += 1
+        done = await self.products.refuse(delivery_ids, why)
         for _ in range(done):
             await self.app.storage.audit("system", "system", "product.deliver", pid, "denied")
 
     async def report(self, product_id: int) -> None:
-        async with self.app.storage.session() as s:
-            rows = list((await s.execute(select(Delivery).where(Delivery.product_id == product_id))).scalars())
+        rows = await self.products.deliveries(product_id)
         delivered = sum(r.state == "delivered" for r in rows)
         pending = [r for r in rows if r.state == "pending"]
         failed = [r for r in rows if r.state == "failed"]
@@ -430,19 +386,8 @@ class Broadcasts:
 
     async def sweep(self, app: Application) -> None:
         now = app.clock.now()
-        async with app.storage.session() as s:
-            scheduled = list(
-                (await s.execute(select(Product.id).where(Product.state == "scheduled", Product.scheduled_at <= now))).scalars()
-            )
-            retry = list(
-                (
-                    await s.execute(
-                        select(Delivery.product_id)
-                        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
-                        .distinct()
-                    )
-                ).scalars()
-            )
+        scheduled = await self.products.scheduled_due(now)
+        retry = await self.products.retries_due(now)
         for pid in scheduled:
             await self.deliver(pid)
         for pid in retry:
@@ -468,6 +413,11 @@ def register(app: Application) -> None:
 
     r.command("audience", "product.audience", "manage named audiences", usage="list|create|add|remove|delete ...")(audience)
     app.services.sweeps["broadcasts.deliver"] = b.sweep
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next attempt after ``attempts`` failed ones: 5, 10, 20, 40 minutes."""
+    return timedelta(minutes=5 * 2 ** (attempts - 1))
 
 
 def delivery_error(exc: Exception) -> str:

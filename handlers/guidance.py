@@ -7,14 +7,11 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from bot.conversation import END, Dialog, InvalidAnswer, Step
 from bot.policy import Role
 from handlers.audiences import AudienceError, resolve, split_audience
 from handlers.common import first_word, format_findings, org_label, parse_when, screen
-from storage.models import GuidanceTicket, ScheduledMessage, TicketMessage
-from storage.store import Shredded
+from storage.guidance import NoteRepo, TicketRepo, TicketView
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -27,42 +24,14 @@ TICKET = re.compile(r"(?i)^Q-?(\d{1,9})$")
 class Guidance:
     def __init__(self, app: Application) -> None:
         self.app = app
+        self.tickets = TicketRepo(app.storage)
+        self.notes = NoteRepo(app.storage)
 
-    # ------------------------------------------------------------------ storage helpers
+    # ------------------------------------------------------------------ tickets
 
-    async def _create_ticket(self, ctx: Context, question: str) -> int:
-        st = self.app.storage
-        now = self.app.clock.now()
-        async with st.session() as s, s.begin():
-            dk = await st.new_data_key(s, "ticket")
-            t = GuidanceTicket(
-                org_id=ctx.user.org_id, asker_id=ctx.user.id, state="open", data_key_id=dk.id, question_enc=b"",
-                created_at=now, last_activity_at=now,
-            )
-            s.add(t)
-            await s.flush()
-            t.question_enc = st.seal_text(dk, f"ticket:{t.id}:question", question)
-            return t.id
-
-    async def _add_message(self, ticket_id: int, role: str, text: str) -> None:
-        st = self.app.storage
-        async with st.session() as s, s.begin():
-            dk = await st.new_data_key(s, "ticket_message")
-            m = TicketMessage(ticket_id=ticket_id, author_role=role, data_key_id=dk.id, text_enc=b"", created_at=st.now())
-            s.add(m)
-            await s.flush()
-            m.text_enc = st.seal_text(dk, f"ticket_message:{m.id}", text)
-            t = await s.get(GuidanceTicket, ticket_id)
-            if t is not None:
-                t.last_activity_at = st.now()
-                t.reminded_at = None
-
-    async def _ticket(self, ctx: Context, word: str, action: str) -> GuidanceTicket | None:
+    async def _ticket(self, ctx: Context, word: str, action: str) -> TicketView | None:
         m = TICKET.match(word.strip())
-        t = None
-        if m:
-            async with self.app.storage.session() as s:
-                t = await s.get(GuidanceTicket, int(m.group(1)))
+        t = await self.tickets.get(int(m.group(1))) if m else None
         tid = f"Q-{int(m.group(1)):04d}" if m else None
         if t is None or not self._may(ctx, t):
             await ctx.deny(action, tid, f"I can't find a ticket {word.strip() or ''} that you can access.".replace("  ", " "))
@@ -70,7 +39,7 @@ class Guidance:
         await ctx.audit(action, tid, "allowed")
         return t
 
-    def _may(self, ctx: Context, t: GuidanceTicket) -> bool:
+    def _may(self, ctx: Context, t: TicketView) -> bool:
         if ctx.role == Role.IMO:
             return True
         return ctx.role == Role.PARTNER and t.org_id == ctx.user.org_id
@@ -92,7 +61,7 @@ class Guidance:
         await self.relay(ctx, question)
 
     async def relay(self, ctx: Context, question: str) -> None:
-        tid = await self._create_ticket(ctx, question)
+        tid = await self.tickets.create(ctx.user.org_id, ctx.user.id, question, self.app.clock.now())
         ticket = f"Q-{tid:04d}"
         await ctx.audit("guidance.ask", ticket, "done")
         notice = await self.app.post_room(
@@ -101,7 +70,7 @@ class Guidance:
             f"Answer with !reply {ticket} TEXT (or reply to this message).",
         )
         if notice:
-            await self.app.storage.update_row(GuidanceTicket, tid, notice_event_id=notice)
+            await self.tickets.set_notice(tid, notice)
         await ctx.reply(f"Your question is ticket {ticket}. The IMO's answer will come to this chat.")
 
     async def confirm_answer(self, ctx: Context, text: str, data: dict[str, Any]) -> str:
@@ -127,12 +96,12 @@ class Guidance:
             return
         await self.answer(ctx, t, text)
 
-    async def answer(self, ctx: Context, t: GuidanceTicket, text: str) -> None:
+    async def answer(self, ctx: Context, t: TicketView, text: str) -> None:
         ticket = f"Q-{t.id:04d}"
         if t.state != "open":
             await ctx.reply(f"{ticket} is closed.")
             return
-        await self._add_message(t.id, ctx.role, text)
+        await self.tickets.add_message(t.id, ctx.role, text)
         if ctx.role == Role.IMO:
             asker = await self.app.directory.by_id(t.asker_id) if t.asker_id else None
             delivered = bool(asker and await self.app.send_to_user(asker, f"The IMO answered {ticket}:\n{text}", sensitive=True))
@@ -145,10 +114,7 @@ class Guidance:
         """A Matrix reply to a ticket notice in the IMO room counts as !reply."""
         if ctx.role != Role.IMO or self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id) != "imo":
             return False
-        async with self.app.storage.session() as s:
-            t = (
-                await s.execute(select(GuidanceTicket).where(GuidanceTicket.notice_event_id == ctx.msg.reply_to))
-            ).scalar_one_or_none()
+        t = await self.tickets.by_notice(ctx.msg.reply_to)
         if t is None:
             return False
         await ctx.audit("guidance.reply", f"Q-{t.id:04d}", "allowed")
@@ -157,19 +123,8 @@ class Guidance:
 
     async def cmd_tickets(self, ctx: Context, args: str) -> None:
         await ctx.audit("guidance.tickets", None, "allowed")
-        async with self.app.storage.session() as s:
-            q = select(GuidanceTicket).where(GuidanceTicket.state == "open").order_by(GuidanceTicket.id)
-            if ctx.role == Role.PARTNER:
-                q = q.where(GuidanceTicket.org_id == ctx.user.org_id)
-            tickets = list((await s.execute(q)).scalars())
-            lines = []
-            for t in tickets:
-                try:
-                    dk = await self.app.storage.data_key(s, t.data_key_id)
-                except Shredded:
-                    continue
-                question = self.app.storage.open_text(dk, f"ticket:{t.id}:question", t.question_enc or b"")
-                lines.append(f"Q-{t.id:04d} ({t.created_at:%Y-%m-%d}): {question[:120]}")
+        questions = await self.tickets.open_questions(only_org=ctx.role == Role.PARTNER, org_id=ctx.user.org_id)
+        lines = [f"{q.ticket.public_id} ({q.ticket.created_at:%Y-%m-%d}): {q.question[:120]}" for q in questions]
         await ctx.reply("Open tickets:\n" + "\n".join(lines) if lines else "No open tickets.")
 
     async def cmd_close(self, ctx: Context, args: str) -> None:
@@ -177,26 +132,13 @@ class Guidance:
         t = await self._ticket(ctx, word, "guidance.close")
         if t is None:
             return
-        await self.app.storage.update_row(GuidanceTicket, t.id, state="closed", closed_at=self.app.clock.now())
+        await self.tickets.close(t.id, self.app.clock.now())
         await ctx.reply(f"Q-{t.id:04d} closed.")
 
     async def sweep(self, app: Application) -> None:
         """Remind the IMO room once about each ticket left unanswered too long."""
         cutoff = app.clock.now() - timedelta(hours=app.config.guidance.reminder_hours)
-        async with app.storage.session() as s, s.begin():
-            due = list(
-                (
-                    await s.execute(
-                        select(GuidanceTicket).where(
-                            GuidanceTicket.state == "open",
-                            GuidanceTicket.reminded_at.is_(None),
-                            GuidanceTicket.last_activity_at <= cutoff,
-                        )
-                    )
-                ).scalars()
-            )
-            for t in due:
-                t.reminded_at = app.clock.now()
+        due = await self.tickets.claim_reminders(cutoff, app.clock.now())
         for t in due:
             await app.post_room(
                 "imo",
@@ -231,16 +173,7 @@ class Guidance:
             await ctx.audit("guidance.note", None, "done")
             await ctx.reply(f"Guidance note sent to {sent} of {len(recipients)} partner(s) in {audience}.")
             return
-        st = self.app.storage
-        async with st.session() as s, s.begin():
-            dk = await st.new_data_key(s, "scheduled")
-            row = ScheduledMessage(
-                kind="guidance", audience=audience, created_by=ctx.user.id, data_key_id=dk.id, text_enc=b"",
-                due_at=when, state="scheduled", created_at=st.now(),
-            )
-            s.add(row)
-            await s.flush()
-            row.text_enc = st.seal_text(dk, f"scheduled:{row.id}", text.strip())
+        await self.notes.schedule(audience, ctx.user.id, text.strip(), when)
         await ctx.audit("guidance.note", None, "done")
         await ctx.reply(f"Guidance note scheduled for {when:%Y-%m-%d %H:%M} UTC to {audience}.")
 
@@ -252,24 +185,10 @@ class Guidance:
         return sent
 
     async def deliver_due_notes(self, app: Application) -> None:
-        async with app.storage.session() as s:
-            due = list(
-                (
-                    await s.execute(
-                        select(ScheduledMessage).where(
-                            ScheduledMessage.state == "scheduled", ScheduledMessage.due_at <= app.clock.now()
-                        )
-                    )
-                ).scalars()
-            )
-        for row in due:
-            async with app.storage.session() as s, s.begin():
-                fresh = await s.get(ScheduledMessage, row.id)
-                if fresh is None or fresh.state != "scheduled":
-                    continue
-                fresh.state = "sent"  # claimed before sending: never sent twice
-                dk = await app.storage.data_key(s, fresh.data_key_id)
-                text = app.storage.open_text(dk, f"scheduled:{fresh.id}", fresh.text_enc or b"")
+        for row in await self.notes.due(app.clock.now()):
+            text = await self.notes.claim(row.id)  # claimed before sending: never sent twice
+            if text is None:
+                continue
             try:
                 await self.send_note(row.audience, text)
             except AudienceError:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from bot.events import OutgoingFile
+from storage.audit import AuditTrail
+from storage.broadcasts import ProductRepo, ProductView
 from storage.consent import SCOPES, ConsentLedger
-from storage.models import AuditEntry, Delivery, Product, ProductSource, Submission
 from storage.store import Shredded
 
 if TYPE_CHECKING:
@@ -36,6 +35,8 @@ class Rights:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.ledger = ConsentLedger(app.storage)
+        self.products = ProductRepo(app.storage)
+        self.trail = AuditTrail(app.storage)
 
     @property
     def subs(self) -> Submissions:
@@ -73,16 +74,8 @@ class Rights:
         ]
         await ctx.reply("Current consent decisions:\n" + "\n".join(lines) + f"\n({len(history)} ledger entries in all)")
 
-    async def products_for_org(self, org_id: int | None) -> list[Product]:
-        async with self.app.storage.session() as s:
-            q = (
-                select(Product)
-                .join(ProductSource, ProductSource.product_id == Product.id)
-                .join(Submission, Submission.id == ProductSource.submission_id)
-                .where(Submission.org_id == org_id, Product.state == "sent")
-                .distinct()
-            )
-            return list((await s.execute(q)).scalars())
+    async def products_for_org(self, org_id: int | None) -> list[ProductView]:
+        return await self.products.sent_for_org(org_id)
 
     async def cmd_mydata(self, ctx: Context, args: str) -> None:
         await ctx.audit("rights.mydata", None, "allowed")
@@ -102,36 +95,18 @@ class Rights:
             consent = await self.ledger.current(sub_id)
             if consent:
                 lines.append("  consent: " + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in sorted(consent.items())))
-        async with self.app.storage.session() as s:
-            accesses = list(
-                (
-                    await s.execute(
-                        select(AuditEntry).where(AuditEntry.object_id.in_(sids)).order_by(AuditEntry.seq)
-                    )
-                ).scalars()
-            ) if sids else []
-            product_rows = (
-                await s.execute(
-                    select(Product.id, ProductSource.submission_id)
-                    .join(ProductSource, ProductSource.product_id == Product.id)
-                    .join(Submission, Submission.id == ProductSource.submission_id)
-                    .where(Submission.org_id == org_id)
-                )
-            ).all()
-            shares = (
-                await s.execute(
-                    select(Delivery.product_id, Delivery.state).where(Delivery.product_id.in_([p for p, _ in product_rows]))
-                )
-            ).all() if product_rows else []
+        accesses = await self.trail.for_objects(sids)
+        shares = await self.products.shares_for_org(org_id)
         if accesses:
             lines.append("Every access and action:")
             for a in accesses[-40:]:
                 lines.append(f"  {a.ts:%Y-%m-%d %H:%M} {a.object_id} {a.action} by {role_phrase(a.actor_role)}: {a.outcome}")
-        if product_rows:
+        if shares:
             lines.append("Products built from your data:")
-            for pid, sid in product_rows:
-                delivered = sum(1 for p, st in shares if p == pid and st == "delivered")
-                lines.append(f"  P-{pid:04d} from S-{sid:04d}, shared with {delivered} recipients")
+            for share in shares:
+                lines.append(
+                    f"  P-{share.product_id:04d} from S-{share.submission_id:04d}, shared with {share.delivered} recipients"
+                )
         await ctx.reply("\n".join(lines))
 
     async def cmd_products(self, ctx: Context, args: str) -> None:
@@ -141,15 +116,11 @@ class Rights:
             await ctx.reply("No products have been built from your organisation's data yet.")
             return
         for p in products:
-            async with self.app.storage.session() as s:
-                try:
-                    dk = await self.app.storage.data_key(s, p.data_key_id)
-                except Shredded:
-                    continue
-                assert p.filename_enc is not None and p.blob_id is not None
-                name = self.app.storage.open_text(dk, f"product:{p.id}:filename", p.filename_enc)
-            data = await self.app.storage.get_blob(dk, p.blob_id)
-            await ctx.reply_file(OutgoingFile(name, p.mimetype, data))
+            try:
+                f = await self.products.read_file(p.id)
+            except Shredded:
+                continue
+            await ctx.reply_file(OutgoingFile(f.name, f.mimetype, f.data))
             await ctx.audit("product.fetch", f"P-{p.id:04d}", "allowed")
         await ctx.reply(f"Sent {len(products)} product(s) built from your data.")
 

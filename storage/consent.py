@@ -13,13 +13,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.clock import as_utc
 from storage.chain import ChainProblem, verify_chain
-from storage.models import ConsentDecision
+from storage.models import CONSENT_FIELDS, ConsentDecision
 from storage.store import Storage
+from storage.timeutil import as_utc
 
 SCOPES = ("cluster", "agencies", "products")
-FIELDS = ("seq", "submission_id", "org_id", "scope", "decision", "actor_id", "ts")
+FIELDS = CONSENT_FIELDS
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import as_utc
 from storage.crypto import new_key
 from storage.models import AuditEntry, DataKey, Incident, IncidentEvent
 from storage.store import SealedKey, Shredded, Storage
+from storage.timeutil import as_utc
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1

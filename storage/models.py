@@ -11,26 +11,54 @@ Conventions that keep the security promises checkable:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Dialect,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.timeutil import as_utc
 
 
 class Base(DeclarativeBase):
     pass
 
 
-TS = DateTime(timezone=True)
+class UTCDateTime(TypeDecorator[datetime]):
+    """``TIMESTAMP WITH TIME ZONE`` that always holds UTC and always reads back aware UTC.
+
+    The SQL type is unchanged (``DateTime(timezone=True)``, as in the migrations), so there
+    is no schema change. Aware values are converted to UTC before they are written, naive
+    ones are taken as UTC (as before); what comes back is aware UTC on every backend
+    (SQLite hands back naive datetimes, PostgreSQL aware ones in the session's zone).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+TS = UTCDateTime()
 
 
 class DataKey(Base):
@@ -133,6 +161,10 @@ class ConsentDecision(Base):
     ts: Mapped[datetime] = mapped_column(TS)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+#: the consent ledger's hashed fields (its chain: ``storage.consent``, ``Storage.chained_tables``)
+CONSENT_FIELDS = ("seq", "submission_id", "org_id", "scope", "decision", "actor_id", "ts")
 
 
 class GuidanceTicket(Base):
@@ -328,6 +360,7 @@ class AudienceMember(Base):
 
 
 __all__ = [
+    "CONSENT_FIELDS",
     "Audience",
     "AudienceMember",
     "AuditEntry",
@@ -351,5 +384,6 @@ __all__ = [
     "Submission",
     "SubmissionVersion",
     "TicketMessage",
+    "UTCDateTime",
     "User",
 ]

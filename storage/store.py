@@ -486,8 +486,7 @@ class Storage:
 
     def chained_tables(self) -> dict[str, tuple[type[Any], tuple[str, ...]]]:
         """The hash-chained tables with their hashed fields."""
-        from storage.consent import FIELDS as CONSENT_FIELDS
-        from storage.models import ConsentDecision
+        from storage.models import CONSENT_FIELDS, ConsentDecision
 
         return {"audit_log": (AuditEntry, AUDIT_FIELDS), "consent_ledger": (ConsentDecision, CONSENT_FIELDS)}
 

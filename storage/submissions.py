@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import as_utc
 from storage.blobs import new_blob_id
 from storage.models import Organisation, Submission, SubmissionVersion
 from storage.store import Shredded, Storage
+from storage.timeutil import as_utc
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,15 @@ class SubmissionView:
 
     def version(self, n: int) -> VersionView | None:
         return next((v for v in self.versions if v.version == n), None)
+
+
+@dataclass(frozen=True)
+class SubmissionBrief:
+    """A submission's state and organisation, without its versions."""
+
+    id: int
+    org_id: int
+    state: str
 
 
 @dataclass(frozen=True)
@@ -317,6 +326,16 @@ class SubmissionRepo:
             if states is not None:
                 q = q.where(Submission.state.in_(states))
             return list((await s.execute(q)).scalars())
+
+    async def briefs(self, ids: list[int] | tuple[int, ...]) -> dict[int, SubmissionBrief]:
+        """State and organisation of the given submissions (absent ids are left out)."""
+        if not ids:
+            return {}
+        async with self.storage.session() as s:
+            rows = await s.execute(
+                select(Submission.id, Submission.org_id, Submission.state).where(Submission.id.in_(list(ids)))
+            )
+            return {int(i): SubmissionBrief(int(i), int(o), str(st)) for i, o, st in rows.all()}
 
     async def readable_versions(self, states: tuple[str, ...]) -> list[StoredVersion]:
         """Every not-shredded version of the submissions in ``states`` (no content read)."""
