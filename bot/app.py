@@ -1,6 +1,10 @@
 """The running bot: storage, router, dialogs, transports, scheduler and worker pool.
 
-Transports hand every event to :meth:`Application.dispatch`; handlers reach the
+Transports hand every event to :meth:`Application.dispatch`, which makes it idempotent
+(the durable inbox), orders it in its sender's lane and hands it to
+:meth:`bot.router.Router.route` (the decision chain) inside the error boundary. The
+workflows are given by the caller: ``Application.create(config, workflows=...)``
+(``handlers.WORKFLOWS`` for the real bot); the core never imports a workflow. Handlers reach the
 outside world only through the methods here (``send_text``, ``send_to_user``,
 ``post_room``, ``screen``), which is where the security rules on *outgoing*
 content are enforced: files only into end-to-end encrypted chats, sensitive text
@@ -23,18 +27,15 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.conversation import ConversationEngine
 from bot.events import IncomingMessage, OutgoingFile
-from bot.notices import unknown_sender
-from bot.policy import allowed
 from bot.router import (
-    UNENCRYPTED_REFUSAL,
     Context,
     RateLimiter,
     Refused,
     Router,
     error_reference,
     log_exception_without_content,
-    parse_command,
 )
+from bot.scheduler import start_scheduler
 from bot.transport import OUTGOING_TXN, Transport, TransportError
 from storage.directory import Directory, UserInfo
 from storage.inbox import MAX_ATTEMPTS, Inbox
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Sweep = Callable[["Application"], Awaitable[None]]
 Job = Callable[["Application", dict[str, Any]], Awaitable[None]]
+#: A workflow: ``register(app)`` of a handler module (see handlers/__init__.py).
+Workflow = Callable[["Application"], None]
 ROOM_KINDS = ("imo", "coordinator", "admin")
 
 
@@ -65,12 +68,12 @@ class Application:
         clock: Clock | None = None,
         executor: Executor | None = None,
         rooms: dict[str, tuple[str, str]] | None = None,
+        workflows: Iterable[Workflow] = (),
     ) -> None:
         self.config = config
         self.storage = storage
         self.clock = clock or SystemClock()
         self.directory = Directory(storage)
-        self.router = Router()
         self.conversations = ConversationEngine(storage)
         self.transports: dict[str, Transport] = {t.name: t for t in transports}
         self.services = Services()
@@ -80,6 +83,7 @@ class Application:
             max_workers=config.screening.workers, mp_context=multiprocessing.get_context("spawn")
         )
         self.limiter = RateLimiter(config.rate_limit_per_minute)
+        self.router = Router(self.directory, self.conversations, self.limiter)
         self.scheduler: Any = None
         self.state: dict[str, Any] = {}  # per-process handler state (e.g. pending confirmations)
         self.inbox = Inbox(storage)
@@ -94,9 +98,8 @@ class Application:
         self.services.sweeps["conversations.expire"] = self._expire_conversations
         self.services.sweeps["events.forget"] = self._forget_old_events
         self.services.sweeps["blobs.orphans"] = self._remove_orphan_blobs
-        from handlers import register_all
-
-        register_all(self)
+        for register in workflows:
+            register(self)
 
     async def _expire_conversations(self, _app: Application) -> None:
         for active in await self.conversations.expired():
@@ -125,7 +128,9 @@ class Application:
         executor: Executor | None = None,
         rooms: dict[str, tuple[str, str]] | None = None,
         check_schema: bool = True,
+        workflows: Iterable[Workflow] | None = None,
     ) -> Application:
+        """Open the storage and build the bot with ``workflows`` (``handlers.WORKFLOWS``)."""
         from storage import migrate
 
         clock = clock or SystemClock()
@@ -134,7 +139,10 @@ class Application:
         storage = await Storage.open(
             config.storage.database_url, config.storage.blob_dir, config.storage.master_key_file, now=clock.now
         )
-        return cls(config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms)
+        if workflows is None:
+            workflows = _default_workflows()
+        return cls(config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms,
+                   workflows=workflows)
 
     async def start(self, *, scheduler: bool = True) -> None:
         # Events accepted before a crash or stop but not finished are queued first, so each
@@ -143,13 +151,13 @@ class Application:
         for transport in self.transports.values():
             await transport.start(self.dispatch)
             # aliases in the config (#cluster-imo:server) are resolved by the transport
-            for kind, room_id in getattr(transport, "configured_rooms", {}).items():
+            for kind, room_id in transport.configured_rooms.items():
                 self.rooms[kind] = (transport.name, room_id)
         self._ready.set()
         if scheduler:
-            from bot.scheduler import start_scheduler
-
-            self.scheduler = start_scheduler(self)
+            self.scheduler = start_scheduler(
+                self.config.storage.database_url, run_sweeps=self.run_sweeps, run_job=self.run_job
+            )
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -188,6 +196,9 @@ class Application:
             await self.storage.audit(user.audit_id, user.role, action, object_id, outcome)
         else:
             await self.storage.audit(await self.unknown_actor(actor_id), "unknown", action, object_id, outcome)
+
+    async def audit(self, actor_id: str, role: str, action: str, object_id: str | None, outcome: str) -> None:
+        await self.storage.audit(actor_id, role, action, object_id, outcome)
 
     async def unknown_actor(self, handle: str) -> str:
         return "unknown:" + (await self.storage.pseudokey("actor", handle))[:16]
@@ -249,14 +260,16 @@ class Application:
         return message_id
 
     async def direct_chat_for(self, user: UserInfo, *, sensitive: bool) -> tuple[str, str] | None:
-        """Where to reach a user: an encrypted Matrix direct chat first, Telegram only for non-sensitive text."""
+        """Where to reach a user: an end-to-end encrypted direct chat first (their Matrix id), a
+        transport without end-to-end encryption (Telegram) only for non-sensitive text."""
         for name, t in self.transports.items():
-            if name == "telegram":
-                continue
-            if user.matrix_id:
+            if t.capabilities.end_to_end_encrypted and user.matrix_id:
                 return name, await t.direct_chat(user.matrix_id)
-        if not sensitive and user.telegram_id and "telegram" in self.transports:
-            return "telegram", await self.transports["telegram"].direct_chat(user.telegram_id)
+        if sensitive or not user.telegram_id:
+            return None
+        for name, t in self.transports.items():
+            if not t.capabilities.end_to_end_encrypted:
+                return name, await t.direct_chat(user.telegram_id)
         return None
 
     async def send_to_user(self, user: UserInfo, text: str, *, sensitive: bool = True) -> bool:
@@ -308,6 +321,37 @@ class Application:
             log.warning("posting to the %s room failed: %s", kind, type(exc).__name__)
             return None
 
+    async def delete_message(self, transport: str, chat_id: str, message_id: str) -> bool:
+        """Delete a message in a chat where the transport can; False when it cannot."""
+        t = self.transport(transport)
+        if not t.capabilities.can_delete:
+            return False
+        await t.delete_message(chat_id, message_id)
+        return True
+
+    async def send_to_contact(self, handle: str, text: str) -> bool:
+        """Non-sensitive text to a handle that may not be in the directory (e.g. an escalation contact).
+
+        A directory user is reached as :meth:`send_to_user` does; anyone else through the
+        first end-to-end encrypted transport that can open a direct chat with the handle.
+        """
+        for name, t in self.transports.items():
+            if not t.capabilities.end_to_end_encrypted:
+                continue
+            user = await self.directory.lookup(name, handle)
+            if user is not None:
+                return await self.send_to_user(user, text, sensitive=False)
+        for name, t in self.transports.items():
+            if not t.capabilities.end_to_end_encrypted:
+                continue
+            try:
+                await self.send_text(name, await t.direct_chat(handle), text)
+            except Exception as exc:  # noqa: BLE001 - try the others
+                log.warning("send to a contact via %s failed: %s", name, type(exc).__name__)
+                continue
+            return True
+        return False
+
     def room_kind(self, transport: str, chat_id: str) -> str | None:
         """'imo', 'coordinator' or 'admin' when the chat is one of the configured rooms."""
         self._refresh_rooms()
@@ -316,7 +360,7 @@ class Application:
     def _refresh_rooms(self) -> None:
         """Configured rooms a transport resolved after start (created or joined later)."""
         for transport in self.transports.values():
-            for kind, room_id in getattr(transport, "configured_rooms", {}).items():
+            for kind, room_id in transport.configured_rooms.items():
                 self.rooms[kind] = (transport.name, room_id)
 
     # ------------------------------------------------------------------ workers
@@ -329,6 +373,14 @@ class Application:
 
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
         return await loop.run_in_executor(self.executor, fn, *args)
+
+    async def run_job(self, name: str, payload: dict[str, Any]) -> None:
+        """One-off scheduled job: ``name`` selects a coroutine registered in ``services.jobs``."""
+        handler = self.services.jobs.get(name)
+        if handler is None:
+            log.error("scheduled job %s has no handler; skipped", name)
+            return
+        await handler(self, payload)
 
     async def run_sweeps(self) -> None:
         """Run every periodic job once (the scheduler calls the same functions)."""
@@ -446,85 +498,7 @@ class Application:
             await asyncio.gather(*still, return_exceptions=True)
 
     async def _dispatch(self, msg: IncomingMessage) -> None:
-        if not msg.encrypted and await self.chat_is_encrypted(msg.transport, msg.chat_id):
-            # One gate for every path (commands, dialog answers, yes/no, replies, files): in an
-            # encrypted chat only encrypted events act; a plain one may come from any session
-            # holding a stolen password. (The transport also refuses untrusted sessions.)
-            log.warning("plain event %s in an encrypted chat not acted on", msg.event_id)
-            return
-        if not self.limiter.allow(f"{msg.transport}:{msg.sender_id}"):
-            if f"{msg.transport}:{msg.sender_id}" not in self.limiter.warned:
-                self.limiter.warned.add(f"{msg.transport}:{msg.sender_id}")
-                await self.send_text(
-                    msg.transport,
-                    msg.chat_id,
-                    "You are sending messages faster than I can handle. Please wait a minute and try again.",
-                    reply_to=msg.event_id,
-                )
-            return
-        user = await self.directory.lookup(msg.transport, msg.sender_id)
-        parsed = parse_command(msg.text) if msg.text else None
-        if user is None and parsed is not None and parsed[0] in self.router.public_commands:
-            await self.router.commands[parsed[0]].handler(Context(self, msg, None), parsed[1])
-            return
-        if user is None:
-            await self.storage.audit(await self.unknown_actor(msg.sender_id), "unknown", "access", None, "denied")
-            await self.send_text(msg.transport, msg.chat_id, unknown_sender(msg.encrypted), reply_to=msg.event_id)
-            return
-        ctx = Context(self, msg, user)
-
-        active = await self.conversations.active_for(ctx)
-        if active is not None and (parsed is None or parsed[0] in ("cancel", "back")) and not msg.attachments:
-            await self.conversations.handle(ctx, active, msg.text)
-            return
-        if parsed is not None and parsed[0] == "cancel":
-            await ctx.reply("There is nothing to cancel.")
-            return
-
-        if msg.attachments:
-            await self._dispatch_file(ctx)
-            return
-        if parsed is not None:
-            await self._dispatch_command(ctx, *parsed)
-            return
-        if msg.reply_to:
-            for reply_handler in self.router.reply_handlers:
-                if await reply_handler(ctx):
-                    return
-        for rule in self.router.text_rules:
-            if allowed(user.role, rule.action) and rule.matches(msg.text):
-                await rule.handler(ctx, msg.text)
-                return
-        await ctx.reply("I only understand commands. Send !help to see what you can do.")
-
-    async def _dispatch_command(self, ctx: Context, name: str, args: str) -> None:
-        cmd = self.router.commands.get(name)
-        if cmd is None:
-            await ctx.reply(f"I don't know the command !{name}. Send !help to see what you can do.")
-            return
-        if not allowed(ctx.role, cmd.action):
-            await ctx.deny(cmd.action, None, f"Sorry, your role ({ctx.role}) cannot use !{name}.")
-            return
-        if cmd.sensitive and not await ctx.is_encrypted():
-            await ctx.audit(cmd.action, None, "denied")
-            await ctx.reply(UNENCRYPTED_REFUSAL)
-            return
-        await cmd.handler(ctx, args)
-
-    async def _dispatch_file(self, ctx: Context) -> None:
-        chosen = self.router.file_handler_for(ctx.role)
-        if chosen is None:
-            await ctx.deny("submission.submit", None, "Sorry, only partner organisations submit files to me.")
-            return
-        action, handler = chosen
-        if not await ctx.is_encrypted():
-            await ctx.audit(action, None, "denied")
-            await ctx.reply(
-                "I did not keep that file: this chat is not end-to-end encrypted. "
-                "Please send it in an encrypted direct chat with me on Matrix."
-            )
-            return
-        await handler(ctx)
+        await self.router.route(Context(self, msg))
 
 
 @dataclass
@@ -538,6 +512,16 @@ class _Handling:
 
 #: Set in each lane task's own context (asyncio copies contexts into tasks).
 HANDLING: ContextVar[_Handling | None] = ContextVar("clusterbot_handling", default=None)
+
+
+def _default_workflows() -> tuple[Workflow, ...]:
+    """TRANSITIONAL (issue 14): for callers that do not pass ``workflows=`` yet (bot/cli.py's
+    ``run_bot``, tests/core/test_cli.py, tests/e2e/test_telegram.py). The only import of a
+    workflow in the core; tests/core/test_import_graph.py lists it. Remove it, and make
+    ``workflows`` required, once they pass ``workflows=handlers.WORKFLOWS``."""
+    from handlers import WORKFLOWS
+
+    return WORKFLOWS
 
 
 def _payload(msg: IncomingMessage) -> dict[str, Any]:

@@ -92,11 +92,12 @@ class BotStack:
     async def start(self) -> Any:
         from bot.app import Application
         from bot.cli import build_transports
+        from handlers import WORKFLOWS
         from storage import migrate
 
         cfg = self.config()
         await migrate.upgrade(cfg.storage.database_url)
-        app = await Application.create(cfg)
+        app = await Application.create(cfg, workflows=WORKFLOWS)
         app.transports = {t.name: t for t in build_transports(cfg, app)}
         await app.start(scheduler=False)
         self.app = app

@@ -10,45 +10,54 @@ job is re-registered with a fixed id, one-off jobs are read back from the job ta
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.engine import sync_url
 
-if TYPE_CHECKING:
-    from bot.app import Application
-
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "clusterbot-sweeps"
-_current: Application | None = None
+
+RunSweeps = Callable[[], Awaitable[None]]
+RunJob = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
-def _app() -> Application:
-    if _current is None:
+@dataclass(frozen=True)
+class Runners:
+    """What the persisted jobs call: given by whoever starts the scheduler."""
+
+    run_sweeps: RunSweeps
+    run_job: RunJob
+
+
+# Persisted jobs are stored by the *name* of a module-level function ("bot.scheduler:run_sweeps_job"),
+# so that they survive restarts; these functions find the callables of the running process here.
+_runners: Runners | None = None
+
+
+def _bound() -> Runners:
+    if _runners is None:
         raise RuntimeError("scheduler job ran without a running application")
-    return _current
+    return _runners
 
 
 async def run_sweeps_job() -> None:
-    await _app().run_sweeps()
+    await _bound().run_sweeps()
 
 
 async def run_named_job(name: str, payload: dict[str, Any]) -> None:
     """One-off jobs: ``name`` selects a coroutine registered in ``app.services.jobs``."""
-    app = _app()
-    handler = app.services.jobs.get(name)
-    if handler is None:
-        log.error("scheduled job %s has no handler; skipped", name)
-        return
-    await handler(app, payload)
+    await _bound().run_job(name, payload)
 
 
-def make_scheduler(app: Application, *, sweep_seconds: int = 60) -> AsyncIOScheduler:
-    store = SQLAlchemyJobStore(url=sync_url(app.config.storage.database_url), tablename="scheduler_jobs")
+def make_scheduler(database_url: str, *, sweep_seconds: int = 60) -> AsyncIOScheduler:
+    store = SQLAlchemyJobStore(url=sync_url(database_url), tablename="scheduler_jobs")
     sched = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC)
     sched.add_job(
         run_sweeps_job,
@@ -63,19 +72,23 @@ def make_scheduler(app: Application, *, sweep_seconds: int = 60) -> AsyncIOSched
     return sched
 
 
-def start_scheduler(app: Application, *, sweep_seconds: int = 60) -> AsyncIOScheduler:
-    global _current
-    _current = app
-    sched = make_scheduler(app, sweep_seconds=sweep_seconds)
+def start_scheduler(
+    database_url: str, *, run_sweeps: RunSweeps, run_job: RunJob, sweep_seconds: int = 60
+) -> AsyncIOScheduler:
+    global _runners
+    _runners = Runners(run_sweeps, run_job)
+    sched = make_scheduler(database_url, sweep_seconds=sweep_seconds)
     sched.start()
     return sched
 
 
-def schedule_once(app: Application, job_id: str, when: datetime, name: str, payload: dict[str, Any]) -> None:
+def schedule_once(
+    scheduler: AsyncIOScheduler | None, job_id: str, when: datetime, name: str, payload: dict[str, Any]
+) -> None:
     """Persist a one-off job; runs at ``when`` (or at start-up if the bot was down then)."""
-    if app.scheduler is None:
+    if scheduler is None:
         raise RuntimeError("the scheduler is not running")
-    app.scheduler.add_job(
+    scheduler.add_job(
         run_named_job,
         "date",
         run_date=when,

@@ -65,71 +65,76 @@ def code_message(code: str) -> str:
     )
 
 
-def register(app: Application) -> None:
+async def issue(app: Application, ctx: Context, word: str) -> None:
+    """``!link telegram`` in the encrypted private chat: a one-time code."""
     directory = app.directory
+    user = await directory.lookup(ctx.msg.transport, ctx.msg.sender_id)
+    if user is None:  # reached as a public command: answer as the router does for strangers
+        await app.storage.audit(await app.unknown_actor(ctx.msg.sender_id), "unknown", "access", None, "denied")
+        await ctx.reply(unknown_sender(ctx.msg.encrypted))
+        return
+    if word.lower() != TELEGRAM:
+        await ctx.reply(USAGE)
+        return
+    if not await ctx.is_encrypted():
+        await app.storage.audit(user.audit_id, user.role, ACTION, None, "denied")
+        await ctx.reply(UNENCRYPTED_REFUSAL)
+        return
+    if not ctx.msg.direct:
+        await app.storage.audit(user.audit_id, user.role, ACTION, None, "denied")
+        await ctx.reply(ONLY_PRIVATE)
+        return
+    code = await directory.issue_link_code(user.id, app.clock.now())
+    await app.storage.audit(user.audit_id, user.role, "account.link_code", None, "done")
+    await ctx.reply(code_message(code))
 
-    async def issue(ctx: Context, word: str) -> None:
-        user = await directory.lookup(ctx.msg.transport, ctx.msg.sender_id)
-        if user is None:  # reached as a public command: answer as the router does for strangers
-            await app.storage.audit(await app.unknown_actor(ctx.msg.sender_id), "unknown", "access", None, "denied")
-            await ctx.reply(unknown_sender(ctx.msg.encrypted))
-            return
-        if word.lower() != TELEGRAM:
-            await ctx.reply(USAGE)
-            return
-        if not await ctx.is_encrypted():
-            await app.storage.audit(user.audit_id, user.role, ACTION, None, "denied")
-            await ctx.reply(UNENCRYPTED_REFUSAL)
-            return
-        if not ctx.msg.direct:
-            await app.storage.audit(user.audit_id, user.role, ACTION, None, "denied")
-            await ctx.reply(ONLY_PRIVATE)
-            return
-        code = await directory.issue_link_code(user.id, app.clock.now())
-        await app.storage.audit(user.audit_id, user.role, "account.link_code", None, "done")
-        await ctx.reply(code_message(code))
 
-    async def redeem(ctx: Context, word: str) -> None:
-        sender = ctx.msg.sender_id
-        known = await directory.lookup(TELEGRAM, sender)
-        if known is not None:
-            await app.storage.audit(known.audit_id, known.role, ACTION, None, "denied")
-            await ctx.reply(ALREADY_LINKED)
-            return
-        if not word or word.lower() == TELEGRAM:  # asked for a code here: codes come only from Matrix
-            await ctx.reply(TELEGRAM_USAGE)
-            return
-        actor = await app.unknown_actor(sender)
-        now = app.clock.now()
-        if not await directory.link_attempt_allowed(sender, now):
-            await app.storage.audit(actor, "unknown", ACTION, None, "denied")
-            await ctx.reply(TOO_MANY)
-            return
-        try:
-            user, previous = await directory.redeem_link_code(word, sender, now)
-        except LinkError as exc:
-            await app.storage.audit(actor, "unknown", ACTION, None, "failed")
-            await ctx.reply(ALREADY_LINKED if exc.reason == "already_linked" else INVALID)
-            return
-        await app.storage.audit(user.audit_id, user.role, ACTION, "telegram", "done")
-        await ctx.reply(LINKED_HERE)
-        replaced = previous is not None and previous != sender
-        await app.send_to_user(user, LINKED_THERE + (REPLACED if replaced else ""), sensitive=True)
+async def redeem(app: Application, ctx: Context, word: str) -> None:
+    """``/link CODE`` on Telegram: the sender's Telegram account joins their cluster account."""
+    directory = app.directory
+    sender = ctx.msg.sender_id
+    known = await directory.lookup(TELEGRAM, sender)
+    if known is not None:
+        await app.storage.audit(known.audit_id, known.role, ACTION, None, "denied")
+        await ctx.reply(ALREADY_LINKED)
+        return
+    if not word or word.lower() == TELEGRAM:  # asked for a code here: codes come only from Matrix
+        await ctx.reply(TELEGRAM_USAGE)
+        return
+    actor = await app.unknown_actor(sender)
+    now = app.clock.now()
+    if not await directory.link_attempt_allowed(sender, now):
+        await app.storage.audit(actor, "unknown", ACTION, None, "denied")
+        await ctx.reply(TOO_MANY)
+        return
+    try:
+        user, previous = await directory.redeem_link_code(word, sender, now)
+    except LinkError as exc:
+        await app.storage.audit(actor, "unknown", ACTION, None, "failed")
+        await ctx.reply(ALREADY_LINKED if exc.reason == "already_linked" else INVALID)
+        return
+    await app.storage.audit(user.audit_id, user.role, ACTION, "telegram", "done")
+    await ctx.reply(LINKED_HERE)
+    replaced = previous is not None and previous != sender
+    await app.send_to_user(user, LINKED_THERE + (REPLACED if replaced else ""), sensitive=True)
 
+
+def register(app: Application) -> None:
     @app.router.command(
         "link", ACTION, "get a one-time code to link your Telegram account (private encrypted chat only)",
         usage="telegram",
     )
     async def cmd_link(ctx: Context, args: str) -> None:
         word, _ = first_word(args)
-        if ctx.msg.transport == TELEGRAM:
-            await redeem(ctx, word)
+        # the account to link is the one on the transport without end-to-end encryption (Telegram)
+        if not app.transport(ctx.msg.transport).capabilities.end_to_end_encrypted:
+            await redeem(app, ctx, word)
         else:
-            await issue(ctx, word)
+            await issue(app, ctx, word)
 
     app.router.public_commands.add("link")
 
     async def forget_codes(_app: Application) -> None:
-        await directory.forget_link_codes(app.clock.now())
+        await app.directory.forget_link_codes(app.clock.now())
 
     app.services.sweeps["linking.expire"] = forget_codes

@@ -273,10 +273,7 @@ class Submissions:
         if first_word(args)[1]:
             deleted = False
             try:
-                transport = self.app.transport(ctx.msg.transport)
-                if transport.capabilities.can_delete:
-                    await transport.delete_message(ctx.msg.chat_id, ctx.msg.event_id)
-                    deleted = True
+                deleted = await self.app.delete_message(ctx.msg.transport, ctx.msg.chat_id, ctx.msg.event_id)
             except Exception as exc:  # noqa: BLE001 - best effort; the user is told below
                 log.warning("could not delete a password message: %s", type(exc).__name__)
             if not deleted:

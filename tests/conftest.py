@@ -16,6 +16,7 @@ from bot.app import Application
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.transports.memory import MemoryTransport
+from handlers import WORKFLOWS
 from storage import migrate
 from storage.crypto import KeyRing
 from storage.store import Storage
@@ -126,6 +127,7 @@ class Harness:
     async def start(self) -> Application:
         self.app = await Application.create(
             self.config,
+            workflows=WORKFLOWS,
             transports=[self.transport],
             clock=self.clock,
             executor=self.executor,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot.events import Attachment, IncomingMessage
 from bot.router import UNENCRYPTED_REFUSAL, Context
 from bot.transport import TransportError

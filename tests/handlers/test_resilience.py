@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
