@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LEVELS = ("public", "restricted", "confidential", "highly_confidential")
+from bot.screening.levels import LEVELS  # the one list of sensitivity levels
+
 DEVICE_TRUST_POLICIES = ("tofu", "verified")
 
 

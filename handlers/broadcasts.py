@@ -33,6 +33,7 @@ from handlers.audiences import (
     split_args,
 )
 from handlers.common import format_findings, level_rank, parse_level_word, parse_when, screen
+from storage import ids
 from storage.broadcasts import ProductRepo, ProductView
 from storage.consent import ConsentLedger
 from storage.directory import UserInfo
@@ -63,13 +64,13 @@ class Broadcasts:
             return
         att = ctx.msg.attachments[0]
         pid = await self.products.create_draft(ctx.user.id, att.filename, att.mimetype, att.data)
-        await ctx.audit("product.draft", f"P-{pid:04d}", "done")
+        await ctx.audit("product.draft", f"{ids.product_id(pid)}", "done")
         if ctx.msg.text.strip().lower().startswith(("!broadcast", "broadcast")):
             words = ctx.msg.text.strip().split(None, 1)
             await self.cmd_broadcast(ctx, words[1] if len(words) > 1 else "")
             return
         await ctx.reply(
-            f"Product draft P-{pid:04d} received. Now: !broadcast AUDIENCE [at TIME] [sources S-0001,S-0002] [level LEVEL]"
+            f"Product draft {ids.product_id(pid)} received. Now: !broadcast AUDIENCE [at TIME] [sources S-0001,S-0002] [level LEVEL]"
         )
 
     async def latest_draft(self, ctx: Context) -> ProductView | None:
@@ -120,10 +121,10 @@ class Broadcasts:
         for sid in sources:
             sub = briefs.get(sid)
             if sub is None or sub.state != "accepted":
-                problems.append(f"S-{sid:04d} is not an accepted submission")
+                problems.append(f"{ids.sub_id(sid)} is not an accepted submission")
             elif not await self.ledger.allows(sid, SCOPE):
                 problems.append(
-                    f"S-{sid:04d}: its organisation has not consented to the '{SCOPE}' scope (or revoked it)"
+                    f"{ids.sub_id(sid)}: its organisation has not consented to the '{SCOPE}' scope (or revoked it)"
                 )
         return problems
 
@@ -155,7 +156,7 @@ class Broadcasts:
         except AudienceError as exc:
             await ctx.reply(str(exc))
             return
-        pid = f"P-{draft.id:04d}"
+        pid = f"{ids.product_id(draft.id)}"
         name, data = await self.read_product(draft)
         verdict = await screen(self.app, data, name, req["level"])
         if await self._refused_by_screening(ctx, draft.id, verdict):
@@ -169,7 +170,7 @@ class Broadcasts:
         del data
         problems, aud = await self.gate(sources, level, req["audience"])
         if lineage.copies:
-            declare = ",".join(f"S-{i:04d}" for i in sorted({*sources, *(c.submission_id for c in lineage.copies)}))
+            declare = ",".join(f"{ids.sub_id(i)}" for i in sorted({*sources, *(c.submission_id for c in lineage.copies)}))
             problems.insert(0, (
                 "its content comes from stored submission(s) it does not declare: "
                 + "; ".join(c.describe() for c in lineage.copies)
@@ -195,7 +196,7 @@ class Broadcasts:
 
     async def _refused_by_screening(self, ctx: Context, product_id: int, verdict: Any) -> bool:
         """Refuse (reply, audit, keep or drop the draft) a product screening will not let out."""
-        pid = f"P-{product_id:04d}"
+        pid = f"{ids.product_id(product_id)}"
         if verdict.verdict == "unlabelled_sensitive":
             # fixable without a new upload (say the level), so the draft is kept
             await self._set(product_id, state="draft")
@@ -226,7 +227,7 @@ class Broadcasts:
         orgs = sorted({u.org_name or "?" for u in aud.users})
         when = f"at {when_at:%Y-%m-%d %H:%M} UTC" if when_at else "now"
         declared = (
-            f"{', '.join(f'S-{i:04d}' for i in sources)} (consent to '{SCOPE}' checked)" if sources else "none declared"
+            f"{', '.join(f'{ids.sub_id(i)}' for i in sources)} (consent to '{SCOPE}' checked)" if sources else "none declared"
         )
         compared = (
             f"compared with {compared_n} stored submission(s): no undeclared copy"
@@ -248,7 +249,7 @@ class Broadcasts:
         if draft is None or draft.state != "awaiting_confirm":
             await ctx.reply("There is no broadcast waiting for confirmation.")
             return
-        pid = f"P-{draft.id:04d}"
+        pid = f"{ids.product_id(draft.id)}"
         await ctx.audit("product.confirm", pid, "done")
         now = self.app.clock.now()
         scheduled = draft.scheduled_at  # aware UTC (storage.models.UTCDateTime)
@@ -266,7 +267,7 @@ class Broadcasts:
         if claimed is None:
             return
         sources, audience, level = list(claimed.sources), claimed.audience, claimed.level
-        pid = f"P-{product_id:04d}"
+        pid = f"{ids.product_id(product_id)}"
         problems, aud = await self.gate(sources, level, audience)
         if problems or aud is None:
             await self._set(product_id, state="refused")
@@ -295,7 +296,7 @@ class Broadcasts:
         if p is None or not due:
             return False
         name, data = await self.read_product(p)
-        pid = f"P-{product_id:04d}"
+        pid = f"{ids.product_id(product_id)}"
         source_orgs = await self.source_orgs(sources)
         try:
             aud: ResolvedAudience | None = await resolve_audience(self.app, p.audience)
@@ -344,7 +345,7 @@ class Broadcasts:
 
     async def _stop(self, product_id: int, withdrawn: list[str]) -> None:
         """A source may no longer be used: refuse every pending delivery and the product."""
-        pid = f"P-{product_id:04d}"
+        pid = f"{ids.product_id(product_id)}"
         pending = await self.products.pending_ids(product_id)
         why = "sources no longer usable: " + "; ".join(withdrawn)
         await self._refuse(pid, pending, why)
@@ -375,7 +376,7 @@ class Broadcasts:
         counts = f"{delivered} delivered, {len(pending)} pending, {len(failed)} failed"
         if refused:
             counts += f", {len(refused)} refused"
-        lines = [f"Delivery report P-{product_id:04d}: {counts}."]
+        lines = [f"Delivery report {ids.product_id(product_id)}: {counts}."]
         for r in pending + failed:
             user = await self.app.directory.by_id(r.user_id)
             lines.append(f"• {self._who(user, r.user_id)}: {r.state} after {r.attempts} attempt(s): {r.last_error}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from bot.config import LEVELS
+from bot.screening.levels import rank
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -24,8 +24,24 @@ _LEVEL_ALIASES = {
 }
 
 
-def level_rank(level: str | None) -> int:
-    return -1 if level is None else LEVELS.index(level)
+level_rank = rank  # order of a level, -1 for none: bot/screening/levels.py is the one source
+
+#: the answers a yes/no question takes (English and Burmese), one set for every workflow
+YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "true", "ok", "okay", "agree",
+                       "\u101f\u102f\u1010\u103a", "\u101f\u102f\u1010\u103a\u1000\u1032\u1037"})  # ဟုတ် ဟုတ်ကဲ့
+NO_WORDS = frozenset({"no", "n", "nope", "false", "\u1019\u101f\u102f\u1010\u103a"})  # မဟုတ်
+
+
+def yes_no(text: str, *, yes: frozenset[str] | set[str] = frozenset(), no: frozenset[str] | set[str] = frozenset(),
+           ) -> bool | None:
+    """True for a yes, False for a no, None for anything else; `yes` / `no` add the words one
+    question also accepts ("send", "confirm", "approve" ...)."""
+    word = text.strip().lower().rstrip(".!")
+    if word in YES_WORDS or word in yes:
+        return True
+    if word in NO_WORDS or word in no:
+        return False
+    return None
 
 
 def parse_level_word(word: str) -> str | None:

@@ -31,7 +31,7 @@ import shlex
 import unicodedata
 from typing import TYPE_CHECKING
 
-from handlers.common import first_word
+from handlers.common import first_word, yes_no
 from storage.directory import ROLES, DirectoryError, JoinRequest, RoleRefused
 
 if TYPE_CHECKING:
@@ -80,8 +80,8 @@ JOIN_DENIED = "The IMO did not approve your request to join. If you think this i
 
 MAX_ORG_TEXT = 80
 _JOIN_ID = re.compile(r"^J-\d{4,}$", re.IGNORECASE)
-_YES = {"yes", "y", "approve", "ok", "👍"}
-_NO = {"no", "n", "deny", "reject"}
+_APPROVE = frozenset({"approve", "👍"})
+_DENY = frozenset({"deny", "reject"})
 
 
 def clean_text(text: str, limit: int = MAX_ORG_TEXT) -> str:
@@ -426,8 +426,8 @@ class DirectoryChat:
 
     async def on_reply(self, ctx: Context) -> bool:
         """``yes`` / ``no`` in reply to a join notice in the IMO (or admin) room."""
-        word = ctx.msg.text.strip().lower().rstrip(".!")
-        if word not in _YES | _NO or not ctx.msg.reply_to:
+        answer = yes_no(ctx.msg.text, yes=_APPROVE, no=_DENY)
+        if answer is None or not ctx.msg.reply_to:
             return False
         if self.app.room_kind(ctx.msg.transport, ctx.msg.chat_id) not in ("imo", "admin"):
             return False
@@ -441,7 +441,7 @@ class DirectoryChat:
             return True
         if await self.decider(ctx) is None:
             return True
-        if word in _YES:
+        if answer:
             await self.approve(ctx, rid, None)
         else:
             await self.deny(ctx, rid)

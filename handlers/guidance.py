@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from bot.conversation import END, Dialog, InvalidAnswer, Step
 from bot.policy import Role
 from handlers.audiences import AudienceError, resolve, split_audience
-from handlers.common import first_word, format_findings, org_label, parse_when, screen
+from handlers.common import first_word, format_findings, org_label, parse_when, screen, yes_no
+from storage import ids
 from storage.guidance import NoteRepo, TicketRepo, TicketView
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class Guidance:
 
     async def relay(self, ctx: Context, question: str) -> None:
         tid = await self.tickets.create(ctx.user.org_id, ctx.user.id, question, self.app.clock.now())
-        ticket = f"Q-{tid:04d}"
+        ticket = f"{ids.ticket_id(tid)}"
         await ctx.audit("guidance.ask", ticket, "done")
         notice = await self.app.post_room(
             "imo",
@@ -74,10 +75,10 @@ class Guidance:
         await ctx.reply(f"Your question is ticket {ticket}. The IMO's answer will come to this chat.")
 
     async def confirm_answer(self, ctx: Context, text: str, data: dict[str, Any]) -> str:
-        word = text.strip().lower()
-        if word in ("yes", "y", "send"):
+        answer = yes_no(text, yes={"send"})
+        if answer is True:
             return END
-        if word in ("no", "n"):
+        if answer is False:
             raise InvalidAnswer("Not sent. Rephrase it with !ask without the personal details, or send !cancel.")
         raise InvalidAnswer("Please answer yes or no.")
 
@@ -92,12 +93,12 @@ class Guidance:
         if t is None:
             return
         if not text:
-            await ctx.reply(f"Usage: !reply Q-{t.id:04d} TEXT")
+            await ctx.reply(f"Usage: !reply {ids.ticket_id(t.id)} TEXT")
             return
         await self.answer(ctx, t, text)
 
     async def answer(self, ctx: Context, t: TicketView, text: str) -> None:
-        ticket = f"Q-{t.id:04d}"
+        ticket = f"{ids.ticket_id(t.id)}"
         if t.state != "open":
             await ctx.reply(f"{ticket} is closed.")
             return
@@ -117,7 +118,7 @@ class Guidance:
         t = await self.tickets.by_notice(ctx.msg.reply_to)
         if t is None:
             return False
-        await ctx.audit("guidance.reply", f"Q-{t.id:04d}", "allowed")
+        await ctx.audit("guidance.reply", f"{ids.ticket_id(t.id)}", "allowed")
         await self.answer(ctx, t, ctx.msg.text.strip())
         return True
 
@@ -133,7 +134,7 @@ class Guidance:
         if t is None:
             return
         await self.tickets.close(t.id, self.app.clock.now())
-        await ctx.reply(f"Q-{t.id:04d} closed.")
+        await ctx.reply(f"{ids.ticket_id(t.id)} closed.")
 
     async def sweep(self, app: Application) -> None:
         """Remind the IMO room once about each ticket left unanswered too long."""
@@ -142,8 +143,8 @@ class Guidance:
         for t in due:
             await app.post_room(
                 "imo",
-                f"Reminder: ticket Q-{t.id:04d} has had no answer for {app.config.guidance.reminder_hours:g} hours. "
-                f"Answer with !reply Q-{t.id:04d} TEXT",
+                f"Reminder: ticket {ids.ticket_id(t.id)} has had no answer for {app.config.guidance.reminder_hours:g} hours. "
+                f"Answer with !reply {ids.ticket_id(t.id)} TEXT",
             )
         await self.deliver_due_notes(app)
 

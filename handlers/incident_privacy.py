@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from storage import ids
 from storage.incidents import IncidentRepo, to_the_hour
 
 if TYPE_CHECKING:
@@ -117,12 +118,12 @@ class AnonymousAudit:
         due: list[_Deferred] = []
         reported = await self.repo.audited("incident.report")
         for inc_id, when in await self.repo.anonymous_reports():
-            case = f"I-{inc_id:04d}"
+            case = f"{ids.incident_id(inc_id)}"
             if to_the_hour(when) < this_hour and case not in reported:
                 due.append(_Deferred(to_the_hour(when), "incident.report", case, "done", "anonymous"))
         added = await self.repo.audited("incident.add_info")
         for inc_id, hours in (await self.repo.additions()).items():
-            case = f"I-{inc_id:04d}"
+            case = f"{ids.incident_id(inc_id)}"
             ended = [to_the_hour(h) for h in hours if to_the_hour(h) < this_hour]
             missing = len(ended) - added.get(case, 0)
             for hour in ended[len(ended) - missing:] if missing > 0 else []:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import as_utc
 from bot.conversation import END, ActiveDialog, ConversationEngine, Dialog, InvalidAnswer, Step
-from handlers.common import first_word
+from handlers.common import first_word, yes_no
 from handlers.incident_privacy import (
     RECEIPT_TRIES_OVERALL,
     RECEIPT_TRIES_PER_SENDER,
@@ -43,6 +43,7 @@ from handlers.incident_privacy import (
     AnonymousAudit,
     ReceiptGuard,
 )
+from storage import ids
 from storage.incidents import (
     SEVERITIES,
     IncidentRepo,
@@ -62,8 +63,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SKIP_WORDS = {"skip", "-", "no idea", "don't know", "dont know", "unknown", "n/a"}
-YES = {"yes", "y", "yeah", "yep", "true"}
-NO = {"no", "n", "nope", "false"}
 
 # Plain messages that clearly describe an incident: offered a report, never started silently.
 INCIDENT_HINT = re.compile(
@@ -172,9 +171,10 @@ def _answer_optional(key: str, nxt: str) -> Any:
 
 async def _answer_ongoing(ctx: Context, text: str, data: dict[str, Any]) -> str:
     t = text.strip().lower()
-    if t in YES:
+    answer = yes_no(t)
+    if answer is True:
         data["ongoing"] = "yes"
-    elif t in NO:
+    elif answer is False:
         data["ongoing"] = "no"
     elif t in SKIP_WORDS or t in ("not sure", "unsure", "maybe"):
         data["ongoing"] = "unknown"
@@ -183,10 +183,10 @@ async def _answer_ongoing(ctx: Context, text: str, data: dict[str, Any]) -> str:
     return "actions"
 
 async def _answer_anonymous(ctx: Context, text: str, data: dict[str, Any]) -> str:
-    t = text.strip().lower()
-    if t not in YES | NO:
+    answer = yes_no(text)
+    if answer is None:
         raise InvalidAnswer("Please answer yes or no.")
-    data["anonymous"] = t in YES
+    data["anonymous"] = answer
     if data["anonymous"]:
         data["contact"] = "receipt"
         return END
@@ -259,7 +259,7 @@ class Incidents:
             body, anonymous=anonymous, reporter_id=None if anonymous else ctx.user.id, severity=severity,
             receipt_hash=receipt_hash,
         )
-        case = f"I-{inc_id:04d}"
+        case = f"{ids.incident_id(inc_id)}"
         if not anonymous:
             await ctx.audit("incident.report", case, "done")
         # an anonymous report's entry is written by the sweep after this hour (AnonymousAudit)
@@ -411,7 +411,7 @@ class Incidents:
             await ctx.reply("No open incident reports.")
             return
         lines = [
-            f"I-{r.id:04d}: {r.state}, severity {r.severity}, received {received(as_utc(r.created_at), r.anonymous)}"
+            f"{ids.incident_id(r.id)}: {r.state}, severity {r.severity}, received {received(as_utc(r.created_at), r.anonymous)}"
             + (", anonymous" if r.anonymous else "")
             for r in rows
         ]
@@ -530,7 +530,7 @@ class Incidents:
         cfg = app.config.incidents
         for inc in await self.repo.list(states=("new",)):
             created = inc.created_at if inc.created_at.tzinfo else inc.created_at.replace(tzinfo=now.tzinfo)
-            case = f"I-{inc.id:04d}"
+            case = f"{ids.incident_id(inc.id)}"
             if inc.escalated_at is None and now >= created + timedelta(hours=cfg.escalate_after_hours):
                 await self.escalate(case, inc.severity)
                 await self.repo.update(inc.id, escalated_at=now)
@@ -549,7 +549,7 @@ class Incidents:
             if inc.closed_at is None:
                 continue
             closed = inc.closed_at if inc.closed_at.tzinfo else inc.closed_at.replace(tzinfo=now.tzinfo)
-            case = f"I-{inc.id:04d}"
+            case = f"{ids.incident_id(inc.id)}"
             if now >= closed + retention:
                 await self.repo.shred(inc.id)
                 await app.storage.audit("system", "system", "incident.shred", case, "done")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.events import OutgoingFile
+from handlers.common import yes_no
+from storage import ids
 from storage.audit import AuditTrail
 from storage.broadcasts import ProductRepo, ProductView
 from storage.consent import SCOPES, ConsentLedger
@@ -27,8 +29,7 @@ def role_phrase(role: str | None) -> str:
     return ("an " if role[:1].lower() in "aeiou" else "a ") + role
 
 
-YES = {"yes", "y", "true", "agree"}
-NO = {"no", "n", "false", "refuse", "revoke"}
+_CONSENT_NO = frozenset({"refuse", "revoke"})
 
 
 class Rights:
@@ -45,7 +46,7 @@ class Rights:
 
     async def cmd_consent(self, ctx: Context, args: str) -> None:
         parts = args.split()
-        if len(parts) != 3 or parts[1].lower() not in SCOPES or parts[2].lower() not in YES | NO:
+        if len(parts) != 3 or parts[1].lower() not in SCOPES or yes_no(parts[2], no=_CONSENT_NO) is None:
             await ctx.reply(f"Usage: !consent S-0042 {'|'.join(SCOPES)} yes|no")
             return
         view = await self.subs.load_for(ctx, parts[0], "consent.record")
@@ -54,7 +55,7 @@ class Rights:
         if view.state != "accepted":
             await ctx.reply(f"{view.public_id} is {view.state}; consent is recorded for accepted submissions.")
             return
-        scope, decision = parts[1].lower(), parts[2].lower() in YES
+        scope, decision = parts[1].lower(), yes_no(parts[2], no=_CONSENT_NO) is True
         seq = await self.ledger.record(view.id, view.org_id, scope, decision, ctx.user.audit_id)
         await ctx.reply(
             f"Recorded (ledger entry {seq}): {view.public_id} may {'now' if decision else 'not'} be used for '{scope}'."
@@ -70,7 +71,7 @@ class Rights:
         for d in history:
             latest[(d.submission_id, d.scope)] = d.decision
         lines = [
-            f"S-{sid:04d} {scope}: {'yes' if ok else 'no'}" for (sid, scope), ok in sorted(latest.items())
+            f"{ids.sub_id(sid)} {scope}: {'yes' if ok else 'no'}" for (sid, scope), ok in sorted(latest.items())
         ]
         await ctx.reply("Current consent decisions:\n" + "\n".join(lines) + f"\n({len(history)} ledger entries in all)")
 
@@ -80,19 +81,19 @@ class Rights:
     async def cmd_mydata(self, ctx: Context, args: str) -> None:
         await ctx.audit("rights.mydata", None, "allowed")
         org_id = ctx.user.org_id
-        ids = await self.subs.repo.ids_for(org_id=org_id)
+        sub_ids = await self.subs.repo.ids_for(org_id=org_id)
         lines = [f"Data held for {ctx.user.org_name}:"]
-        if not ids:
+        if not sub_ids:
             lines.append("No submissions.")
-        sids = {f"S-{i:04d}" for i in ids}
-        for sub_id in ids:
-            v = await self.subs.repo.get(sub_id)
+        sids = {f"{ids.sub_id(i)}" for i in sub_ids}
+        for sid in sub_ids:
+            v = await self.subs.repo.get(sid)
             if v is None:
                 continue
             lines.append(f"{v.public_id}: {v.state}, level {v.level or '-'}, submitted {v.created_at:%Y-%m-%d}")
             for ver in v.versions:
                 lines.append(f"  v{ver.version} ({ver.kind}): {ver.state}, needs {ver.required_level or '-'}")
-            consent = await self.ledger.current(sub_id)
+            consent = await self.ledger.current(sid)
             if consent:
                 lines.append("  consent: " + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in sorted(consent.items())))
         accesses = await self.trail.for_objects(sids)
@@ -105,7 +106,7 @@ class Rights:
             lines.append("Products built from your data:")
             for share in shares:
                 lines.append(
-                    f"  P-{share.product_id:04d} from S-{share.submission_id:04d}, shared with {share.delivered} recipients"
+                    f"  {ids.product_id(share.product_id)} from {ids.sub_id(share.submission_id)}, shared with {share.delivered} recipients"
                 )
         await ctx.reply("\n".join(lines))
 
@@ -121,7 +122,7 @@ class Rights:
             except Shredded:
                 continue
             await ctx.reply_file(OutgoingFile(f.name, f.mimetype, f.data))
-            await ctx.audit("product.fetch", f"P-{p.id:04d}", "allowed")
+            await ctx.audit("product.fetch", f"{ids.product_id(p.id)}", "allowed")
         await ctx.reply(f"Sent {len(products)} product(s) built from your data.")
 
 

@@ -25,7 +25,9 @@ from handlers.common import (
     org_label,
     parse_level_word,
     screen,
+    yes_no,
 )
+from storage import ids
 from storage.store import Shredded
 from storage.submissions import ScreeningResult, SubmissionRepo, SubmissionView, parse_submission_id
 
@@ -75,7 +77,7 @@ class Submissions:
             await ctx.reply("Please give a submission id, like S-0042.")
             return None
         view = await self.repo.get(sub_id)
-        object_id = f"S-{sub_id:04d}"
+        object_id = f"{ids.sub_id(sub_id)}"
         if view is None or not self.may_access(ctx, view, action):
             # the same answer for "does not exist" and "not yours": ids are not an oracle
             await ctx.deny(action, object_id, f"I can't find a submission {object_id} that you can access.")
@@ -151,7 +153,7 @@ class Submissions:
             expires_at=self.expiry_for(state, level),
             source_key=source_key,
         )
-        sid = f"S-{sub_id:04d}"
+        sid = f"{ids.sub_id(sub_id)}"
         await ctx.audit("submission.submit", sid, "done")
         if state == "accepted":
             await self.announce_accepted(sub_id)
@@ -407,7 +409,7 @@ class Submissions:
             sub_id = parse_submission_id(first_word(args)[0])
             where = "your private chat with me" + (" or the IMO room" if ctx.role == Role.IMO else "")
             text = UNENCRYPTED_REFUSAL if not await ctx.is_encrypted() else f"I send submissions only in {where}."
-            await ctx.deny("submission.get", f"S-{sub_id:04d}" if sub_id else None, text)
+            await ctx.deny("submission.get", f"{ids.sub_id(sub_id)}" if sub_id else None, text)
             return
         view = await self.load_for(ctx, args, "submission.get")
         if view is None:
@@ -516,10 +518,10 @@ class Submissions:
 
 def _confirm_step() -> Step:
     async def on_answer(ctx: Context, text: str, data: dict[str, Any]) -> str:
-        word = text.strip().lower()
-        if word in ("yes", "y", "confirm"):
+        answer = yes_no(text, yes={"confirm"})
+        if answer is True:
             return END
-        if word in ("no", "n"):
+        if answer is False:
             raise InvalidAnswer("Nothing was deleted. Send !cancel to stop, or yes to delete.")
         raise InvalidAnswer("Please answer yes or no.")
 

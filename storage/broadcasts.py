@@ -20,6 +20,8 @@ from storage.models import Delivery, Product, ProductSource, Submission
 from storage.store import Storage
 from storage.timeutil import as_utc, as_utc_or_none
 
+from . import ids
+
 DRAFT_STATES = ("draft", "awaiting_confirm")
 
 
@@ -37,7 +39,7 @@ class ProductView:
 
     @property
     def public_id(self) -> str:
-        return f"P-{self.id:04d}"
+        return f"{ids.product_id(self.id)}"
 
 
 @dataclass(frozen=True)

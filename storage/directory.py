@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from storage.models import Organisation, Setting, User
 from storage.store import Storage
 
+from . import ids
+
 ROLES = ("partner", "imo", "coordinator", "admin")
 
 # One-time link codes: 8 characters without look-alikes (no 0/O, 1/I/L), about 40 bits; a guess
@@ -430,7 +432,7 @@ class Directory:
                         s.add(Setting(name=_JOIN_SEQ, value=str(seq)))
                     else:
                         seq_row.value = str(seq)
-                    public_id = f"J-{seq:04d}"
+                    public_id = f"{ids.join_id(seq)}"
                     key = await self.storage.new_data_key(s, "join-request")
                     body = json.dumps({"transport": transport, "handle": handle, "chat": chat_id, "org": org})
                     sealed = self.storage.seal_text(key, _JOIN_ROW + public_id, body)

@@ -16,6 +16,8 @@ from storage.models import GuidanceTicket, ScheduledMessage, TicketMessage
 from storage.store import Shredded, Storage
 from storage.timeutil import as_utc, as_utc_or_none
 
+from . import ids
+
 
 @dataclass(frozen=True)
 class TicketView:
@@ -31,7 +33,7 @@ class TicketView:
 
     @property
     def public_id(self) -> str:
-        return f"Q-{self.id:04d}"
+        return f"{ids.ticket_id(self.id)}"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from storage.models import AuditEntry, DataKey, Incident, IncidentEvent
 from storage.store import SealedKey, Shredded, Storage
 from storage.timeutil import as_utc
 
+from . import ids
+
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -107,7 +109,7 @@ class IncidentView:
 
     @property
     def public_id(self) -> str:
-        return f"I-{self.id:04d}"
+        return f"{ids.incident_id(self.id)}"
 
 
 class IncidentRepo:

@@ -30,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.timeutil import as_utc
 
+from . import ids
+
 
 class Base(DeclarativeBase):
     pass
@@ -123,7 +125,7 @@ class Submission(Base):
 
     @property
     def public_id(self) -> str:
-        return f"S-{self.id:04d}"
+        return f"{ids.sub_id(self.id)}"
 
 
 class SubmissionVersion(Base):

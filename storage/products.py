@@ -44,6 +44,8 @@ from typing import Any
 from storage.store import Shredded
 from storage.submissions import SubmissionRepo
 
+from . import ids
+
 MIN_SHARED_ROWS = 5  # this many copied data rows is always substantial
 MIN_SHARED_SHARE = 0.20  # ... and so is this share of the product's data rows
 MIN_ROW_CELLS = 2  # a table row counts when it has at least 2 non-empty cells
@@ -334,10 +336,10 @@ def substantial(shared: int, data_rows: int) -> bool:
 
 def _compare(product: Fingerprint, sources: list[tuple[int, Fingerprint]]) -> dict[int, int]:
     best: dict[int, int] = {}
-    for sub_id, fp in sources:
+    for sid, fp in sources:
         n = overlap(product, fp)
-        if n > best.get(sub_id, 0):
-            best[sub_id] = n
+        if n > best.get(sid, 0):
+            best[sid] = n
     return best
 
 
@@ -353,8 +355,8 @@ class Copy:
 
     def describe(self) -> str:
         if self.whole_file:
-            return f"it is the same file as S-{self.submission_id:04d}"
-        return f"{self.shared_rows} of its {self.product_rows} data rows are in S-{self.submission_id:04d}"
+            return f"it is the same file as {ids.sub_id(self.submission_id)}"
+        return f"{self.shared_rows} of its {self.product_rows} data rows are in {ids.sub_id(self.submission_id)}"
 
 
 @dataclass(frozen=True)

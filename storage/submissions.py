@@ -19,6 +19,8 @@ from storage.models import Organisation, Submission, SubmissionVersion
 from storage.store import Shredded, Storage
 from storage.timeutil import as_utc
 
+from . import ids
+
 
 @dataclass(frozen=True)
 class ScreeningResult:
@@ -60,7 +62,7 @@ class SubmissionView:
 
     @property
     def public_id(self) -> str:
-        return f"S-{self.id:04d}"
+        return f"{ids.sub_id(self.id)}"
 
     @property
     def current(self) -> VersionView:
@@ -90,9 +92,7 @@ class StoredVersion:
 
 
 def parse_submission_id(text: str) -> int | None:
-    t = text.strip().upper()
-    t = t.removeprefix("S-")
-    return int(t) if t.isdigit() and 0 < int(t) < 10**9 else None
+    return ids.parse_public_id(ids.SUBMISSION, text)
 
 
 class SubmissionRepo:
