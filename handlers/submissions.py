@@ -29,7 +29,14 @@ from handlers.common import (
 )
 from storage import ids
 from storage.store import Shredded
-from storage.submissions import ScreeningResult, SubmissionRepo, SubmissionView, parse_submission_id
+from storage.submissions import (
+    ScreeningResult,
+    SubmissionRepo,
+    SubmissionView,
+    SubState,
+    VersionState,
+    parse_submission_id,
+)
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -44,6 +51,17 @@ HELD_NEXT_STEPS = (
     "• !pseudonymize {sid} — I send you a pseudonymised copy; then !accept {sid} submits that copy instead\n"
     "• !withdraw {sid} — I destroy it"
 )
+
+
+def held_reply(what: str, sid: str, result: ScreeningResult, *, first: bool = False) -> str:
+    """The one "held" answer: why, what was found, and what the partner can do next."""
+    findings = format_findings(list(result.findings))
+    if first:
+        head = (f"{what} is held: it contains data that needs the level {result.required_level}, "
+                f"but it is labelled {result.label or 'nowhere'}. Nobody else can see it.\nWhat I found:\n")
+    else:
+        head = f"{what} is held: it needs the level {result.required_level}.\n"
+    return head + findings + "\n" + HELD_NEXT_STEPS.format(sid=sid)
 
 
 def result_from(verdict: Any) -> ScreeningResult:
@@ -90,16 +108,27 @@ class Submissions:
         if ctx.role == Role.PARTNER:
             return ctx.user.org_id == view.org_id
         if ctx.role == Role.IMO and action in ("submission.get", "submission.list"):
-            return view.state == "accepted"
+            return view.state == SubState.ACCEPTED
         return False
 
     def expiry_for(self, state: str, level: str | None) -> Any:
         now = self.app.clock.now()
         ret = self.app.config.retention
-        if state in ("held", "locked"):
+        if state in (SubState.HELD, SubState.LOCKED):
             return now + timedelta(hours=ret.held_hours)
         days = ret.days_by_level.get(level or "public", 0)
         return now + timedelta(days=days) if days > 0 else None
+
+    async def accept(self, sub_id: int, level: str, *, current_version: int | None = None) -> None:
+        """The one way a submission becomes accepted (state, level and retention together)."""
+        extra = {} if current_version is None else {"current_version": current_version}
+        await self.repo.update(sub_id, state=SubState.ACCEPTED, level=level,
+                               expires_at=self.expiry_for(SubState.ACCEPTED, level), **extra)
+
+    async def hold(self, sub_id: int, *, current_version: int | None = None) -> None:
+        """The one way a submission is held (until labelled, pseudonymised or withdrawn)."""
+        extra = {} if current_version is None else {"current_version": current_version}
+        await self.repo.update(sub_id, state=SubState.HELD, expires_at=self.expiry_for(SubState.HELD, None), **extra)
 
     # ------------------------------------------------------------------ receiving
 
@@ -136,11 +165,11 @@ class Submissions:
                         *, source_key: str | None = None) -> None:
         result = result_from(verdict)
         if result.verdict in ("clear", "labelled"):
-            state, level = "accepted", accepted_level(result)
+            state, level = SubState.ACCEPTED, accepted_level(result)
         elif result.verdict == "encrypted":
-            state, level = "locked", None
+            state, level = SubState.LOCKED, None
         else:
-            state, level = "held", None
+            state, level = SubState.HELD, None
         sub_id = await self.repo.create(
             org_id=ctx.user.org_id or 0,
             submitter_id=ctx.user.id,
@@ -155,13 +184,13 @@ class Submissions:
         )
         sid = f"{ids.sub_id(sub_id)}"
         await ctx.audit("submission.submit", sid, "done")
-        if state == "accepted":
+        if state == SubState.ACCEPTED:
             await self.announce_accepted(sub_id)
             await ctx.reply(
                 f"{sid} accepted as {level}. Thank you.\n"
                 f"Record who may use it: !consent {sid} cluster|agencies|products yes|no"
             )
-        elif state == "locked":
+        elif state == SubState.LOCKED:
             await ctx.reply(
                 f"{sid} is password-protected, so I could not screen it. It is held and nobody else can see it.\n"
                 f"To have it screened, send: !password {sid} THE-PASSWORD (here, in this encrypted chat). "
@@ -169,11 +198,8 @@ class Submissions:
                 f"{sid}."
             )
         else:
-            findings = format_findings(list(result.findings))
             await ctx.reply(
-                f"{sid} is held: it contains data that needs the level {result.required_level}, "
-                f"but it is labelled {result.label or 'nowhere'}. Nobody else can see it.\n"
-                f"What I found:\n{findings}\n" + HELD_NEXT_STEPS.format(sid=sid)
+                held_reply(sid, sid, result, first=True)
             )
 
     async def store_correction(
@@ -185,26 +211,19 @@ class Submissions:
             return
         sid = view.public_id
         n = await self.repo.add_version(
-            sub_id, kind="correction", data=data, filename=filename, mimetype=mimetype, result=result, state="active"
+            sub_id, kind="correction", data=data, filename=filename, mimetype=mimetype, result=result, state=VersionState.ACTIVE
         )
         old = view.current_version
         if result.verdict in ("clear", "labelled"):
             level = accepted_level(result)
-            await self.repo.update(
-                sub_id, current_version=n, state="accepted", level=level, expires_at=self.expiry_for("accepted", level)
-            )
+            await self.accept(sub_id, level, current_version=n)
             reply = f"{sid} corrected: version {n} accepted as {level}."
             await self.announce_accepted(sub_id, corrected=True)
         else:
-            await self.repo.update(sub_id, current_version=n, state="held", expires_at=self.expiry_for("held", None))
-            reply = (
-                f"{sid} version {n} is held: it needs the level {result.required_level}.\n"
-                + format_findings(list(result.findings))
-                + "\n"
-                + HELD_NEXT_STEPS.format(sid=sid)
-            )
+            await self.hold(sub_id, current_version=n)
+            reply = held_reply(f"{sid} version {n}", sid, result)
         if self.app.config.retention.keep_previous_versions:
-            await self.repo.set_version_state(sub_id, old, "superseded")
+            await self.repo.set_version_state(sub_id, old, VersionState.SUPERSEDED)
         else:
             await self.repo.shred_version(sub_id, old)
         await ctx.audit("submission.correct", sid, "done")
@@ -240,7 +259,7 @@ class Submissions:
         if level is None:
             await refuse("Say which level: !label S-0042 confidential (public, restricted, confidential, highly_confidential).")
             return
-        if view.state not in ("held", "accepted"):
+        if view.state not in (SubState.HELD, SubState.ACCEPTED):
             await refuse(f"{view.public_id} is {view.state}; labels apply to held or accepted submissions.")
             return
         cur = view.current
@@ -251,12 +270,12 @@ class Submissions:
                 "Label it higher, pseudonymise it or withdraw it."
             )
             return
-        if view.state == "accepted" and level_rank(level) < level_rank(view.level):
+        if view.state == SubState.ACCEPTED and level_rank(level) < level_rank(view.level):
             await refuse(f"{view.public_id} is already accepted as {view.level}; a label can only raise it.")
             return
         await self.repo.set_version_state(view.id, cur.version, cur.state, label=level)
-        was_held = view.state == "held"
-        await self.repo.update(view.id, state="accepted", level=level, expires_at=self.expiry_for("accepted", level))
+        was_held = view.state == SubState.HELD
+        await self.accept(view.id, level)
         await ctx.audit("submission.label", view.public_id, "done")
         await ctx.reply(
             f"{view.public_id} accepted as {level}."
@@ -290,7 +309,7 @@ class Submissions:
         if view is None:
             return
         _, password = first_word(args)
-        if view.state != "locked" or not password:
+        if view.state != SubState.LOCKED or not password:
             await ctx.reply(f"Usage: !password {view.public_id} PASSWORD, for a password-protected submission.")
             return
         filename, _, data = await self.repo.read(view.id, view.current_version)
@@ -304,26 +323,23 @@ class Submissions:
         await self.repo.set_result(view.id, view.current_version, result)
         if result.verdict in ("clear", "labelled"):
             level = accepted_level(result)
-            await self.repo.update(view.id, state="accepted", level=level, expires_at=self.expiry_for("accepted", level))
+            await self.accept(view.id, level)
             await ctx.reply(f"{view.public_id} screened and accepted as {level}. Share the password with the IMO separately.")
             await self.announce_accepted(view.id)
         else:
-            await self.repo.update(view.id, state="held")
+            await self.repo.update(view.id, state=SubState.HELD)
             await ctx.reply(
-                f"{view.public_id} is held: it needs the level {result.required_level}.\n"
-                + format_findings(list(result.findings))
-                + "\n"
-                + HELD_NEXT_STEPS.format(sid=view.public_id)
+                held_reply(view.public_id, view.public_id, result)
             )
 
     async def cmd_withdraw(self, ctx: Context, args: str) -> None:
         view = await self.load_for(ctx, args, "submission.withdraw")
         if view is None:
             return
-        if view.state not in ("held", "locked"):
+        if view.state not in (SubState.HELD, SubState.LOCKED):
             await ctx.reply(f"{view.public_id} is {view.state}. To remove an accepted submission use !delete {view.public_id}.")
             return
-        await self.repo.shred_all(view.id, "withdrawn")
+        await self.repo.shred_all(view.id, SubState.WITHDRAWN)
         await ctx.audit("submission.shred", view.public_id, "done")
         await ctx.reply(f"{view.public_id} withdrawn and destroyed. Nobody saw it.")
 
@@ -331,7 +347,7 @@ class Submissions:
         view = await self.load_for(ctx, args, "submission.pseudonymize")
         if view is None:
             return
-        if view.state != "held":
+        if view.state != SubState.HELD:
             await ctx.reply(f"{view.public_id} is {view.state}; only held submissions are pseudonymised here.")
             return
         from bot.screening import pseudonymize_bytes
@@ -357,7 +373,7 @@ class Submissions:
         out_format = format_for_name(out_name)
         mimetype = FORMATS[out_format][2] if out_format else mimetype
         n = await self.repo.add_version(
-            view.id, kind="pseudonymised", data=out, filename=out_name, mimetype=mimetype, result=result, state="pending"
+            view.id, kind="pseudonymised", data=out, filename=out_name, mimetype=mimetype, result=result, state=VersionState.PENDING
         )
         await ctx.reply_file(OutgoingFile(out_name, mimetype, out))
         if result.verdict == "unlabelled_sensitive":
@@ -373,8 +389,8 @@ class Submissions:
         view = await self.load_for(ctx, args, "submission.accept")
         if view is None:
             return
-        pending = [v for v in view.versions if v.kind == "pseudonymised" and v.state == "pending"]
-        if view.state != "held" or not pending:
+        pending = [v for v in view.versions if v.kind == "pseudonymised" and v.state == VersionState.PENDING]
+        if view.state != SubState.HELD or not pending:
             await ctx.reply(f"There is no pseudonymised copy of {view.public_id} waiting. Use !pseudonymize first.")
             return
         v = pending[-1]
@@ -387,9 +403,7 @@ class Submissions:
         level = max([lv for lv in (v.label, v.required_level) if lv] or ["public"], key=level_rank)
         old = view.current_version
         await self.repo.set_version_state(view.id, v.version, "active")
-        await self.repo.update(
-            view.id, current_version=v.version, state="accepted", level=level, expires_at=self.expiry_for("accepted", level)
-        )
+        await self.accept(view.id, level, current_version=v.version)
         await self.repo.shred_version(view.id, old)  # the identifying original was never accepted
         await ctx.reply(
             f"{view.public_id} accepted (pseudonymised copy) as {level}. The original was destroyed.\n"
@@ -425,7 +439,7 @@ class Submissions:
     @staticmethod
     def get_caption(view: SubmissionView) -> str:
         head = f"{view.public_id} version {view.current_version}"
-        if view.state == "held":
+        if view.state == SubState.HELD:
             try:
                 need = view.current.required_level
             except StopIteration:
@@ -434,22 +448,22 @@ class Submissions:
                     + (f" (it needs at least {need})" if need else "")
                     + ", so only your organisation can see it and nobody else was told of it. "
                     f"!label {view.public_id} LEVEL, !pseudonymize {view.public_id} or !withdraw {view.public_id}.")
-        if view.state == "locked":
+        if view.state == SubState.LOCKED:
             return (f"{head}: locked, not screened yet (password protected), so only your organisation can see it. "
                     f"!password {view.public_id} PASSWORD has it screened.")
         return f"{head}, level {view.level or 'not set'}."
 
     async def cmd_list(self, ctx: Context, args: str) -> None:
         if ctx.role == Role.PARTNER:
-            ids = await self.repo.ids_for(org_id=ctx.user.org_id)
+            found = await self.repo.ids_for(org_id=ctx.user.org_id)
         else:
-            ids = await self.repo.ids_for(states=("accepted",))
+            found = await self.repo.ids_for(states=(SubState.ACCEPTED,))
         await ctx.audit("submission.list", None, "allowed")
-        if not ids:
+        if not found:
             await ctx.reply("No submissions.")
             return
         lines = []
-        for sub_id in ids[-50:]:
+        for sub_id in found[-50:]:
             v = await self.repo.get(sub_id)
             if v is None:
                 continue
@@ -460,7 +474,7 @@ class Submissions:
         view = await self.load_for(ctx, args, "submission.correct")
         if view is None:
             return
-        if view.state not in ("accepted", "held"):
+        if view.state not in (SubState.ACCEPTED, SubState.HELD):
             await ctx.reply(f"{view.public_id} is {view.state}; it cannot be corrected.")
             return
         await self.app.conversations.begin(ctx, "correct", {"submission_id": view.id})
@@ -469,14 +483,14 @@ class Submissions:
         view = await self.load_for(ctx, args, "submission.delete")
         if view is None:
             return
-        if view.state in ("deleted", "withdrawn", "expired"):
+        if view.state in (SubState.DELETED, SubState.WITHDRAWN, SubState.EXPIRED):
             await ctx.reply(f"{view.public_id} is already {view.state}.")
             return
         await self.app.conversations.begin(ctx, "delete", {"submission_id": view.id, "sid": view.public_id})
 
     async def finish_delete(self, ctx: Context, data: dict[str, Any]) -> None:
         sub_id = int(data["submission_id"])
-        await self.repo.shred_all(sub_id, "deleted")
+        await self.repo.shred_all(sub_id, SubState.DELETED)
         await ctx.audit("submission.delete", data["sid"], "done")
         await ctx.reply(f"{data['sid']} and all its versions are destroyed. The audit log keeps only that it happened.")
 
@@ -485,21 +499,21 @@ class Submissions:
     async def sweep(self, app: Application) -> None:
         now = app.clock.now()
         warn = timedelta(hours=app.config.retention.warn_before_hours)
-        for sub_id in await self.repo.due(now, ("held", "locked", "accepted")):
+        for sub_id in await self.repo.due(now, (SubState.HELD, SubState.LOCKED, SubState.ACCEPTED)):
             view = await self.repo.get(sub_id)
             if view is None:
                 continue
-            final = "expired" if view.state in ("held", "locked") else "deleted"
+            final = SubState.EXPIRED if view.state in (SubState.HELD, SubState.LOCKED) else SubState.DELETED
             await self.repo.shred_all(sub_id, final)
             await app.storage.audit("system", "system", "submission.retention_delete", view.public_id, "done")
             await self.tell_submitter(view, f"{view.public_id} reached the end of its retention time and was destroyed.")
-        for sub_id in await self.repo.due(now + warn, ("held", "locked", "accepted"), unwarned=True):
+        for sub_id in await self.repo.due(now + warn, (SubState.HELD, SubState.LOCKED, SubState.ACCEPTED), unwarned=True):
             view = await self.repo.get(sub_id)
             if view is None or view.expires_at is None:
                 continue
             await self.repo.update(sub_id, warned_at=now)
             when = view.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-            if view.state == "accepted":
+            if view.state == SubState.ACCEPTED:
                 text = f"Reminder: {view.public_id} will be deleted on {when} under the retention rules."
             else:
                 text = (

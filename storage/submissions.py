@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,30 @@ from storage.store import Shredded, Storage
 from storage.timeutil import as_utc
 
 from . import ids
+
+
+class SubState(StrEnum):
+    """Where a submission is.  Stored as its value; compares equal to the plain string."""
+
+    HELD = "held"  # unlabelled sensitive data: waits for a label, a pseudonymised copy or withdrawal
+    LOCKED = "locked"  # password protected: waits for !password
+    ACCEPTED = "accepted"
+    WITHDRAWN = "withdrawn"
+    DELETED = "deleted"
+    EXPIRED = "expired"
+
+
+#: a submission a partner can still act on (label, withdraw, password)
+OPEN_STATES = (SubState.HELD, SubState.LOCKED)
+#: states whose content is gone (crypto-shredded)
+GONE_STATES = (SubState.WITHDRAWN, SubState.DELETED, SubState.EXPIRED)
+
+
+class VersionState(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"  # a pseudonymised copy offered, not yet chosen
+    SUPERSEDED = "superseded"
+    SHREDDED = "shredded"
 
 
 @dataclass(frozen=True)
@@ -298,14 +323,14 @@ class SubmissionRepo:
     async def shred_version(self, sub_id: int, n: int) -> None:
         async with self.storage.session() as s, s.begin():
             v = await self._version_row(s, sub_id, n)
-            if v is None or v.state == "shredded":
+            if v is None or v.state == VersionState.SHREDDED:
                 return
             await self.storage.shred(s, v.data_key_id)
             blob_id = v.blob_id
             v.blob_id = None
             v.filename_enc = None
             v.findings_enc = None
-            v.state = "shredded"
+            v.state = VersionState.SHREDDED
             v.shredded_at = self.storage.now()
         if blob_id:
             self.storage.blobs.delete(blob_id)
@@ -345,7 +370,7 @@ class SubmissionRepo:
                        SubmissionVersion.size)
                 .join(Submission, Submission.id == SubmissionVersion.submission_id)
                 .where(Submission.state.in_(states), SubmissionVersion.blob_id.is_not(None),
-                       SubmissionVersion.state != "shredded")
+                       SubmissionVersion.state != VersionState.SHREDDED)
                 .order_by(SubmissionVersion.submission_id, SubmissionVersion.version)
             )
             return [StoredVersion(int(a), int(b), str(c), int(d)) for a, b, c, d in rows.all()]
