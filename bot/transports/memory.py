@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from bot.events import Attachment, IncomingMessage, OutgoingFile, Reply
-from bot.transport import Capabilities, MessageCallback, TransportError
+from bot.transport import Capabilities, TransportError, TransportHost
 
 
 @dataclass
@@ -21,11 +21,12 @@ class MemoryTransport:
     sent: list[Reply] = field(default_factory=list)
     deleted: list[tuple[str, str]] = field(default_factory=list)
     fail_sends: int = 0
-    _on_message: MessageCallback | None = None
+    configured_rooms: dict[str, str] = field(default_factory=dict)  # none unless a test sets some
+    _on_message: TransportHost | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _direct: dict[str, str] = field(default_factory=dict)
 
-    async def start(self, on_message: MessageCallback) -> None:
+    async def start(self, on_message: TransportHost) -> None:
         self._on_message = on_message
 
     async def stop(self) -> None:

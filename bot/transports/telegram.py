@@ -48,8 +48,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import TelegramConfig
 from bot.events import IncomingMessage, OutgoingFile
-from bot.router import RateLimiter, parse_command
-from bot.transport import Capabilities, MessageCallback, TransportError
+from bot.transport import Capabilities, TransportError, TransportHost, parse_command
+from bot.transports.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -182,7 +182,7 @@ class TelegramTransport:
         self.backoff_max = backoff_max
         self._bot: Bot | None = None
         self._task: asyncio.Task[None] | None = None
-        self._on_message: MessageCallback | None = None
+        self._on_message: TransportHost | None = None
         self._offset: int | None = None
         self._limiter = RateLimiter(config.rate_limit_per_minute)
         # Recently handled message keys: protects the transport's own file refusal from a
@@ -193,12 +193,17 @@ class TelegramTransport:
         return f"TelegramTransport(running={self.running})"
 
     @property
+    def configured_rooms(self) -> dict[str, str]:
+        """Empty: the configured rooms are Matrix rooms (protected content never goes to Telegram)."""
+        return {}
+
+    @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self, on_message: MessageCallback) -> None:
+    async def start(self, on_message: TransportHost) -> None:
         """Check the token with ``getMe``, then start long polling; returns once running.
 
         A rejected token raises ``TransportError`` (an operator must fix it). An unreachable
@@ -381,8 +386,7 @@ class TelegramTransport:
             text = await self._remove_secret(message, chat_id, event_id, update.update_id, command,
                                              explain=not limited)
         if limited:
-            if sender not in self._limiter.warned:
-                self._limiter.warned.add(sender)
+            if self._limiter.first_refusal(sender):
                 await self._safe_send(chat_id, RATE_LIMIT_NOTICE, reply_to=event_id)
             log.info("telegram: rate limited a sender in chat %s (update %d)", chat_id, update.update_id)
             return

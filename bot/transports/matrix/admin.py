@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from nio import DeleteDevicesAuthResponse, DeleteDevicesError
 
 from bot.transport import TransportError
+from bot.transports.matrix.login import make_client, password_login
 from bot.transports.matrix.state import (
     crypto_store_files,
     ensure_store_dir,
     load_credentials,
 )
-from bot.transports.matrix.transport import make_client, password_login
 from bot.transports.matrix.trust import add_admin_trust_request
 
 if TYPE_CHECKING:
@@ -83,8 +83,8 @@ async def reset_identity_cli(cfg: Config) -> tuple[str | None, str]:
     """
     from bot.transports.matrix.crosssign import fingerprint
     from bot.transports.matrix.identity import reset_identity
+    from bot.transports.matrix.login import authed_request
     from bot.transports.matrix.state import IDENTITY_RESET_NOTICE_FILE, write_json
-    from bot.transports.matrix.transport import authed_request
 
     mcfg = cfg.matrix
     creds = load_credentials(mcfg.store_dir)

@@ -63,3 +63,8 @@ def refusal_for(verdict_value: str, tofu: bool) -> str:
         "identity not verified": UNVERIFIED_IDENTITY_NOTICE,
         "waiting for confirmation": UNCONFIRMED_DEVICE_NOTICE,
     }.get(verdict_value, UNCONFIRMED_DEVICE_NOTICE if tofu else UNVERIFIED_DEVICE_NOTICE)
+
+
+def format_emoji(emoji: list[tuple[str, str]]) -> str:
+    """The emoji line of an emoji verification posted to the admin room (the tests compare it)."""
+    return "  ".join(f"{symbol} {name}" for symbol, name in emoji)

@@ -58,6 +58,7 @@ from nio.crypto.sas import Sas, SasState
 from nio.event_builders import ToDeviceMessage
 
 from bot.transports.matrix.crosssign import CrossSigningKeys
+from bot.transports.matrix.notices import format_emoji
 from bot.transports.matrix.sas_inroom import InRoomVerifier
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,6 @@ class _Verification:
     deadline: float
     posted: bool = False
     confirmed_by: str | None = None
-
-
-def format_emoji(emoji: list[tuple[str, str]]) -> str:
-    """The emoji line posted to the admin room (also used by the tests to compare)."""
-    return "  ".join(f"{symbol} {name}" for symbol, name in emoji)
 
 
 class SasVerifier:

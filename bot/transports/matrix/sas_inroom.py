@@ -46,8 +46,9 @@ import hmac
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import vodozemac
@@ -63,10 +64,11 @@ from bot.transports.matrix.crosssign import (
     identity_from_query,
 )
 from bot.transports.matrix.identity import query_keys
+from bot.transports.matrix.login import authed_request
+from bot.transports.matrix.notices import format_emoji
 
 if TYPE_CHECKING:
     from bot.transports.matrix.crosssign import Identity
-    from bot.transports.matrix.sas import SasVerifier
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +129,26 @@ class _Flow:
     confirmed_by: str | None = None
 
 
+class VerifierOwner(Protocol):
+    """What the in-room verifier uses of its owner, :class:`~bot.transports.matrix.sas.SasVerifier`
+    (typed here, not imported: the owner imports this module)."""
+
+    _host: Any  # the transport, as sas.SasHost
+    _clock: Callable[[], float]
+    _audit: Callable[[str, str, str | None, str], Awaitable[None]]
+    timeout_seconds: float
+
+    async def _post_admin(self, text: str) -> None: ...
+
+    async def _refusal(self, user_id: str, device_id: str) -> tuple[str, str] | None: ...
+
+    async def _reply(self, msg: Any, text: str) -> None: ...
+
+
 class InRoomVerifier:
     """The in-room half of :class:`~bot.transports.matrix.sas.SasVerifier` (which owns it)."""
 
-    def __init__(self, owner: SasVerifier) -> None:
+    def __init__(self, owner: VerifierOwner) -> None:
         self._owner = owner
         self._host = owner._host
         self._flows: dict[str, _Flow] = {}
@@ -398,8 +416,6 @@ class InRoomVerifier:
 
     async def _post_emoji(self, flow: _Flow) -> None:
         sas_bytes = self._sas_bytes(flow)
-        from bot.transports.matrix.sas import format_emoji  # the owner module imports this one
-
         emoji = format_emoji([EMOJI[i] for i in sas_bytes.emoji_indices])
         decimals = " ".join(str(n) for n in sas_bytes.decimals)
         identity = await self._identity(flow.user_id)
@@ -496,6 +512,4 @@ class InRoomVerifier:
                         data.get("errcode"))
 
     async def _http(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-        from bot.transports.matrix.transport import authed_request  # the transport imports this module
-
         return await authed_request(self._host.client, method, path, body)
