@@ -92,7 +92,7 @@ async def test_invite_from_unknown_user_is_rejected_and_audited(synapse, new_use
     bots.append(harness)
     transport = await harness.start(echo)
     stranger = await scripted(stranger_user)
-    room = await stranger.create_room([bot_user.user_id])
+    room = await stranger.create_room([bot_user.user_id], name="a group")  # not a direct chat
     for _ in range(100):
         if harness.audits:
             break
@@ -100,6 +100,17 @@ async def test_invite_from_unknown_user_is_rejected_and_audited(synapse, new_use
     assert harness.audits == [(stranger_user.user_id, "matrix.invite", room, "denied")]
     assert room not in transport.client.rooms
     await stranger.wait_until(lambda: bot_user.user_id not in stranger.client.rooms[room].invited_users, 20)
+
+    # a direct chat is accepted (the stranger may only `!join`), a second one within the hour is not
+    direct = await stranger.create_room([bot_user.user_id])
+    await stranger.wait_joined(direct, bot_user.user_id, timeout=30)
+    again = await stranger.create_room([bot_user.user_id])
+    for _ in range(100):
+        if len(harness.audits) >= 3:
+            break
+        await asyncio.sleep(0.2)
+    assert harness.audits[1:] == [(stranger_user.user_id, "matrix.invite.stranger", direct, "allowed"),
+                                  (stranger_user.user_id, "matrix.invite", again, "denied")]
 
 
 async def test_configured_room_must_be_encrypted(synapse, new_user, scripted, bots, tmp_path):
