@@ -128,7 +128,7 @@ class Application:
         executor: Executor | None = None,
         rooms: dict[str, tuple[str, str]] | None = None,
         check_schema: bool = True,
-        workflows: Iterable[Workflow] | None = None,
+        workflows: Iterable[Workflow],
     ) -> Application:
         """Open the storage and build the bot with ``workflows`` (``handlers.WORKFLOWS``)."""
         from storage import migrate
@@ -139,8 +139,6 @@ class Application:
         storage = await Storage.open(
             config.storage.database_url, config.storage.blob_dir, config.storage.master_key_file, now=clock.now
         )
-        if workflows is None:
-            workflows = _default_workflows()
         return cls(config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms,
                    workflows=workflows)
 
@@ -512,16 +510,6 @@ class _Handling:
 
 #: Set in each lane task's own context (asyncio copies contexts into tasks).
 HANDLING: ContextVar[_Handling | None] = ContextVar("clusterbot_handling", default=None)
-
-
-def _default_workflows() -> tuple[Workflow, ...]:
-    """TRANSITIONAL (issue 14): for callers that do not pass ``workflows=`` yet (bot/cli.py's
-    ``run_bot``, tests/core/test_cli.py, tests/e2e/test_telegram.py). The only import of a
-    workflow in the core; tests/core/test_import_graph.py lists it. Remove it, and make
-    ``workflows`` required, once they pass ``workflows=handlers.WORKFLOWS``."""
-    from handlers import WORKFLOWS
-
-    return WORKFLOWS
 
 
 def _payload(msg: IncomingMessage) -> dict[str, Any]:

@@ -322,11 +322,3 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if base is not None:
             shutil.rmtree(base, ignore_errors=True)
         stopper.restore()
-
-
-def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("demo", help="run a scripted encrypted conversation on a throwaway homeserver")
-    p.add_argument("--keep", action="store_true",
-                   help="after the script, keep the homeserver and bot running and print logins, until Ctrl-C "
-                        "or SIGTERM; the folder (it holds secrets) is deleted then, as always")
-    p.set_defaults(func=cmd_demo)

@@ -61,13 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     pp = subparsers.add_parser("pseudonymize", aliases=["pseudonymise"],
                                help="write a pseudonymised copy of a file and screen the result")
-    pp.add_argument("input", type=Path, metavar="IN")
-    pp.add_argument("output", type=Path, metavar="OUT")
+    pp.add_argument("input", type=Path, metavar="IN", help="the file to pseudonymise (never changed)")
+    pp.add_argument("output", type=Path, metavar="OUT",
+                    help="the copy to write (same format as IN), or a folder to write it into under IN's name")
     pp.add_argument("--key-file", type=Path, default=None, metavar="F",
                     help="secret key for stable pseudonyms (without it a one-off random key is used)")
-    pp.add_argument("--sensitive-areas", type=Path, default=None, metavar="FILE")
-    pp.add_argument("--config", type=Path, default=None, metavar="FILE")
-    pp.add_argument("--json", action="store_true")
+    pp.add_argument("--sensitive-areas", type=Path, default=None, metavar="FILE",
+                    help="one area a line (name in any script, or P-code); '#' starts a comment")
+    pp.add_argument("--config", type=Path, default=None, metavar="FILE",
+                    help="clusterbot config (TOML): its [screening] sensitive_areas_file")
+    pp.add_argument("--json", action="store_true", help="the screening of the copy as one JSON object")
     pp.set_defaults(func=run_pseudonymize)
 
 

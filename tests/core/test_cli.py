@@ -155,12 +155,14 @@ def _seed_consent_and_incident(site: Path) -> None:
     from bot.config import load_config
     from bot.events import Attachment
     from bot.transports.memory import MemoryTransport
+    from handlers import WORKFLOWS
 
     async def go() -> None:
         cfg = load_config(site / "clusterbot.toml")
         t = MemoryTransport()
         t.encrypted_chats.add("!coord")
-        app = await Application.create(cfg, transports=[t], executor=ThreadPoolExecutor(1), rooms={"coordinator": ("memory", "!coord")})
+        app = await Application.create(cfg, transports=[t], executor=ThreadPoolExecutor(1),
+                                       rooms={"coordinator": ("memory", "!coord")}, workflows=WORKFLOWS)
         await app.start(scheduler=False)
         try:
             await app.directory.add_org("Relief Org")

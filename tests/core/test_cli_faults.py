@@ -378,8 +378,9 @@ def _walk(parser: object, path: str = "clusterbot") -> Iterator[tuple[str, objec
 
 
 def test_every_command_and_option_has_help() -> None:
-    others = ("clusterbot screen", "clusterbot pseudonymi", "clusterbot demo", "clusterbot incidents")
-    missing = [where for where, text in _walk(build_parser()) if not text and not where.startswith(others)]
+    """Every command of the table, the mounted screening commands included."""
+    aliases = ("clusterbot pseudonymise",)  # the British spelling of pseudonymize, which has the help
+    missing = [where for where, text in _walk(build_parser()) if not text and where not in aliases]
     assert not missing, f"no help text: {missing}"
 
 

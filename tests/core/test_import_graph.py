@@ -30,13 +30,7 @@ OURS = {
 EXPECTED_CYCLE_AREAS: dict[str, str] = {}  # none left: keep it so
 
 #: Imports that are allowed for now and left out of the graph, each with who removes it.
-TRANSITIONAL_EDGES: dict[tuple[str, str], str] = {
-    # Application.create() falls back to handlers.WORKFLOWS for callers that do not pass
-    # workflows= yet: bot/cli.py run_bot (CLI package), tests/core/test_cli.py and
-    # tests/e2e/test_telegram.py. Once they pass workflows=handlers.WORKFLOWS, delete
-    # bot.app._default_workflows and this entry.
-    ("bot.app", "handlers"): "CLI package (bot/cli.py run_bot) and the tests that call Application.create",
-}
+TRANSITIONAL_EDGES: dict[tuple[str, str], str] = {}  # none left: every caller passes workflows=
 
 #: Functions longer than MAX_FUNCTION_LINES that are declarative tables, not logic.
 TABLES: set[tuple[str, str]] = set()

@@ -30,6 +30,7 @@ from bot.transports.telegram import (
     TelegramTransport,
     split_text,
 )
+from handlers import WORKFLOWS
 from storage import migrate
 from storage.crypto import KeyRing
 from tests.e2e.fake_telegram import FakeTelegram
@@ -87,7 +88,7 @@ async def tg(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> AsyncIterat
     )
     transport = fast_transport(fake)
     executor = ThreadPoolExecutor(max_workers=1)
-    app = await Application.create(config, transports=[transport], executor=executor)
+    app = await Application.create(config, transports=[transport], executor=executor, workflows=WORKFLOWS)
     await app.directory.add_org("Relief Org", "protection")
     await app.directory.add_user(str(PARTNER), role="partner", org="Relief Org", transport="telegram")
     await app.start(scheduler=False)
@@ -484,7 +485,7 @@ async def tg_mx(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> AsyncIte
     )
     transport, matrix = fast_transport(fake), MemoryTransport(name="matrix")
     executor = ThreadPoolExecutor(max_workers=1)
-    app = await Application.create(config, transports=[matrix, transport], executor=executor)
+    app = await Application.create(config, transports=[matrix, transport], executor=executor, workflows=WORKFLOWS)
     await app.directory.add_org("Relief Org", "protection")
     await app.directory.add_user("@pia:example.org", role="partner", org="Relief Org")
     await app.start(scheduler=False)

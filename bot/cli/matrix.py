@@ -1,7 +1,9 @@
-"""CLI for the Matrix side: ``clusterbot matrix reset-device`` and ``clusterbot admin device trust``.
+"""The Matrix side: ``matrix identity|reset-identity|reset-device``, ``admin device trust``
+and ``admin identity trust`` (moved here from ``bot/transports/matrix_cli.py``).
 
-Registered by ``bot.cli`` through ``register(subparsers, admin)``.
-"""
+``matrix reset-device`` and ``matrix reset-identity`` are declared ``exclusive`` in the
+command table: ``main`` holds the deployment lock for them before they run. These
+commands read the transport secrets (the Matrix password logs in)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,12 @@ import asyncio
 import sys
 from typing import Any
 
+from bot.cli.deployment import load
+from bot.cli.errors import CliError
+
 
 def _config(args: argparse.Namespace) -> Any:
-    import os
-
-    from bot.config import load_config
-
-    return load_config(args.config or os.environ.get("CLUSTERBOT_CONFIG", "clusterbot.toml"))
+    return load(args, transport_secrets=True)
 
 
 def cmd_reset_device(args: argparse.Namespace) -> int:
@@ -69,9 +70,7 @@ def cmd_identity(args: argparse.Namespace) -> int:
     cfg = _config(args)
     master = held_master(cfg.matrix.store_dir)
     if master is None:
-        print("clusterbot: the bot has no cross-signing identity yet; `clusterbot run` creates it on its "
-              "first start", file=sys.stderr)
-        return 2
+        raise CliError("the bot has no cross-signing identity yet; `clusterbot run` creates it on its first start")
     print(f"{cfg.matrix.user_id} master key fingerprint: {fingerprint(master)}")
     return 0
 
@@ -91,16 +90,14 @@ def cmd_reset_identity(args: argparse.Namespace) -> int:
         if sys.stdin.isatty():
             answer = input(explanation + "\nType 'reset' to continue: ")
             if answer.strip() != "reset":
-                print("clusterbot: nothing changed", file=sys.stderr)
-                return 2
+                raise CliError("nothing changed")
         else:
             print(explanation + " Re-run with --yes to continue.", file=sys.stderr)
             return 2
     try:
         old, new = asyncio.run(reset_identity_cli(cfg))
     except (TransportError, StoreMismatchError) as exc:
-        print(f"clusterbot: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     print(f"New identity {new} replaces {old or 'none'}. Publish the new fingerprint; the admin room is told "
           "when the bot starts.")
     return 0
@@ -116,36 +113,3 @@ def cmd_identity_trust(args: argparse.Namespace) -> int:
     print(f"The identity {args.fingerprint} of {args.user_id} will be trusted (verified) on the bot's next sync "
           "if it is their current one.")
     return 0
-
-
-def register(subparsers: Any, admin: Any = None) -> None:
-    matrix = subparsers.add_parser("matrix", help="Matrix device maintenance")
-    msub = matrix.add_subparsers(dest="matrix_command", required=True)
-    p = msub.add_parser("reset-device", help="log in as a new device and delete the old one (lost store)")
-    p.add_argument("--config", default=None, help="config file (default clusterbot.toml or $CLUSTERBOT_CONFIG)")
-    p.add_argument("--yes", action="store_true", help="do it (without this, only explain)")
-    p.set_defaults(func=cmd_reset_device)
-    p = msub.add_parser("identity", help="print the bot's master key fingerprint (publish it for partners)")
-    p.add_argument("--config", default=None, help="config file (default clusterbot.toml or $CLUSTERBOT_CONFIG)")
-    p.set_defaults(func=cmd_identity)
-    p = msub.add_parser("reset-identity", help="replace the bot's cross-signing identity (lost or compromised keys)")
-    p.add_argument("--config", default=None, help="config file (default clusterbot.toml or $CLUSTERBOT_CONFIG)")
-    p.add_argument("--yes", action="store_true", help="do it without asking")
-    p.set_defaults(func=cmd_reset_identity)
-
-    if admin is not None:
-        device = admin.add_parser("device", help="Matrix device trust")
-        dsub = device.add_subparsers(dest="device_command", required=True)
-        t = dsub.add_parser("trust", help="trust a user's Matrix device (verified mode, or a lost old device)")
-        t.add_argument("user_id", help="the device's owner, e.g. @pia:example.org")
-        t.add_argument("device_id", help="the device id as the user's client shows it (Settings > Sessions)")
-        t.add_argument("--fingerprint", help="the device's ed25519 key as shown in the user's client")
-        t.add_argument("--config", default=None, help="config file (default clusterbot.toml or $CLUSTERBOT_CONFIG)")
-        t.set_defaults(func=cmd_device_trust)
-        ident = admin.add_parser("identity", help="Matrix identity trust")
-        isub = ident.add_subparsers(dest="identity_command", required=True)
-        t = isub.add_parser("trust", help="confirm a user's (changed) cross-signing identity after checking it")
-        t.add_argument("user_id", help="e.g. @pia:example.org")
-        t.add_argument("fingerprint", help="the user's master key as their client shows it (spaces allowed)")
-        t.add_argument("--config", default=None, help="config file (default clusterbot.toml or $CLUSTERBOT_CONFIG)")
-        t.set_defaults(func=cmd_identity_trust)

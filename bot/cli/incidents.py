@@ -14,23 +14,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cli.deployment import load, open_storage
+from bot.cli.errors import CliError
+
 FIELDS = ["case", "received", "state", "severity", "anonymous", "acknowledged", "closed", "lessons"]
 
 
-def register(sub: Any, _admin: Any = None) -> None:
-    from bot.cli import _add_config
-
-    inc = sub.add_parser("incidents", help="incident reports").add_subparsers(dest="incidents_command", required=True)
-    p = inc.add_parser("export", help="summary of incidents since a date, without reporter identities")
-    p.add_argument("--since", required=True, help="YYYY-MM-DD")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
-    _add_config(p)
-    p.set_defaults(func=cmd_export)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.cli import CliError
-
     try:
         since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
@@ -47,10 +37,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 async def _rows(args: argparse.Namespace, since: datetime) -> list[dict[str, Any]]:
-    from bot.cli import _config, _open_storage
     from storage.incidents import IncidentRepo
 
-    store = await _open_storage(_config(args))
+    store = await open_storage(load(args))
     try:
         repo = IncidentRepo(store)
         out = []
