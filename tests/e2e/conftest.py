@@ -138,4 +138,4 @@ def _quiet_nio() -> None:
 
 
 # The Element-stack (matrix-js-sdk + Rust crypto, strict) client factory; see strict_client.py.
-from tests.e2e.strict_client import strict_clients  # noqa: E402, F401
+from tests.e2e.strict_client import strict_clients  # noqa: F401

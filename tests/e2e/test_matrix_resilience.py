@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from bot.transports.matrix import StoreMismatchError, reset_device
-from bot.transports.matrix.transport import make_client
 from bot.transports.matrix.state import load_credentials
+from bot.transports.matrix.transport import make_client
 from tests.e2e.conftest import BotHarness, bot_config, echo
 
 pytestmark = pytest.mark.e2e

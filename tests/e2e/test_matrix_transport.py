@@ -53,9 +53,10 @@ async def test_encrypted_file_both_directions(synapse, new_user, scripted, bots,
     assert att.data == data and att.filename == "list.csv" and att.mimetype == "text/csv"
     assert reply.body == f"got file {att.sha256} encrypted=True"
 
-    from bot.events import OutgoingFile
     from nio import RoomEncryptedFile
     from nio.crypto.attachments import decrypt_attachment
+
+    from bot.events import OutgoingFile
 
     await harness.transport.send_file(room, OutgoingFile("report.txt", "text/plain", b"report body"))
     sent = await partner.wait_for_message(bot_user.user_id, room, count=2)
