@@ -37,10 +37,12 @@ def numeric_csv(mb: int, seed: int = 1) -> bytes:
     rows = [b"id,household_id,amount_mmk,share_pct,date,lat,lon,code,count\n"]
     size = len(rows[0])
     while size < mb << 20:
-        r = (f"{rnd.randrange(10**9, 10**10)},{rnd.randrange(10**12, 10**13)},{rnd.randrange(1, 10**7)}."
-             f"{rnd.randrange(100):02d},{rnd.uniform(0, 100):.2f},2024-{rnd.randrange(1, 13):02d}-"
-             f"{rnd.randrange(1, 29):02d},{rnd.uniform(10, 28):.5f},{rnd.uniform(92, 101):.5f},"
-             f"00{rnd.randrange(10**6, 10**7)},{rnd.randrange(0, 5000)}\n").encode()
+        r = (
+            f"{rnd.randrange(10**9, 10**10)},{rnd.randrange(10**12, 10**13)},{rnd.randrange(1, 10**7)}."
+            f"{rnd.randrange(100):02d},{rnd.uniform(0, 100):.2f},2024-{rnd.randrange(1, 13):02d}-"
+            f"{rnd.randrange(1, 29):02d},{rnd.uniform(10, 28):.5f},{rnd.uniform(92, 101):.5f},"
+            f"00{rnd.randrange(10**6, 10**7)},{rnd.randrange(0, 5000)}\n"
+        ).encode()
         rows.append(r)
         size += len(r)
     return b"".join(rows)
@@ -55,8 +57,13 @@ PROSE = (
     "\u101c\u1030 \u1041\u1042,\u1045\u1040\u1040 \u1025\u1038\u1000\u102d\u102f \u1000\u1030\u100a\u102e"
     "\u1001\u1032\u1037\u101e\u100a\u103a\u104b\n"
 )
-PLANTED = ("Somchai (Thai partner) +66 2 123 4567. ", "my SSN: 460-89-9847. ", "Passport No: K1234567. ",
-           "Hotline +95 9 420 123 456. ", "IBAN GB82 WEST 1234 5698 7654 32. ")
+PLANTED = (
+    "Somchai (Thai partner) +66 2 123 4567. ",
+    "my SSN: 460-89-9847. ",
+    "Passport No: K1234567. ",
+    "Hotline +95 9 420 123 456. ",
+    "IBAN GB82 WEST 1234 5698 7654 32. ",
+)
 
 
 def prose(mb: int, seed: int = 2) -> bytes:

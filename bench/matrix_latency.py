@@ -47,8 +47,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 def figure(label: str, times: list[float], note: str = "") -> str:
-    return (f"{label:<17} median {statistics.median(times) * 1000:7.1f} ms   "
-            f"p90 {pct(times, 0.9) * 1000:7.1f} ms  (n={len(times)}{note})")
+    return (
+        f"{label:<17} median {statistics.median(times) * 1000:7.1f} ms   "
+        f"p90 {pct(times, 0.9) * 1000:7.1f} ms  (n={len(times)}{note})"
+    )
 
 
 def ratio_line(label: str, slow: list[float], fast: list[float]) -> str:
@@ -89,18 +91,22 @@ async def burst(hs: SynapseServer, stack: BotStack, base: Path, n: int) -> tuple
     clients = [ScriptedUser(hs.url, u, base / f"c{i}") for i, u in enumerate(users)]
     try:
         for chunk in range(0, n, 10):
-            await asyncio.gather(*(c.login("bench") for c in clients[chunk:chunk + 10]))
+            await asyncio.gather(*(c.login("bench") for c in clients[chunk : chunk + 10]))
         rooms = await asyncio.gather(*(c.create_room([bot_id]) for c in clients))
-        await asyncio.gather(*(c.wait_joined(r, bot_id, timeout=120) for c, r in zip(clients, rooms)))
+        await asyncio.gather(*(c.wait_joined(r, bot_id, timeout=120) for c, r in zip(clients, rooms, strict=False)))
         data = b"site,households\nA,12\nB,30\n"
         t0 = time.perf_counter()
-        await asyncio.gather(*(c.send_file(r, data, "sites.csv", "text/csv") for c, r in zip(clients, rooms)))
-        results = await asyncio.gather(*(c.wait_for_message(bot_id, r, timeout=180) for c, r in zip(clients, rooms)),
-                                       return_exceptions=True)
+        await asyncio.gather(
+            *(c.send_file(r, data, "sites.csv", "text/csv") for c, r in zip(clients, rooms, strict=False))
+        )
+        results = await asyncio.gather(
+            *(c.wait_for_message(bot_id, r, timeout=180) for c, r in zip(clients, rooms, strict=False)),
+            return_exceptions=True,
+        )
         total = time.perf_counter() - t0
         answers = [r for r in results if not isinstance(r, BaseException)]
         errors = sum(1 for r in answers if "went wrong" in str(getattr(r, "body", "")))
-        dupes = sum(max(0, len(c.messages_from(bot_id, r)) - 1) for c, r in zip(clients, rooms))
+        dupes = sum(max(0, len(c.messages_from(bot_id, r)) - 1) for c, r in zip(clients, rooms, strict=False))
         return len(answers), errors, total, dupes
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
@@ -138,16 +144,18 @@ def _clean(m: Message) -> bool:
 
 async def _strict_reply(client: StrictClient, sender: str, room: str, seen: set[str]) -> Message:
     """The first *new* message (id not in ``seen``) from ``sender`` in ``room``, once decrypted."""
-    return await client.wait_for_message(sender, room, predicate=lambda m: m["event_id"] not in seen
-                                         and _shown(m), timeout=WAIT_SECONDS)
+    return await client.wait_for_message(
+        sender, room, predicate=lambda m: m["event_id"] not in seen and _shown(m), timeout=WAIT_SECONDS
+    )
 
 
 def _ids(client: StrictClient, sender: str, room: str) -> set[str]:
     return {m["event_id"] for m in client.messages(sender, room)}
 
 
-async def strict_echo_rounds(a: StrictClient, b: StrictClient, room: str, rounds: int,
-                             replies: list[str]) -> list[float]:
+async def strict_echo_rounds(
+    a: StrictClient, b: StrictClient, room: str, rounds: int, replies: list[str]
+) -> list[float]:
     assert a.user_id is not None and b.user_id is not None
     times = []
     for i in range(1, rounds + 1):
@@ -162,8 +170,7 @@ async def strict_echo_rounds(a: StrictClient, b: StrictClient, room: str, rounds
     return times
 
 
-async def strict_help_rounds(a: StrictClient, bot_id: str, room: str, rounds: int,
-                             replies: list[str]) -> list[float]:
+async def strict_help_rounds(a: StrictClient, bot_id: str, room: str, rounds: int, replies: list[str]) -> list[float]:
     times = []
     for _ in range(rounds):
         seen = _ids(a, bot_id, room)
@@ -175,8 +182,9 @@ async def strict_help_rounds(a: StrictClient, bot_id: str, room: str, rounds: in
     return times
 
 
-async def strict_phase(strict: ModuleType, hs: SynapseServer, stack: BotStack, base: Path,
-                       rounds: int) -> StrictFigures:
+async def strict_phase(
+    strict: ModuleType, hs: SynapseServer, stack: BotStack, base: Path, rounds: int
+) -> StrictFigures:
     bot_id = stack.bot_user.user_id
     base.mkdir(parents=True, exist_ok=True)
     users = [hs.register_user(n) for n in ("strictalice", "strictbob")]
@@ -188,8 +196,12 @@ async def strict_phase(strict: ModuleType, hs: SynapseServer, stack: BotStack, b
             clients.append(client)  # before start(): close() also ends a half-started process
             await client.start()
         a, b = clients
-        await asyncio.gather(*(c.login(hs.url, u.user_id, u.password, device_name=f"Element bench {u.localpart}",
-                                       auto_join=True) for c, u in zip(clients, users)))
+        await asyncio.gather(
+            *(
+                c.login(hs.url, u.user_id, u.password, device_name=f"Element bench {u.localpart}", auto_join=True)
+                for c, u in zip(clients, users, strict=False)
+            )
+        )
         peer_room = await a.create_dm(users[1].user_id)
         await a.wait_member(peer_room, users[1].user_id, timeout=30)
         bot_room = await a.create_dm(bot_id)
@@ -201,8 +213,12 @@ async def strict_phase(strict: ModuleType, hs: SynapseServer, stack: BotStack, b
         echo = await strict_echo_rounds(a, b, peer_room, rounds, echo_ids)
         bot = await strict_help_rounds(a, bot_id, bot_room, rounds, bot_ids)
         latest = {m["event_id"]: m for m in a.messages(None, None)}
-        return StrictFigures(echo, bot, sum(1 for i in echo_ids if not _clean(latest[i])),
-                             sum(1 for i in bot_ids if not _clean(latest[i])))
+        return StrictFigures(
+            echo,
+            bot,
+            sum(1 for i in echo_ids if not _clean(latest[i])),
+            sum(1 for i in bot_ids if not _clean(latest[i])),
+        )
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
@@ -247,14 +263,17 @@ async def main(rounds: int, strict_rounds: int, partners: int) -> int:
                 try:
                     strict_figures = await strict_phase(strict, hs, stack, base / "strict", strict_rounds)
                 except Exception as exc:  # noqa: BLE001 - reported below; the other figures still count
-                    strict_note = (f"(d)/(e) strict-client figures FAILED: {_first_line(exc)} "
-                                   f"(client logs in {base / 'strict'})")
+                    strict_note = (
+                        f"(d)/(e) strict-client figures FAILED: {_first_line(exc)} (client logs in {base / 'strict'})"
+                    )
             answered, errors, total, dupes = await burst(hs, stack, base / "burst", partners)
     print(figure("(a) client echo", echo))
     print(figure("(b) bot !help", bot))
     print(ratio_line("(b)/(a)", bot, echo))
-    print(f"(c) {partners} simultaneous file submissions: {answered} answered, {partners - answered} lost, "
-          f"{dupes} duplicate answers, {errors} answered with a handler error, total {total:.1f} s")
+    print(
+        f"(c) {partners} simultaneous file submissions: {answered} answered, {partners - answered} lost, "
+        f"{dupes} duplicate answers, {errors} answered with a handler error, total {total:.1f} s"
+    )
     if strict_figures is None:
         print(strict_note)
     else:
@@ -283,8 +302,9 @@ def positive(text: str) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=positive, default=20)
-    parser.add_argument("--strict-rounds", type=positive, default=None,
-                        help="rounds for (d) and (e) (default: --rounds)")
+    parser.add_argument(
+        "--strict-rounds", type=positive, default=None, help="rounds for (d) and (e) (default: --rounds)"
+    )
     parser.add_argument("--partners", type=int, default=50)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # nio warns per missing Olm session; not useful here

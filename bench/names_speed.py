@@ -30,26 +30,46 @@ def main() -> None:
     from bot.screening import names as N
     from bot.screening.detectors import REGISTRY
     from bot.screening.patterns import compile_bytes
+
     t_import = time.perf_counter() - t0
     mid = rss_mb()
     t0 = time.perf_counter()
     stats = N.load_stats()
     t_load = time.perf_counter() - t0
     after = rss_mb()
-    print(f"import {t_import:.3f}s (+{mid - before:.1f} MB incl. re2/phonenumbers); lexicon load "
-          f"{t_load:.3f}s, +{after - mid:.1f} MB RSS; {stats}")
+    print(
+        f"import {t_import:.3f}s (+{mid - before:.1f} MB incl. re2/phonenumbers); lexicon load "
+        f"{t_load:.3f}s, +{after - mid:.1f} MB RSS; {stats}"
+    )
 
     rnd = random.Random(7)
-    places = ["Kachin", "Myitkyina", "Hpakant", "Ma Kyar", "Mandalay Region", "Sagaing", "Yangon", "Kyauk Pyu",
-              "Thit Yar Kone", "Nay Pyi Taw", "Rakhine", "Sittwe", "Shan (North)", "Lashio", "Ayeyarwady"]
+    places = [
+        "Kachin",
+        "Myitkyina",
+        "Hpakant",
+        "Ma Kyar",
+        "Mandalay Region",
+        "Sagaing",
+        "Yangon",
+        "Kyauk Pyu",
+        "Thit Yar Kone",
+        "Nay Pyi Taw",
+        "Rakhine",
+        "Sittwe",
+        "Shan (North)",
+        "Lashio",
+        "Ayeyarwady",
+    ]
     rows = []
     n = 0
     target = int(size_mb * 2**20)
     rows.append("id,state,township,village,pcode,hh,people,lat,lon,price_mmk\n")
     while n < target:
-        r = (f"{rnd.randint(1, 10**6)},{rnd.choice(places)},{rnd.choice(places)},{rnd.choice(places)},"
-             f"MMR{rnd.randint(1, 17):03d}{rnd.randint(1, 40):03d},{rnd.randint(1, 900)},{rnd.randint(1, 5000)},"
-             f"{rnd.uniform(10, 28):.5f},{rnd.uniform(92, 101):.5f},{rnd.randint(100, 99999)}\n")
+        r = (
+            f"{rnd.randint(1, 10**6)},{rnd.choice(places)},{rnd.choice(places)},{rnd.choice(places)},"
+            f"MMR{rnd.randint(1, 17):03d}{rnd.randint(1, 40):03d},{rnd.randint(1, 900)},{rnd.randint(1, 5000)},"
+            f"{rnd.uniform(10, 28):.5f},{rnd.uniform(92, 101):.5f},{rnd.randint(100, 99999)}\n"
+        )
         rows.append(r)
         n += len(r)
     csv = "".join(rows).encode()
@@ -99,8 +119,12 @@ def main() -> None:
     for label, data in (("numeric/place CSV", csv), ("English prose", prose)):
         mb = len(data) / 2**20
         print(f"\n{label}: {mb:.1f} MB")
-        for name, prog in (("CUE_PATTERN", cue), ("bulk program without names", bulk_without),
-                           ("bulk program + CUE_PATTERN", bulk_with), ("PAIR_PATTERN (text mode)", pair)):
+        for name, prog in (
+            ("CUE_PATTERN", cue),
+            ("bulk program without names", bulk_without),
+            ("bulk program + CUE_PATTERN", bulk_with),
+            ("PAIR_PATTERN (text mode)", pair),
+        ):
             count, secs, spans = scan(prog, data)
             print(f"  {name:30s} {count / mb:10.1f} candidates/MB  {mb / secs:8.1f} MB/s")
             if name == "CUE_PATTERN" and spans:
@@ -108,18 +132,32 @@ def main() -> None:
                 ok = 0
                 for s, e in spans:
                     cand = data[s:e].decode("utf-8", "replace")
-                    if N.validate_candidate(cand, data[max(0, s - 40):s].decode("utf-8", "replace"),
-                                            data[e:e + 40].decode("utf-8", "replace")):
+                    if N.validate_candidate(
+                        cand,
+                        data[max(0, s - 40) : s].decode("utf-8", "replace"),
+                        data[e : e + 40].decode("utf-8", "replace"),
+                    ):
                         ok += 1
                 v = time.perf_counter() - t
-                print(f"  {'  validate_candidate':30s} {ok / mb:10.1f} names/MB      {v / len(spans) * 1e6:8.1f} us/candidate")
+                print(
+                    f"  {'  validate_candidate':30s} {ok / mb:10.1f} names/MB      "
+                    f"{v / len(spans) * 1e6:8.1f} us/candidate"
+                )
             if name.startswith("PAIR") and spans:
                 t = time.perf_counter()
-                ok = sum(1 for s, e in spans if N.validate_pair(
-                    data[s:e].decode("utf-8", "replace"), data[max(0, s - 40):s].decode("utf-8", "replace"),
-                    data[e:e + 40].decode("utf-8", "replace")))
+                ok = sum(
+                    1
+                    for s, e in spans
+                    if N.validate_pair(
+                        data[s:e].decode("utf-8", "replace"),
+                        data[max(0, s - 40) : s].decode("utf-8", "replace"),
+                        data[e : e + 40].decode("utf-8", "replace"),
+                    )
+                )
                 v = time.perf_counter() - t
-                print(f"  {'  validate_pair':30s} {ok / mb:10.1f} names/MB      {v / len(spans) * 1e6:8.1f} us/candidate")
+                print(
+                    f"  {'  validate_pair':30s} {ok / mb:10.1f} names/MB      {v / len(spans) * 1e6:8.1f} us/candidate"
+                )
 
 
 if __name__ == "__main__":

@@ -39,10 +39,18 @@ from bot.screening.places import (
 )
 
 NL = b"\n"
-SENT = ["{n} village received {k} hygiene kits.", "Daw {p} lives in {n} village tract with her children.",
-        "Distribution at {n} IDP camp was delayed.", "Ward No. {w} of Sittwe: 12 households visited.",
-        "village code {c} (see annex)", "No incidents reported this week.", "Team visited the township office.",
-        "ကျောက်တော်ရွာတွင် အိမ်ထောင်စု ၁၂ စု", "Follow-up planned next month.", "Village-level data only."]
+SENT = [
+    "{n} village received {k} hygiene kits.",
+    "Daw {p} lives in {n} village tract with her children.",
+    "Distribution at {n} IDP camp was delayed.",
+    "Ward No. {w} of Sittwe: 12 households visited.",
+    "village code {c} (see annex)",
+    "No incidents reported this week.",
+    "Team visited the township office.",
+    "ကျောက်တော်ရွာတွင် အိမ်ထောင်စု ၁၂ စု",
+    "Follow-up planned next month.",
+    "Village-level data only.",
+]
 
 
 def rss_mb() -> float:
@@ -59,10 +67,18 @@ def gen_csv(path: Path, mb: int, r: random.Random) -> None:
             for _ in range(2000):
                 i += 1
                 n = " ".join(r.choice(SYL) for _ in range(2))
-                s = r.choice(SENT).format(n=n, k=r.randint(1, 9), p=r.choice(SYL), w=r.randint(1, 20),
-                                          c=100000 + r.randint(0, 99999))
-                rows.append([i, r.choice(["Sittwe", "Myitkyina", "Lashio"]), r.choice("MF"), r.randint(1, 90),
-                             s + " " + r.choice(SENT).format(n="the", k=1, p="Hla", w=1, c=1)])
+                s = r.choice(SENT).format(
+                    n=n, k=r.randint(1, 9), p=r.choice(SYL), w=r.randint(1, 20), c=100000 + r.randint(0, 99999)
+                )
+                rows.append(
+                    [
+                        i,
+                        r.choice(["Sittwe", "Myitkyina", "Lashio"]),
+                        r.choice("MF"),
+                        r.randint(1, 90),
+                        s + " " + r.choice(SENT).format(n="the", k=1, p="Hla", w=1, c=1),
+                    ]
+                )
             w.writerows(rows)
 
 
@@ -111,9 +127,11 @@ def main() -> None:
                     return n
                 s, e = m.span()
                 pos = e if e > s else s + 1
-                if validate_settlement(m.group(0).decode("utf-8", "replace"),
-                                       data[max(0, s - 60):s].decode("utf-8", "replace"),
-                                       data[e:e + 60].decode("utf-8", "replace")):
+                if validate_settlement(
+                    m.group(0).decode("utf-8", "replace"),
+                    data[max(0, s - 60) : s].decode("utf-8", "replace"),
+                    data[e : e + 60].decode("utf-8", "replace"),
+                ):
                     n += 1
 
         timed("SETTLEMENT_RE + validate_settlement", settle_validated, size)
@@ -127,8 +145,10 @@ def main() -> None:
         t0 = time.perf_counter()
         g.pattern()
         comp_s = time.perf_counter() - t0
-        print(f"gazetteer {args.rows} rows: {len(g)} names kept, {g.skipped} skipped; load {load_s:.2f} s, "
-              f"RE2 compile {comp_s:.2f} s, max RSS +{rss_mb() - before:.0f} MB (now {rss_mb():.0f} MB)")
+        print(
+            f"gazetteer {args.rows} rows: {len(g)} names kept, {g.skipped} skipped; load {load_s:.2f} s, "
+            f"RE2 compile {comp_s:.2f} s, max RSS +{rss_mb() - before:.0f} MB (now {rss_mb():.0f} MB)"
+        )
         timed("gazetteer iter_matches (RE2 + lookup)", lambda: sum(1 for _ in g.iter_matches(data)), size)
         timed("gazetteer iter_matches, second pass (warm DFA)", lambda: sum(1 for _ in g.iter_matches(data)), size)
         print(f"max RSS after matching: {rss_mb():.0f} MB")

@@ -47,8 +47,11 @@ def generated() -> dict:
     from tests.screening.test_field_corpus import evaluate as field_evaluate
 
     rep = field_evaluate(build_corpus(SEED), SEED)
-    out[f"field corpus seed {SEED} (n={rep.n})"] = {"recall": rep.recall, "false_alarm_rate": rep.false_alarm_rate,
-                                                    "labels": rep.label_rate}
+    out[f"field corpus seed {SEED} (n={rep.n})"] = {
+        "recall": rep.recall,
+        "false_alarm_rate": rep.false_alarm_rate,
+        "labels": rep.label_rate,
+    }
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -80,16 +83,28 @@ def main(argv: list[str] | None = None) -> int:
     slow = sorted(((r[3], n) for n, r in results.items()), reverse=True)[:3]
 
     if args.json:
-        json.dump({"real_files": figs, "real_seconds": secs, "generated_corpora": gen,
-                   "slowest": [{"name": n, "seconds": s} for s, n in slow]}, sys.stdout, indent=1)
+        json.dump(
+            {
+                "real_files": figs,
+                "real_seconds": secs,
+                "generated_corpora": gen,
+                "slowest": [{"name": n, "seconds": s} for s, n in slow],
+            },
+            sys.stdout,
+            indent=1,
+        )
         print()
         return 0
 
-    print(f"REAL FILES (tests/screening/realworld, {len(entries)} files from PyPI/npm packages, "
-          f"screened in {secs:.1f} s with 2 processes)")
+    print(
+        f"REAL FILES (tests/screening/realworld, {len(entries)} files from PyPI/npm packages, "
+        f"screened in {secs:.1f} s with 2 processes)"
+    )
     for k, f in figs.items():
-        print(f"  {k:8s} recall {_pct(f['recall'])} ({f['caught']}/{f['sensitive']})   "
-              f"false alarms {_pct(f['false_alarm_rate'])} ({f['false_alarms']}/{f['harmless']})")
+        print(
+            f"  {k:8s} recall {_pct(f['recall'])} ({f['caught']}/{f['sensitive']})   "
+            f"false alarms {_pct(f['false_alarm_rate'])} ({f['false_alarms']}/{f['harmless']})"
+        )
     top = figs["all"] if "all" in figs else next(iter(figs.values()))
     print("  per-class recall (class reported among the verdict categories):")
     for c, pc in top["per_class"].items():
@@ -99,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    [{m['split']}] {m['name']}: {m['verdict']} {m['categories']}  -- truth {m['truth_classes']}")
     print(f"  false alarms ({len(top['false_alarm_list'])}):")
     for fa in top["false_alarm_list"]:
-        print(f"    [{fa['split']}] {fa['name']}: {fa['verdict']} {fa['categories']}"
-              + (f" ({fa['error']})" if fa["error"] else ""))
+        print(
+            f"    [{fa['split']}] {fa['name']}: {fa['verdict']} {fa['categories']}"
+            + (f" ({fa['error']})" if fa["error"] else "")
+        )
     for n in top["notes"]:
         print(f"  note: {n['name']}: {n['note']}")
     print("  slowest: " + ", ".join(f"{n} {s:.2f} s" for s, n in slow))
@@ -108,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"GENERATED CORPORA (written by this project; {gen['seconds']:.1f} s)")
         for k, g in gen.items():
             if k != "seconds":
-                print(f"  {k:34s} recall {_pct(g['recall'])}   false alarms {_pct(g['false_alarm_rate'])}   "
-                      f"labels {_pct(g['labels'])}")
+                print(
+                    f"  {k:34s} recall {_pct(g['recall'])}   false alarms {_pct(g['false_alarm_rate'])}   "
+                    f"labels {_pct(g['labels'])}"
+                )
     return 0
 
 

@@ -139,8 +139,9 @@ class Application:
         storage = await Storage.open(
             config.storage.database_url, config.storage.blob_dir, config.storage.master_key_file, now=clock.now
         )
-        return cls(config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms,
-                   workflows=workflows)
+        return cls(
+            config, storage, transports=transports, clock=clock, executor=executor, rooms=rooms, workflows=workflows
+        )
 
     async def start(self, *, scheduler: bool = True) -> None:
         # Events accepted before a crash or stop but not finished are queued first, so each
@@ -225,9 +226,7 @@ class Application:
         t = self.transport(transport)
         return await self._send_once(lambda: t.send_text(chat_id, text, reply_to=reply_to))
 
-    async def send_file(
-        self, transport: str, chat_id: str, file: OutgoingFile, *, reply_to: str | None = None
-    ) -> str:
+    async def send_file(self, transport: str, chat_id: str, file: OutgoingFile, *, reply_to: str | None = None) -> str:
         if not await self.chat_is_encrypted(transport, chat_id):
             raise TransportError("refusing to send a file to a chat that is not end-to-end encrypted")
         t = self.transport(transport)
@@ -447,8 +446,9 @@ class Application:
         if task is not None:
             await task
 
-    async def _handle_in_lane(self, previous: asyncio.Task[None] | None, msg: IncomingMessage,
-                              handling: _Handling) -> None:
+    async def _handle_in_lane(
+        self, previous: asyncio.Task[None] | None, msg: IncomingMessage, handling: _Handling
+    ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
         await self._ready.wait()
@@ -514,11 +514,19 @@ HANDLING: ContextVar[_Handling | None] = ContextVar("clusterbot_handling", defau
 
 def _payload(msg: IncomingMessage) -> dict[str, Any]:
     """What the inbox keeps of an event (sealed) to handle it again after a crash."""
-    return {"transport": msg.transport, "chat_id": msg.chat_id, "sender_id": msg.sender_id,
-            "event_id": msg.event_id, "dedupe_id": msg.dedupe_id, "text": msg.text, "encrypted": msg.encrypted,
-            "direct": msg.direct,
-            "reply_to": msg.reply_to, "timestamp": msg.timestamp.isoformat(),
-            "files": [[a.filename, a.mimetype] for a in msg.attachments]}
+    return {
+        "transport": msg.transport,
+        "chat_id": msg.chat_id,
+        "sender_id": msg.sender_id,
+        "event_id": msg.event_id,
+        "dedupe_id": msg.dedupe_id,
+        "text": msg.text,
+        "encrypted": msg.encrypted,
+        "direct": msg.direct,
+        "reply_to": msg.reply_to,
+        "timestamp": msg.timestamp.isoformat(),
+        "files": [[a.filename, a.mimetype] for a in msg.attachments],
+    }
 
 
 def _message_from(payload: dict[str, Any], data: list[bytes]) -> IncomingMessage:
@@ -526,10 +534,20 @@ def _message_from(payload: dict[str, Any], data: list[bytes]) -> IncomingMessage
 
     from bot.events import Attachment
 
-    files = tuple(Attachment(filename=name, mimetype=mime, data=blob)
-                  for (name, mime), blob in zip(payload["files"], data, strict=True))
+    files = tuple(
+        Attachment(filename=name, mimetype=mime, data=blob)
+        for (name, mime), blob in zip(payload["files"], data, strict=True)
+    )
     return IncomingMessage(
-        transport=payload["transport"], chat_id=payload["chat_id"], sender_id=payload["sender_id"],
-        event_id=payload["event_id"], dedupe_id=payload.get("dedupe_id"), text=payload["text"], attachments=files,
+        transport=payload["transport"],
+        chat_id=payload["chat_id"],
+        sender_id=payload["sender_id"],
+        event_id=payload["event_id"],
+        dedupe_id=payload.get("dedupe_id"),
+        text=payload["text"],
+        attachments=files,
         encrypted=payload["encrypted"],
-        direct=payload["direct"], reply_to=payload["reply_to"], timestamp=datetime.fromisoformat(payload["timestamp"]))
+        direct=payload["direct"],
+        reply_to=payload["reply_to"],
+        timestamp=datetime.fromisoformat(payload["timestamp"]),
+    )

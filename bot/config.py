@@ -159,10 +159,7 @@ def _insecure_mode(path: Path, mode: int) -> str | None:
     """Secret files must be private to their owner (0600 or 0400): the README's promise,
     now enforced. The same rule as ``storage.crypto.insecure_mode`` for the master key."""
     if stat.S_ISREG(mode) and mode & 0o077:
-        return (
-            f"{path} has mode {stat.S_IMODE(mode):04o}: group or others may read or write it; "
-            f"run 'chmod 600 {path}'"
-        )
+        return f"{path} has mode {stat.S_IMODE(mode):04o}: group or others may read or write it; run 'chmod 600 {path}'"
     return None
 
 
@@ -247,8 +244,7 @@ class _Section:
         self.used.add(key)
         if key in self.data:
             raise ConfigError(
-                f"{self._key(key)}: secrets are not allowed in the config file; "
-                f"use {key}_file or {key}_env"
+                f"{self._key(key)}: secrets are not allowed in the config file; use {key}_file or {key}_env"
             )
         file_key, env_key = f"{key}_file", f"{key}_env"
         path = self.path(file_key)

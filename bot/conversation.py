@@ -126,9 +126,7 @@ class ConversationEngine:
             self._memory[active.key] = copy.deepcopy(active)
             return
         payload = {"data": active.data, "history": active.history, "reply_to": active.reply_to}
-        await self.repo.save(
-            active.key, active.dialog, active.state, payload, now=now, expires_at=active.expires_at
-        )
+        await self.repo.save(active.key, active.dialog, active.state, payload, now=now, expires_at=active.expires_at)
 
     async def discard(self, key: str) -> None:
         """End a dialog and shred its stored state."""

@@ -75,16 +75,23 @@ class BotStack:
         if not key_file.exists():
             KeyRing.generate().save(key_file)
         matrix = {
-            "enabled": True, "homeserver": self.hs.url, "user_id": self.bot_user.user_id,
-            "password_file": str(secrets_dir / "password"), "pickle_key_file": str(pickle),
-            "store_dir": str(base / "matrix-store"), "device_trust": "tofu",
+            "enabled": True,
+            "homeserver": self.hs.url,
+            "user_id": self.bot_user.user_id,
+            "password_file": str(secrets_dir / "password"),
+            "pickle_key_file": str(pickle),
+            "store_dir": str(base / "matrix-store"),
+            "device_trust": "tofu",
         }
         matrix.update(self.matrix_overrides)
         data = {
             "bot": {"rate_limit_per_minute": 1000},
             "matrix": matrix,
-            "storage": {"database_url": f"sqlite+aiosqlite:///{base / 'bot.sqlite3'}",
-                        "blob_dir": str(base / "blobs"), "master_key_file": str(key_file)},
+            "storage": {
+                "database_url": f"sqlite+aiosqlite:///{base / 'bot.sqlite3'}",
+                "blob_dir": str(base / "blobs"),
+                "master_key_file": str(key_file),
+            },
             "screening": {"workers": 1},
         }
         return parse_config(data, base)
@@ -143,8 +150,16 @@ class _Transcript:
         sys.stdout.flush()
 
 
-async def _exchange(t: _Transcript, user: ScriptedUser, bot_id: str, room: str, text: str = "",
-                    *, file: tuple[bytes, str, str] | None = None, expect: int = 1) -> list[str]:
+async def _exchange(
+    t: _Transcript,
+    user: ScriptedUser,
+    bot_id: str,
+    room: str,
+    text: str = "",
+    *,
+    file: tuple[bytes, str, str] | None = None,
+    expect: int = 1,
+) -> list[str]:
     before = len(user.messages_from(bot_id, room))
     if file:
         data, name, mime = file
@@ -193,8 +208,9 @@ class _Stopper:
             return  # already stopping: let the clean-up finish
         self.received = signum
         with contextlib.suppress(OSError):  # os.write: print() is not safe inside a signal handler
-            os.write(2, f"\n{signal.Signals(signum).name} received: stopping the demo and deleting its "
-                        "folder ...\n".encode())
+            os.write(
+                2, f"\n{signal.Signals(signum).name} received: stopping the demo and deleting its folder ...\n".encode()
+            )
         if self.cleaning:
             return
         if self.task is not None and self.loop is not None and not self.task.done():
@@ -219,8 +235,13 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None, stopper: _S
         stack = BotStack(hs, base / "bot", bot_u)
         print("Starting clusterbot (end-to-end encrypted Matrix transport) ...", flush=True)
         await stack.start()
-        await stack.add_users([(partner_u.user_id, "partner", "Sittwe Relief Network"), (imo_u.user_id, "imo", None),
-                               (coord_u.user_id, "coordinator", None)])
+        await stack.add_users(
+            [
+                (partner_u.user_id, "partner", "Sittwe Relief Network"),
+                (imo_u.user_id, "imo", None),
+                (coord_u.user_id, "coordinator", None),
+            ]
+        )
         partner = ScriptedUser(hs.url, partner_u, base / "clients" / "partner")
         clients.append(partner)
         await partner.login("partner-phone")
@@ -228,8 +249,9 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None, stopper: _S
         await partner.wait_joined(room, bot_u.user_id, timeout=60)
         t = _Transcript({bot_u.user_id: "clusterbot", partner_u.user_id: "partner"})
         print("\n--- transcript (encrypted direct chat) ---", flush=True)
-        replies = await _exchange(t, partner, bot_u.user_id, room,
-                                  file=(BENEFICIARY_CSV, "sittwe_beneficiaries.csv", "text/csv"))
+        replies = await _exchange(
+            t, partner, bot_u.user_id, room, file=(BENEFICIARY_CSV, "sittwe_beneficiaries.csv", "text/csv")
+        )
         sid, level = _submission_id(replies), _required_level(replies)
         labelled: list[str] = []
         if sid and level:
@@ -237,8 +259,12 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None, stopper: _S
         await _exchange(t, partner, bot_u.user_id, room, "!help")
         print("--- end of transcript ---\n", flush=True)
         ok = any("held" in r for r in replies) and any("accepted as" in r for r in labelled)
-        print("Demo finished: the list was held, labelled and accepted." if ok
-              else "Demo did not go as scripted; see the transcript above.", flush=True)
+        print(
+            "Demo finished: the list was held, labelled and accepted."
+            if ok
+            else "Demo did not go as scripted; see the transcript above.",
+            flush=True,
+        )
         if keep:
             _print_login_help(hs, base, partner_u, imo_u, coord_u)
             try:
@@ -296,10 +322,15 @@ def _print_login_help(hs: SynapseServer, base: Path, *users: RegisteredUser) -> 
     print(f"  homeserver: {hs.url}")
     for u in users:
         print(f"  {u.user_id:<32} password: {u.password}")
-    print(f"Everything lives in {base}: it holds secrets (the bot's master key and password, both "
-          "databases), so it is private to you and deleted when the demo stops.")
-    print("Start a direct chat with the bot and send !help. Ctrl-C (or SIGTERM) stops the homeserver "
-          "and the bot and deletes everything.", flush=True)
+    print(
+        f"Everything lives in {base}: it holds secrets (the bot's master key and password, both "
+        "databases), so it is private to you and deleted when the demo stops."
+    )
+    print(
+        "Start a direct chat with the bot and send !help. Ctrl-C (or SIGTERM) stops the homeserver "
+        "and the bot and deletes everything.",
+        flush=True,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -149,9 +149,7 @@ class SynapseServer:
 
     def __init__(self, base_dir: Path | None = None, *, keep_files: bool = False) -> None:
         if not synapse_installed():
-            raise SynapseUnavailable(
-                "matrix-synapse is not installed; install the dev extra: pip install -e '.[dev]'"
-            )
+            raise SynapseUnavailable("matrix-synapse is not installed; install the dev extra: pip install -e '.[dev]'")
         self._owns_dir = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="clusterbot-synapse-"))
         self.keep_files = keep_files
@@ -212,8 +210,9 @@ class SynapseServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise SynapseUnavailable(f"Synapse exited early; see {self.base_dir / 'stdout.log'}:\n"
-                                         + self._tail_logs())
+                raise SynapseUnavailable(
+                    f"Synapse exited early; see {self.base_dir / 'stdout.log'}:\n" + self._tail_logs()
+                )
             if self._versions_ok():
                 return
             time.sleep(0.2)
@@ -267,8 +266,9 @@ class SynapseServer:
 
     # -- admin API -------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, body: dict[str, object] | None = None,
-                 token: str | None = None) -> dict[str, object]:
+    def _request(
+        self, method: str, path: str, body: dict[str, object] | None = None, token: str | None = None
+    ) -> dict[str, object]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
@@ -285,14 +285,17 @@ class SynapseServer:
         password = password or secrets.token_urlsafe(16)
         nonce = str(self._request("GET", "/_synapse/admin/v1/register")["nonce"])
         mac = hmac.new(self.shared_secret.encode(), digestmod=hashlib.sha1)
-        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
-                                 b"admin" if admin else b"notadmin"]))
-        body = {"nonce": nonce, "username": localpart, "password": password, "admin": admin,
-                "mac": mac.hexdigest()}
+        mac.update(
+            b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"admin" if admin else b"notadmin"])
+        )
+        body = {"nonce": nonce, "username": localpart, "password": password, "admin": admin, "mac": mac.hexdigest()}
         result = self._request("POST", "/_synapse/admin/v1/register", body)
         return RegisteredUser(
-            user_id=str(result["user_id"]), localpart=localpart, password=password,
-            access_token=str(result["access_token"]), device_id=str(result.get("device_id", "")),
+            user_id=str(result["user_id"]),
+            localpart=localpart,
+            password=password,
+            access_token=str(result["access_token"]),
+            device_id=str(result.get("device_id", "")),
         )
 
 
@@ -323,10 +326,17 @@ class ScriptedUser:
         self.user = user
         store_dir.mkdir(parents=True, exist_ok=True)
         self.client = AsyncClient(
-            homeserver, user.user_id, store_path=str(store_dir),
-            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False,
-                                     pickle_key=secrets.token_hex(16), max_timeouts=1,
-                                     backoff_factor=0.2, max_timeout_retry_wait_time=1),
+            homeserver,
+            user.user_id,
+            store_path=str(store_dir),
+            config=AsyncClientConfig(
+                encryption_enabled=True,
+                store_sync_tokens=False,
+                pickle_key=secrets.token_hex(16),
+                max_timeouts=1,
+                backoff_factor=0.2,
+                max_timeout_retry_wait_time=1,
+            ),
         )
         self.events: list[tuple[str, object]] = []
         self._changed = asyncio.Condition()
@@ -391,23 +401,33 @@ class ScriptedUser:
     async def create_room(self, invite: list[str], *, encrypted: bool = True, name: str | None = None) -> str:
         from nio import RoomCreateResponse
 
-        state = ([{"type": "m.room.encryption", "state_key": "",
-                   "content": {"algorithm": "m.megolm.v1.aes-sha2"}}] if encrypted else [])
-        resp = await self.client.room_create(invite=invite, initial_state=state, name=name,
-                                             is_direct=len(invite) == 1 and name is None)
+        state = (
+            [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+            if encrypted
+            else []
+        )
+        resp = await self.client.room_create(
+            invite=invite, initial_state=state, name=name, is_direct=len(invite) == 1 and name is None
+        )
         if not isinstance(resp, RoomCreateResponse):
             raise RuntimeError(f"room_create failed: {resp}")
         return str(resp.room_id)
 
     async def wait_joined(self, room_id: str, user_id: str, timeout: float = 30) -> None:
-        await self.wait_until(lambda: room_id in self.client.rooms
-                              and user_id in self.client.rooms[room_id].users
-                              and user_id not in self.client.rooms[room_id].invited_users, timeout)
+        await self.wait_until(
+            lambda: (
+                room_id in self.client.rooms
+                and user_id in self.client.rooms[room_id].users
+                and user_id not in self.client.rooms[room_id].invited_users
+            ),
+            timeout,
+        )
 
     async def send_text(self, room_id: str, text: str, *, msgtype: str = "m.text") -> str:
         await self.wait_until(lambda: room_id in self.client.rooms, 30)
-        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": msgtype, "body": text},
-                                           ignore_unverified_devices=True)
+        resp = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": msgtype, "body": text}, ignore_unverified_devices=True
+        )
         event_id = getattr(resp, "event_id", None)
         if not event_id:
             raise RuntimeError(f"send failed: {resp}")
@@ -416,14 +436,20 @@ class ScriptedUser:
     async def send_file(self, room_id: str, data: bytes, filename: str, mimetype: str) -> str:
         import io
 
-        resp, keys = await self.client.upload(io.BytesIO(data), content_type=mimetype, filename=filename,
-                                              encrypt=True, filesize=len(data))
+        resp, keys = await self.client.upload(
+            io.BytesIO(data), content_type=mimetype, filename=filename, encrypt=True, filesize=len(data)
+        )
         uri = getattr(resp, "content_uri", None)
         if not uri or keys is None:
             raise RuntimeError(f"upload failed: {resp}")
         keys["url"] = uri
-        content = {"msgtype": "m.file", "body": filename, "filename": filename,
-                   "info": {"mimetype": mimetype, "size": len(data)}, "file": keys}
+        content = {
+            "msgtype": "m.file",
+            "body": filename,
+            "filename": filename,
+            "info": {"mimetype": mimetype, "size": len(data)},
+            "file": keys,
+        }
         send = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
         event_id = getattr(send, "event_id", None)
         if not event_id:
@@ -432,16 +458,20 @@ class ScriptedUser:
 
     async def send_plain(self, room_id: str, text: str) -> str:
         """An *unencrypted* m.room.message, even into an encrypted room (what an attacker can do)."""
-        status, data = await self._http("PUT", f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/"
-                                        f"plain{secrets.token_hex(8)}", {"msgtype": "m.text", "body": text})
+        status, data = await self._http(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/plain{secrets.token_hex(8)}",
+            {"msgtype": "m.text", "body": text},
+        )
         if status != 200:
             raise RuntimeError(f"plain send failed: {status}")
         return str(data["event_id"])
 
     # -- cross-signing (what Element does at first login) ------------------------------
 
-    async def _http(self, method: str, path: str, body: dict[str, object] | None = None
-                    ) -> tuple[int, dict[str, object]]:
+    async def _http(
+        self, method: str, path: str, body: dict[str, object] | None = None
+    ) -> tuple[int, dict[str, object]]:
         from bot.transports.matrix.transport import authed_request
 
         return await authed_request(self.client, method, path, body)
@@ -460,8 +490,9 @@ class ScriptedUser:
             keys = CrossSigningKeys.generate()
             await upload_identity(self._http, self.user_id, keys, self.user.password)
         assert isinstance(keys, CrossSigningKeys)
-        await sign_device(self._http, self.user_id, str(self.client.device_id), keys,
-                          await query_keys(self._http, [self.user_id]))
+        await sign_device(
+            self._http, self.user_id, str(self.client.device_id), keys, await query_keys(self._http, [self.user_id])
+        )
         return keys
 
     # -- observing -------------------------------------------------------------------
@@ -480,13 +511,25 @@ class ScriptedUser:
         """Decrypted (or plain) ``m.room.message`` events from ``sender``."""
         from nio import RoomMessage
 
-        return [ev for rid, ev in self.events
-                if isinstance(ev, RoomMessage) and getattr(ev, "sender", None) == sender
-                and (room_id is None or rid == room_id)]
+        return [
+            ev
+            for rid, ev in self.events
+            if isinstance(ev, RoomMessage)
+            and getattr(ev, "sender", None) == sender
+            and (room_id is None or rid == room_id)
+        ]
 
-    async def wait_for_message(self, sender: str, room_id: str | None = None, *, count: int = 1,
-                               contains: str | None = None, timeout: float = 30) -> object:
+    async def wait_for_message(
+        self,
+        sender: str,
+        room_id: str | None = None,
+        *,
+        count: int = 1,
+        contains: str | None = None,
+        timeout: float = 30,
+    ) -> object:
         """Wait until ``sender`` has sent ``count`` messages (matching ``contains``); return the last."""
+
         def matching() -> list[object]:
             found = self.messages_from(sender, room_id)
             if contains is not None:

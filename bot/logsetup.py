@@ -26,9 +26,28 @@ from datetime import UTC, datetime
 OWN_PACKAGES = frozenset({"bot", "handlers", "storage", "clusterbot"})
 
 NOISY_LIBRARIES = (
-    "nio", "aiohttp", "telegram", "httpx", "httpcore", "h11", "h2", "hpack", "apscheduler", "sqlalchemy",
-    "alembic", "peewee", "aiosqlite", "asyncpg", "psycopg", "urllib3", "charset_normalizer", "pypdf", "PIL",
-    "openpyxl", "msoffcrypto", "asyncio",
+    "nio",
+    "aiohttp",
+    "telegram",
+    "httpx",
+    "httpcore",
+    "h11",
+    "h2",
+    "hpack",
+    "apscheduler",
+    "sqlalchemy",
+    "alembic",
+    "peewee",
+    "aiosqlite",
+    "asyncpg",
+    "psycopg",
+    "urllib3",
+    "charset_normalizer",
+    "pypdf",
+    "PIL",
+    "openpyxl",
+    "msoffcrypto",
+    "asyncio",
 )
 
 

@@ -17,7 +17,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-P, I, C, A = Role.PARTNER, Role.IMO, Role.COORDINATOR, Role.ADMIN
+P, I, C, A = Role.PARTNER, Role.IMO, Role.COORDINATOR, Role.ADMIN  # noqa: E741 - a table of roles reads best in one letter each
 EVERYONE = frozenset(Role)
 
 # action -> roles allowed. Content of submissions is deliberately NOT granted to

@@ -105,11 +105,13 @@ LEVEL_RULES: dict[str, LevelRule] = {
         frozenset({"list", "org"}), False, "may go only to a named organisation or list (org:NAME, list:NAME)"
     ),
     "confidential": LevelRule(
-        frozenset({"list", "org"}), True,
+        frozenset({"list", "org"}),
+        True,
         "may go only to the organisations it was made from (org:NAME or a list of them, with those sources declared)",
     ),
     "highly_confidential": LevelRule(
-        frozenset({"list", "org"}), True,
+        frozenset({"list", "org"}),
+        True,
         "may go only to the organisations it was made from (org:NAME or a list of them, with those sources declared)",
     ),
 }

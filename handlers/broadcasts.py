@@ -70,7 +70,8 @@ class Broadcasts:
             await self.cmd_broadcast(ctx, words[1] if len(words) > 1 else "")
             return
         await ctx.reply(
-            f"Product draft {ids.product_id(pid)} received. Now: !broadcast AUDIENCE [at TIME] [sources S-0001,S-0002] [level LEVEL]"
+            f"Product draft {ids.product_id(pid)} received. Now: !broadcast AUDIENCE "
+            "[at TIME] [sources S-0001,S-0002] [level LEVEL]"
         )
 
     async def latest_draft(self, ctx: Context) -> ProductView | None:
@@ -112,7 +113,9 @@ class Broadcasts:
                     raise AudienceError("Level must be public, restricted, confidential or highly_confidential.")
                 i += 2
             else:
-                raise AudienceError(f"I don't understand {words[i]!r}. Usage: !broadcast AUDIENCE [at TIME] [sources ...] [level LEVEL]")
+                raise AudienceError(
+                    f"I don't understand {words[i]!r}. Usage: !broadcast AUDIENCE [at TIME] [sources ...] [level LEVEL]"
+                )
         return out
 
     async def consent_problems(self, sources: list[int]) -> list[str]:
@@ -170,20 +173,27 @@ class Broadcasts:
         del data
         problems, aud = await self.gate(sources, level, req["audience"])
         if lineage.copies:
-            declare = ",".join(f"{ids.sub_id(i)}" for i in sorted({*sources, *(c.submission_id for c in lineage.copies)}))
-            problems.insert(0, (
-                "its content comes from stored submission(s) it does not declare: "
-                + "; ".join(c.describe() for c in lineage.copies)
-                + f". Declare them (sources {declare}; their organisations must consent to '{SCOPE}') "
-                "or leave that data out"
-            ))
+            declare = ",".join(
+                f"{ids.sub_id(i)}" for i in sorted({*sources, *(c.submission_id for c in lineage.copies)})
+            )
+            problems.insert(
+                0,
+                (
+                    "its content comes from stored submission(s) it does not declare: "
+                    + "; ".join(c.describe() for c in lineage.copies)
+                    + f". Declare them (sources {declare}; their organisations must consent to '{SCOPE}') "
+                    "or leave that data out"
+                ),
+            )
         if problems or aud is None:
             # kept as a draft (no longer awaiting confirmation): once consent is given, the sources
             # declared or the audience/level changed, !broadcast runs every check again on it
             await self._set(draft.id, state="draft")
             await ctx.audit("product.broadcast", pid, "denied")
             await ctx.reply(
-                f"Refused: I will not broadcast {pid}:\n" + "\n".join(f"• {p}" for p in problems) + "\n"
+                f"Refused: I will not broadcast {pid}:\n"
+                + "\n".join(f"• {p}" for p in problems)
+                + "\n"
                 + f"The draft {pid} is kept: once that is fixed (consent given, sources declared, another "
                 "audience or level), send !broadcast again; there is no need to upload the file again "
                 "(uploading another file replaces it)."
@@ -227,11 +237,14 @@ class Broadcasts:
         orgs = sorted({u.org_name or "?" for u in aud.users})
         when = f"at {when_at:%Y-%m-%d %H:%M} UTC" if when_at else "now"
         declared = (
-            f"{', '.join(f'{ids.sub_id(i)}' for i in sources)} (consent to '{SCOPE}' checked)" if sources else "none declared"
+            f"{', '.join(f'{ids.sub_id(i)}' for i in sources)} (consent to '{SCOPE}' checked)"
+            if sources
+            else "none declared"
         )
         compared = (
             f"compared with {compared_n} stored submission(s): no undeclared copy"
-            if compared_n else "no stored submission to compare with"
+            if compared_n
+            else "no stored submission to compare with"
         )
         return (
             f"Ready to broadcast {pid} ({level}) {when} to {len(aud.users)} partner(s) in {len(orgs)} organisation(s): "
@@ -310,7 +323,9 @@ class Broadcasts:
             if withdrawn:
                 break  # consent is product-wide: every pending delivery stops, below
             user = await self.app.directory.by_id(d.user_id)
-            why = None if user is None else (gone if aud is None else recipient_problem(p.level, user, aud, source_orgs))
+            why = (
+                None if user is None else (gone if aud is None else recipient_problem(p.level, user, aud, source_orgs))
+            )
             if why is not None:
                 assert user is not None
                 await self._refuse(pid, [d.id], why)
@@ -328,7 +343,8 @@ class Broadcasts:
         if refused:
             await self.app.post_room(
                 "coordinator",
-                f"{pid}: delivery refused for {len(refused)} recipient(s) (not sent, not retried):\n" + "\n".join(refused),
+                f"{pid}: delivery refused for {len(refused)} recipient(s) (not sent, not retried):\n"
+                + "\n".join(refused),
             )
         return bool(withdrawn)
 
@@ -404,15 +420,20 @@ def register(app: Application) -> None:
     r = app.router
     r.on_file("product.broadcast")(b.on_file)
     r.command(
-        "broadcast", "product.broadcast", "broadcast the product you uploaded",
-        usage="AUDIENCE [at TIME] [sources S-1,S-2] [level LEVEL]", sensitive=True,
+        "broadcast",
+        "product.broadcast",
+        "broadcast the product you uploaded",
+        usage="AUDIENCE [at TIME] [sources S-1,S-2] [level LEVEL]",
+        sensitive=True,
     )(b.cmd_broadcast)
     r.command("confirm", "product.confirm", "confirm the pending broadcast", sensitive=True)(b.cmd_confirm)
 
     async def audience(ctx: Context, args: str) -> None:
         await cmd_audience(app, ctx, args)
 
-    r.command("audience", "product.audience", "manage named audiences", usage="list|create|add|remove|delete ...")(audience)
+    r.command("audience", "product.audience", "manage named audiences", usage="list|create|add|remove|delete ...")(
+        audience
+    )
     app.services.sweeps["broadcasts.deliver"] = b.sweep
 
 
@@ -426,11 +447,13 @@ def delivery_error(exc: Exception) -> str:
     from bot.transport import TransportError
 
     text = str(exc) if isinstance(exc, TransportError) else ""
-    for needle, reason in (("gained other members", "their private chat has other members"),
-                           ("identity is not confirmed", "their new Matrix identity is not confirmed yet"),
-                           ("device trust", "their devices could not be verified"),
-                           ("no end-to-end encrypted chat", "no end-to-end encrypted chat with them"),
-                           ("not encrypted", "the chat is not end-to-end encrypted")):
+    for needle, reason in (
+        ("gained other members", "their private chat has other members"),
+        ("identity is not confirmed", "their new Matrix identity is not confirmed yet"),
+        ("device trust", "their devices could not be verified"),
+        ("no end-to-end encrypted chat", "no end-to-end encrypted chat with them"),
+        ("not encrypted", "the chat is not end-to-end encrypted"),
+    ):
         if needle in text:
             return reason
     return f"send failed ({type(exc).__name__})"

@@ -27,13 +27,29 @@ _LEVEL_ALIASES = {
 level_rank = rank  # order of a level, -1 for none: bot/screening/levels.py is the one source
 
 #: the answers a yes/no question takes (English and Burmese), one set for every workflow
-YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "true", "ok", "okay", "agree",
-                       "\u101f\u102f\u1010\u103a", "\u101f\u102f\u1010\u103a\u1000\u1032\u1037"})  # ဟုတ် ဟုတ်ကဲ့
+YES_WORDS = frozenset(
+    {
+        "yes",
+        "y",
+        "yeah",
+        "yep",
+        "true",
+        "ok",
+        "okay",
+        "agree",
+        "\u101f\u102f\u1010\u103a",
+        "\u101f\u102f\u1010\u103a\u1000\u1032\u1037",
+    }
+)  # ဟုတ် ဟုတ်ကဲ့
 NO_WORDS = frozenset({"no", "n", "nope", "false", "\u1019\u101f\u102f\u1010\u103a"})  # မဟုတ်
 
 
-def yes_no(text: str, *, yes: frozenset[str] | set[str] = frozenset(), no: frozenset[str] | set[str] = frozenset(),
-           ) -> bool | None:
+def yes_no(
+    text: str,
+    *,
+    yes: frozenset[str] | set[str] = frozenset(),
+    no: frozenset[str] | set[str] = frozenset(),
+) -> bool | None:
     """True for a yes, False for a no, None for anything else; `yes` / `no` add the words one
     question also accepts ("send", "confirm", "approve" ...)."""
     word = text.strip().lower().rstrip(".!")
@@ -133,7 +149,6 @@ async def org_label(app: Application, org_id: int | None) -> str:
 def first_word(args: str) -> tuple[str, str]:
     head, _, rest = args.strip().partition(" ")
     return head, rest.strip()
-
 
 
 def parse_when(text: str, now: Any) -> Any:

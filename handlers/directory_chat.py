@@ -76,7 +76,9 @@ JOIN_APPROVED = (
     "Welcome! The IMO approved your request: you are now registered as a partner of {org}. "
     "You can send me files to submit data (I screen them first). Send !help to see what you can do."
 )
-JOIN_DENIED = "The IMO did not approve your request to join. If you think this is a mistake, contact your cluster's IMO."
+JOIN_DENIED = (
+    "The IMO did not approve your request to join. If you think this is a mistake, contact your cluster's IMO."
+)
 
 MAX_ORG_TEXT = 80
 _JOIN_ID = re.compile(r"^J-\d{4,}$", re.IGNORECASE)
@@ -160,7 +162,9 @@ class DirectoryChat:
             return
         parsed = _keywords(_words(rest), ("sector",))
         if parsed is None or not parsed[0]:
-            await ctx.reply("Usage: !org add NAME [sector SECTOR] (put a name with spaces in quotes if it says 'sector')")
+            await ctx.reply(
+                "Usage: !org add NAME [sector SECTOR] (put a name with spaces in quotes if it says 'sector')"
+            )
             return
         name = clean_text(" ".join(parsed[0]))
         sector = clean_text(parsed[1]["sector"], 40) if "sector" in parsed[1] else None
@@ -171,8 +175,9 @@ class DirectoryChat:
             await ctx.reply(f"Not added: {exc}.")
             return
         await ctx.audit("directory.org_add", f"org:{org_id}", "done")
-        await self.announce(ctx, f"Directory: {self.who(ctx)} added organisation {name}"
-                            + (f" (sector {sector})." if sector else "."))
+        await self.announce(
+            ctx, f"Directory: {self.who(ctx)} added organisation {name}" + (f" (sector {sector})." if sector else ".")
+        )
 
     # ------------------------------------------------------------------ !user
 
@@ -195,7 +200,9 @@ class DirectoryChat:
             )
 
     async def refuse_role(self, ctx: Context, action: str, role: str) -> None:
-        await ctx.deny(action, None, f"Sorry, IMOs manage partners only; ask an admin (in the admin room) about {role}s.")
+        await ctx.deny(
+            action, None, f"Sorry, IMOs manage partners only; ask an admin (in the admin room) about {role}s."
+        )
 
     def _own(self, ctx: Context, handle: str) -> bool:
         return handle == ctx.msg.sender_id or (ctx.user.matrix_id is not None and handle == ctx.user.matrix_id)
@@ -218,8 +225,10 @@ class DirectoryChat:
             org = await self.directory.org_matching(opts["org"])
             if org is None:
                 await ctx.audit("directory.user_add", None, "failed")
-                await ctx.reply(f"Not added: there is no organisation named {clean_text(opts['org'])!r}. "
-                                "Add it first with !org add NAME.")
+                await ctx.reply(
+                    f"Not added: there is no organisation named {clean_text(opts['org'])!r}. "
+                    "Add it first with !org add NAME."
+                )
                 return
             org_name = org.name
         try:
@@ -298,8 +307,11 @@ class DirectoryChat:
         if not users:
             await ctx.reply("Nobody" + (f" in {org_name}." if org_name else " yet."))
             return
-        lines = [f"• {u.matrix_id or ('telegram ' + (u.telegram_id or '?'))} — {u.role}"
-                 + (f", {u.org_name}" if u.org_name else "") for u in users]
+        lines = [
+            f"• {u.matrix_id or ('telegram ' + (u.telegram_id or '?'))} — {u.role}"
+            + (f", {u.org_name}" if u.org_name else "")
+            for u in users
+        ]
         head = f"Users of {org_name}" if org_name else ("Users" if manageable == ROLES else "Partners")
         await ctx.reply(f"{head} ({len(users)}):\n" + "\n".join(lines))
 
@@ -313,8 +325,10 @@ class DirectoryChat:
             await ctx.reply("You are already registered. Send !help to see what you can do.")
             return
         actor = await app.unknown_actor(msg.sender_id)
-        if not (msg.encrypted and await app.chat_is_encrypted(msg.transport, msg.chat_id)) \
-                or app.room_kind(msg.transport, msg.chat_id) is not None:
+        if (
+            not (msg.encrypted and await app.chat_is_encrypted(msg.transport, msg.chat_id))
+            or app.room_kind(msg.transport, msg.chat_id) is not None
+        ):
             await app.storage.audit(actor, "unknown", JOIN, None, "denied")
             await ctx.reply(JOIN_ONLY_PRIVATE)
             return
@@ -328,11 +342,14 @@ class DirectoryChat:
             await app.storage.audit(actor, "unknown", JOIN, None, "denied")
             if limited == "overall" and not app.state.get("join.flood_told"):
                 app.state["join.flood_told"] = True
-                await app.notify_admins("Directory: many !join requests in the last hour; new ones are refused for now.")
+                await app.notify_admins(
+                    "Directory: many !join requests in the last hour; new ones are refused for now."
+                )
             await ctx.reply(JOIN_TOO_MANY)
             return
-        rid, created = await self.directory.create_join_request(msg.transport, msg.sender_id, msg.chat_id,
-                                                                org_text, now)
+        rid, created = await self.directory.create_join_request(
+            msg.transport, msg.sender_id, msg.chat_id, org_text, now
+        )
         if rid is None:
             await app.storage.audit(actor, "unknown", JOIN, None, "denied")
             await ctx.reply(JOIN_BUSY)
@@ -343,9 +360,12 @@ class DirectoryChat:
         app.state.pop("join.flood_told", None)
         await app.storage.audit(actor, "unknown", "directory.join_request", rid, "done")
         org = await self.directory.org_matching(org_text)
-        exists = (f"org {org.name}" if org is not None
-                  else f"org {org_text!r} — no such organisation yet: add it with !org add NAME first, "
-                       f"or approve into another with !approve {rid} org NAME")
+        exists = (
+            f"org {org.name}"
+            if org is not None
+            else f"org {org_text!r} — no such organisation yet: add it with !org add NAME first, "
+            f"or approve into another with !approve {rid} org NAME"
+        )
         notice = await app.post_room(
             "imo",
             f"{rid}: {msg.sender_id} asks to join {exists} as partner. "
@@ -387,8 +407,10 @@ class DirectoryChat:
             return
         org = await self.directory.org_matching(org_override or req.org)
         if org is None:
-            await ctx.reply(f"No organisation named {clean_text(org_override or req.org)!r}. Add it with "
-                            f"!org add NAME and then !approve {rid}, or approve into another: !approve {rid} org NAME.")
+            await ctx.reply(
+                f"No organisation named {clean_text(org_override or req.org)!r}. Add it with "
+                f"!org add NAME and then !approve {rid}, or approve into another: !approve {rid} org NAME."
+            )
             return
         try:
             uid = await self.directory.add_user(req.handle, role="partner", org=org.name, transport=req.transport)
@@ -402,7 +424,9 @@ class DirectoryChat:
             return
         await ctx.audit("directory.join_approve", rid, "done")
         await ctx.audit("directory.user_add", f"user:{uid}", "done")
-        await self.announce(ctx, f"Directory: {self.who(ctx)} approved {rid}: {req.handle} added as partner of {org.name}.")
+        await self.announce(
+            ctx, f"Directory: {self.who(ctx)} approved {rid}: {req.handle} added as partner of {org.name}."
+        )
         await self.tell_requester(req, JOIN_APPROVED.format(org=org.name))
 
     async def deny(self, ctx: Context, rid: str) -> None:
@@ -456,12 +480,19 @@ class DirectoryChat:
 def register(app: Application) -> None:
     d = DirectoryChat(app)
     r = app.router
-    r.command("org", ORG, "add or list organisations (admin / IMO room)",
-              usage="add NAME [sector S] | list", sensitive=True)(d.cmd_org)
-    r.command("user", USER, "add, remove or change a user (admin room; IMO room: partners only)",
-              usage="add @id org NAME role partner | remove @id | role @id ROLE", sensitive=True)(d.cmd_user)
-    r.command("users", USERS, "list the directory (admin room; IMO room: partners)",
-              usage="[ORG]", sensitive=True)(d.cmd_users)
+    r.command(
+        "org", ORG, "add or list organisations (admin / IMO room)", usage="add NAME [sector S] | list", sensitive=True
+    )(d.cmd_org)
+    r.command(
+        "user",
+        USER,
+        "add, remove or change a user (admin room; IMO room: partners only)",
+        usage="add @id org NAME role partner | remove @id | role @id ROLE",
+        sensitive=True,
+    )(d.cmd_user)
+    r.command("users", USERS, "list the directory (admin room; IMO room: partners)", usage="[ORG]", sensitive=True)(
+        d.cmd_users
+    )
     r.command("approve", DECIDE, "approve a join request", usage="J-ID [org NAME]", sensitive=True)(d.cmd_approve)
     r.command("deny", DECIDE, "deny a join request", usage="J-ID", sensitive=True)(d.cmd_deny)
     # not sensitive for the router: it would refuse an unknown sender's !join before the handler could

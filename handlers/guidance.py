@@ -35,7 +35,9 @@ class Guidance:
         t = await self.tickets.get(int(m.group(1))) if m else None
         tid = f"Q-{int(m.group(1)):04d}" if m else None
         if t is None or not self._may(ctx, t):
-            await ctx.deny(action, tid, f"I can't find a ticket {word.strip() or ''} that you can access.".replace("  ", " "))
+            await ctx.deny(
+                action, tid, f"I can't find a ticket {word.strip() or ''} that you can access.".replace("  ", " ")
+            )
             return None
         await ctx.audit(action, tid, "allowed")
         return t
@@ -105,10 +107,16 @@ class Guidance:
         await self.tickets.add_message(t.id, ctx.role, text)
         if ctx.role == Role.IMO:
             asker = await self.app.directory.by_id(t.asker_id) if t.asker_id else None
-            delivered = bool(asker and await self.app.send_to_user(asker, f"The IMO answered {ticket}:\n{text}", sensitive=True))
-            await ctx.reply(f"Answer to {ticket} " + ("delivered." if delivered else "saved; the partner could not be reached now."))
+            delivered = bool(
+                asker and await self.app.send_to_user(asker, f"The IMO answered {ticket}:\n{text}", sensitive=True)
+            )
+            await ctx.reply(
+                f"Answer to {ticket} " + ("delivered." if delivered else "saved; the partner could not be reached now.")
+            )
         else:
-            await self.app.post_room("imo", f"Follow-up on {ticket} from {await org_label(self.app, t.org_id)}:\n{text}")
+            await self.app.post_room(
+                "imo", f"Follow-up on {ticket} from {await org_label(self.app, t.org_id)}:\n{text}"
+            )
             await ctx.reply(f"Sent to the IMO on {ticket}.")
 
     async def on_reply(self, ctx: Context) -> bool:
@@ -143,7 +151,8 @@ class Guidance:
         for t in due:
             await app.post_room(
                 "imo",
-                f"Reminder: ticket {ids.ticket_id(t.id)} has had no answer for {app.config.guidance.reminder_hours:g} hours. "
+                f"Reminder: ticket {ids.ticket_id(t.id)} has had no answer for "
+                f"{app.config.guidance.reminder_hours:g} hours. "
                 f"Answer with !reply {ids.ticket_id(t.id)} TEXT",
             )
         await self.deliver_due_notes(app)
@@ -162,7 +171,10 @@ class Guidance:
                 return
             text = rest[: m.start()]
         if not audience or not text.strip():
-            await ctx.reply("Usage: !guidance AUDIENCE TEXT [at 2026-12-01 09:00]  (AUDIENCE: all, org:NAME, sector:NAME, list:NAME)")
+            await ctx.reply(
+                "Usage: !guidance AUDIENCE TEXT [at 2026-12-01 09:00]  (AUDIENCE: all, "
+                "org:NAME, sector:NAME, list:NAME)"
+            )
             return
         try:
             recipients = await resolve(self.app, audience)
@@ -201,10 +213,14 @@ def register(app: Application) -> None:
     app.state["guidance"] = g
     r = app.router
     r.command("ask", "guidance.ask", "ask the IMO for guidance", usage="TEXT")(g.cmd_ask)
-    r.command("reply", "guidance.reply", "answer or follow up on a ticket", usage="Q-ID TEXT", sensitive=True)(g.cmd_reply)
+    r.command("reply", "guidance.reply", "answer or follow up on a ticket", usage="Q-ID TEXT", sensitive=True)(
+        g.cmd_reply
+    )
     r.command("tickets", "guidance.tickets", "list open guidance tickets", sensitive=True)(g.cmd_tickets)
     r.command("close", "guidance.close", "close a ticket", usage="Q-ID")(g.cmd_close)
-    r.command("guidance", "guidance.note", "send a guidance note to partners", usage="AUDIENCE TEXT [at TIME]")(g.cmd_guidance)
+    r.command("guidance", "guidance.note", "send a guidance note to partners", usage="AUDIENCE TEXT [at TIME]")(
+        g.cmd_guidance
+    )
     r.reply_handlers.append(g.on_reply)
     app.conversations.register(
         Dialog(
@@ -213,8 +229,9 @@ def register(app: Application) -> None:
             steps={
                 "confirm": Step(
                     lambda d: (
-                        "Your question seems to contain personal data:\n" + str(d["findings"]) +
-                        "\nSend it to the IMO anyway? (yes / no)"
+                        "Your question seems to contain personal data:\n"
+                        + str(d["findings"])
+                        + "\nSend it to the IMO anyway? (yes / no)"
                     ),
                     g.confirm_answer,
                 )

@@ -13,4 +13,9 @@ def register(app: Application) -> None:
     @app.router.command("help", "help", "show this list")
     async def cmd_help(ctx: Context, args: str) -> None:
         text = app.router.help_for(ctx.role, await ctx.is_encrypted())
-        await ctx.reply(f"You are registered as {ctx.role}" + (f" for {ctx.user.org_name}" if ctx.user.org_name else "") + ".\n" + text)
+        await ctx.reply(
+            f"You are registered as {ctx.role}"
+            + (f" for {ctx.user.org_name}" if ctx.user.org_name else "")
+            + ".\n"
+            + text
+        )

@@ -110,9 +110,7 @@ class AnonymousAudit:
         self._derived_for: datetime | None = None  # the hour whose predecessors were checked
 
     def later(self, actor_role: str, action: str, object_id: str | None, outcome: str) -> None:
-        self.pending.append(
-            _Deferred(to_the_hour(self.app.clock.now()), action, object_id or "", outcome, actor_role)
-        )
+        self.pending.append(_Deferred(to_the_hour(self.app.clock.now()), action, object_id or "", outcome, actor_role))
 
     async def _derived(self, this_hour: datetime) -> list[_Deferred]:
         due: list[_Deferred] = []
@@ -126,7 +124,7 @@ class AnonymousAudit:
             case = f"{ids.incident_id(inc_id)}"
             ended = [to_the_hour(h) for h in hours if to_the_hour(h) < this_hour]
             missing = len(ended) - added.get(case, 0)
-            for hour in ended[len(ended) - missing:] if missing > 0 else []:
+            for hour in ended[len(ended) - missing :] if missing > 0 else []:
                 due.append(_Deferred(hour, "incident.add_info", case, "done", "reporter"))
         return due
 
@@ -136,10 +134,9 @@ class AnonymousAudit:
         if self._derived_for != this_hour:
             due += await self._derived(this_hour)
         for entry in sorted(due):
-            await self.app.storage.audit("anonymous", entry.actor_role, entry.action, entry.object_id or None,
-                                         entry.outcome)
+            await self.app.storage.audit(
+                "anonymous", entry.actor_role, entry.action, entry.object_id or None, entry.outcome
+            )
             if entry in self.pending:
                 self.pending.remove(entry)
         self._derived_for = this_hour
-
-

@@ -114,11 +114,46 @@ _PEOPLE_COUNT = re.compile(
 )
 _PEOPLE_MANY = re.compile(r"\b(hundreds|thousands)\s+of\s+(?:[a-z][a-z'-]*\s+){0,2}" + PEOPLE + r"\b")
 # words that end a noun phrase: "in 2024 the people" is a year, not 2024 people
-_NOT_DESCRIBING = frozenset((
-    "the", "a", "an", "of", "and", "or", "in", "on", "at", "by", "to", "for", "from", "with", "about", "were",
-    "was", "are", "is", "whose", "who", "that", "this", "these", "those", "our", "their", "its", "his", "her",
-    "my", "your", "than", "since", "as", "per",
-))
+_NOT_DESCRIBING = frozenset(
+    (
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "by",
+        "to",
+        "for",
+        "from",
+        "with",
+        "about",
+        "were",
+        "was",
+        "are",
+        "is",
+        "whose",
+        "who",
+        "that",
+        "this",
+        "these",
+        "those",
+        "our",
+        "their",
+        "its",
+        "his",
+        "her",
+        "my",
+        "your",
+        "than",
+        "since",
+        "as",
+        "per",
+    )
+)
 
 
 def count_people(text: str) -> int:
@@ -162,12 +197,14 @@ async def _answer_what(ctx: Context, text: str, data: dict[str, Any]) -> str:
     data["what"] = text.strip()[:8000]
     return "when"
 
+
 def _answer_optional(key: str, nxt: str) -> Any:
     async def handler(ctx: Context, text: str, data: dict[str, Any]) -> str:
         data[key] = _optional(text)
         return nxt
 
     return handler
+
 
 async def _answer_ongoing(ctx: Context, text: str, data: dict[str, Any]) -> str:
     t = text.strip().lower()
@@ -182,6 +219,7 @@ async def _answer_ongoing(ctx: Context, text: str, data: dict[str, Any]) -> str:
         raise InvalidAnswer("Please answer yes, no or skip.")
     return "actions"
 
+
 async def _answer_anonymous(ctx: Context, text: str, data: dict[str, Any]) -> str:
     answer = yes_no(text)
     if answer is None:
@@ -191,6 +229,7 @@ async def _answer_anonymous(ctx: Context, text: str, data: dict[str, Any]) -> st
         data["contact"] = "receipt"
         return END
     return "contact"
+
 
 async def _answer_contact(ctx: Context, text: str, data: dict[str, Any]) -> str:
     t = text.strip().lower()
@@ -256,7 +295,10 @@ class Incidents:
         secret = new_receipt_secret()
         receipt_hash = await asyncio.to_thread(hash_receipt, secret)
         inc_id = await self.repo.create(
-            body, anonymous=anonymous, reporter_id=None if anonymous else ctx.user.id, severity=severity,
+            body,
+            anonymous=anonymous,
+            reporter_id=None if anonymous else ctx.user.id,
+            severity=severity,
             receipt_hash=receipt_hash,
         )
         case = f"{ids.incident_id(inc_id)}"
@@ -271,7 +313,11 @@ class Incidents:
             f"Check on it from any chat with: !status {receipt}\n"
             f"Add information with: !status {receipt} add TEXT"
         )
-        who = "anonymous" if anonymous else f"from {ctx.user.matrix_id or ctx.user.telegram_id} ({ctx.user.org_name or ctx.role})"
+        who = (
+            "anonymous"
+            if anonymous
+            else f"from {ctx.user.matrix_id or ctx.user.telegram_id} ({ctx.user.org_name or ctx.role})"
+        )
         now = self.app.clock.now()
         await self.app.post_room(
             "coordinator",
@@ -411,8 +457,8 @@ class Incidents:
             await ctx.reply("No open incident reports.")
             return
         lines = [
-            f"{ids.incident_id(r.id)}: {r.state}, severity {r.severity}, received {received(as_utc(r.created_at), r.anonymous)}"
-            + (", anonymous" if r.anonymous else "")
+            f"{ids.incident_id(r.id)}: {r.state}, severity {r.severity}, received "
+            f"{received(as_utc(r.created_at), r.anonymous)}" + (", anonymous" if r.anonymous else "")
             for r in rows
         ]
         await ctx.reply("Open incident reports:\n" + "\n".join(lines))
@@ -443,7 +489,9 @@ class Incidents:
         }
         handler = handlers.get(action)
         if handler is None:
-            await ctx.reply("Use: ack | classify LOW|MEDIUM|HIGH|CRITICAL | treat TEXT | close TEXT | learn TEXT | reply TEXT")
+            await ctx.reply(
+                "Use: ack | classify LOW|MEDIUM|HIGH|CRITICAL | treat TEXT | close TEXT | learn TEXT | reply TEXT"
+            )
             return
         await ctx.audit(f"incident.{action}", view.public_id, "allowed")
         await handler(ctx, view, text)
@@ -455,7 +503,8 @@ class Incidents:
             user = await self.app.directory.by_id(view.reporter_id)
             who = f"{user.matrix_id or user.telegram_id} ({user.org_name or user.role})" if user else "a removed user"
         lines = [
-            f"{view.public_id} — {view.state}, severity {view.severity}, received {received(view.created_at, view.anonymous)}",
+            f"{view.public_id} — {view.state}, severity {view.severity}, received "
+            f"{received(view.created_at, view.anonymous)}",
             f"Reporter: {who}; wants to hear back by {b.get('contact') or 'receipt'}",
             f"What happened: {b.get('what')}",
             f"When: {b.get('when') or '-'}",
@@ -553,7 +602,9 @@ class Incidents:
             if now >= closed + retention:
                 await self.repo.shred(inc.id)
                 await app.storage.audit("system", "system", "incident.shred", case, "done")
-                await app.post_room("coordinator", f"Closed incident {case} reached its retention time and was destroyed.")
+                await app.post_room(
+                    "coordinator", f"Closed incident {case} reached its retention time and was destroyed."
+                )
             elif inc.retention_warned_at is None and now >= closed + retention - notice:
                 await self.repo.update(inc.id, retention_warned_at=now)
                 await app.post_room(
@@ -565,24 +616,31 @@ class Incidents:
     async def escalate(self, case: str, severity: str | None) -> None:
         text = (
             f"Escalation: data incident report {case} (suggested severity {severity}) has not been acknowledged "
-            f"within {self.app.config.incidents.escalate_after_hours:g} hours. Please make sure a coordinator handles it."
+            f"within {self.app.config.incidents.escalate_after_hours:g} hours. Please "
+            "make sure a coordinator handles it."
         )
         await self.app.post_room("coordinator", text)
         for contact in self.app.config.incidents.escalation_contacts:
             await self.app.send_to_contact(contact, text)
+
 
 def register(app: Application) -> None:
     inc = Incidents(app)
     app.state["incidents"] = inc
     app.conversations.register(inc.dialog())
     r = app.router
-    r.command("report", "incident.report", "report a data incident confidentially (anonymous if you wish)")(inc.cmd_report)
+    r.command("report", "incident.report", "report a data incident confidentially (anonymous if you wish)")(
+        inc.cmd_report
+    )
     # Works from any chat, but only for people in the directory (not a public command): a
     # per-sender limit on guesses means little when anyone can make new accounts.
     r.command("status", "incident.status", "follow up on your report", usage="RECEIPT [add TEXT]")(inc.cmd_status)
     r.command("incidents", "incident.list", "list open incident reports", sensitive=True)(inc.cmd_incidents)
     r.command(
-        "incident", "incident.manage", "show or handle an incident", usage="ID [ack|classify|treat|close|learn|reply ...]",
+        "incident",
+        "incident.manage",
+        "show or handle an incident",
+        usage="ID [ack|classify|treat|close|learn|reply ...]",
         sensitive=True,
     )(inc.cmd_incident)
     r.on_text("incident-hint", "incident.report", lambda text: bool(INCIDENT_HINT.search(text)))(inc.offer_report)

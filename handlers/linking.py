@@ -37,14 +37,20 @@ USAGE = (
     "To link your Telegram account: send !link telegram here, in our private encrypted chat; "
     "I answer with a one-time code that you then send to me on Telegram as /link CODE."
 )
-ONLY_PRIVATE = "I give link codes only in our private encrypted chat: nobody else may see them. Send !link telegram there."
-TELEGRAM_USAGE = "Send /link followed by the code I gave you in our encrypted Matrix chat (ask there with !link telegram)."
+ONLY_PRIVATE = (
+    "I give link codes only in our private encrypted chat: nobody else may see them. Send !link telegram there."
+)
+TELEGRAM_USAGE = (
+    "Send /link followed by the code I gave you in our encrypted Matrix chat (ask there with !link telegram)."
+)
 INVALID = (
     "That code does not work: it is wrong, expired or already used. "
     "Ask for a new one with !link telegram in our encrypted Matrix chat."
 )
 TOO_MANY = "Too many link attempts from this Telegram account. Please wait an hour, then try again with a new code."
-ALREADY_LINKED = "This Telegram account is already linked to a cluster account; nothing changed. Ask your IMO if that is wrong."
+ALREADY_LINKED = (
+    "This Telegram account is already linked to a cluster account; nothing changed. Ask your IMO if that is wrong."
+)
 LINKED_HERE = (
     "Linked: this Telegram account now belongs to your cluster account. I only send short, "
     "non-sensitive notices here; everything else stays in the encrypted Matrix chat."
@@ -121,7 +127,9 @@ async def redeem(app: Application, ctx: Context, word: str) -> None:
 
 def register(app: Application) -> None:
     @app.router.command(
-        "link", ACTION, "get a one-time code to link your Telegram account (private encrypted chat only)",
+        "link",
+        ACTION,
+        "get a one-time code to link your Telegram account (private encrypted chat only)",
         usage="telegram",
     )
     async def cmd_link(ctx: Context, args: str) -> None:

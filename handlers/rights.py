@@ -18,8 +18,14 @@ if TYPE_CHECKING:
     from handlers.submissions import Submissions
 
 #: how a role reads in a sentence ("by an IMO", "by a partner")
-ROLE_PHRASES = {"imo": "an IMO", "admin": "an admin", "partner": "a partner", "coordinator": "a coordinator",
-                "unknown": "someone unknown to the bot", "system": "the bot itself"}
+ROLE_PHRASES = {
+    "imo": "an IMO",
+    "admin": "an admin",
+    "partner": "a partner",
+    "coordinator": "a coordinator",
+    "unknown": "someone unknown to the bot",
+    "system": "the bot itself",
+}
 
 
 def role_phrase(role: str | None) -> str:
@@ -70,9 +76,7 @@ class Rights:
         latest: dict[tuple[int, str], bool] = {}
         for d in history:
             latest[(d.submission_id, d.scope)] = d.decision
-        lines = [
-            f"{ids.sub_id(sid)} {scope}: {'yes' if ok else 'no'}" for (sid, scope), ok in sorted(latest.items())
-        ]
+        lines = [f"{ids.sub_id(sid)} {scope}: {'yes' if ok else 'no'}" for (sid, scope), ok in sorted(latest.items())]
         await ctx.reply("Current consent decisions:\n" + "\n".join(lines) + f"\n({len(history)} ledger entries in all)")
 
     async def products_for_org(self, org_id: int | None) -> list[ProductView]:
@@ -95,18 +99,23 @@ class Rights:
                 lines.append(f"  v{ver.version} ({ver.kind}): {ver.state}, needs {ver.required_level or '-'}")
             consent = await self.ledger.current(sid)
             if consent:
-                lines.append("  consent: " + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in sorted(consent.items())))
+                lines.append(
+                    "  consent: " + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in sorted(consent.items()))
+                )
         accesses = await self.trail.for_objects(sids)
         shares = await self.products.shares_for_org(org_id)
         if accesses:
             lines.append("Every access and action:")
             for a in accesses[-40:]:
-                lines.append(f"  {a.ts:%Y-%m-%d %H:%M} {a.object_id} {a.action} by {role_phrase(a.actor_role)}: {a.outcome}")
+                lines.append(
+                    f"  {a.ts:%Y-%m-%d %H:%M} {a.object_id} {a.action} by {role_phrase(a.actor_role)}: {a.outcome}"
+                )
         if shares:
             lines.append("Products built from your data:")
             for share in shares:
                 lines.append(
-                    f"  {ids.product_id(share.product_id)} from {ids.sub_id(share.submission_id)}, shared with {share.delivered} recipients"
+                    f"  {ids.product_id(share.product_id)} from {ids.sub_id(share.submission_id)}, "
+                    f"shared with {share.delivered} recipients"
                 )
         await ctx.reply("\n".join(lines))
 
@@ -134,6 +143,9 @@ def register(app: Application) -> None:
         rights.cmd_consent
     )
     r.command("consents", "consent.list", "list your consent decisions", sensitive=True)(rights.cmd_consents)
-    r.command("mydata", "rights.mydata", "what the cluster holds from your organisation", sensitive=True)(rights.cmd_mydata)
-    r.command("products", "rights.products", "get the products built from your data", sensitive=True)(rights.cmd_products)
-
+    r.command("mydata", "rights.mydata", "what the cluster holds from your organisation", sensitive=True)(
+        rights.cmd_mydata
+    )
+    r.command("products", "rights.products", "get the products built from your data", sensitive=True)(
+        rights.cmd_products
+    )

@@ -57,8 +57,10 @@ def held_reply(what: str, sid: str, result: ScreeningResult, *, first: bool = Fa
     """The one "held" answer: why, what was found, and what the partner can do next."""
     findings = format_findings(list(result.findings))
     if first:
-        head = (f"{what} is held: it contains data that needs the level {result.required_level}, "
-                f"but it is labelled {result.label or 'nowhere'}. Nobody else can see it.\nWhat I found:\n")
+        head = (
+            f"{what} is held: it contains data that needs the level {result.required_level}, "
+            f"but it is labelled {result.label or 'nowhere'}. Nobody else can see it.\nWhat I found:\n"
+        )
     else:
         head = f"{what} is held: it needs the level {result.required_level}.\n"
     return head + findings + "\n" + HELD_NEXT_STEPS.format(sid=sid)
@@ -122,8 +124,9 @@ class Submissions:
     async def accept(self, sub_id: int, level: str, *, current_version: int | None = None) -> None:
         """The one way a submission becomes accepted (state, level and retention together)."""
         extra = {} if current_version is None else {"current_version": current_version}
-        await self.repo.update(sub_id, state=SubState.ACCEPTED, level=level,
-                               expires_at=self.expiry_for(SubState.ACCEPTED, level), **extra)
+        await self.repo.update(
+            sub_id, state=SubState.ACCEPTED, level=level, expires_at=self.expiry_for(SubState.ACCEPTED, level), **extra
+        )
 
     async def hold(self, sub_id: int, *, current_version: int | None = None) -> None:
         """The one way a submission is held (until labelled, pseudonymised or withdrawn)."""
@@ -161,8 +164,9 @@ class Submissions:
             source = await self.app.storage.pseudokey("source", ctx.msg.key, str(index))
             await self.store_new(ctx, att.data, att.filename, att.mimetype, verdict, source_key=source)
 
-    async def store_new(self, ctx: Context, data: bytes, filename: str, mimetype: str, verdict: Any,
-                        *, source_key: str | None = None) -> None:
+    async def store_new(
+        self, ctx: Context, data: bytes, filename: str, mimetype: str, verdict: Any, *, source_key: str | None = None
+    ) -> None:
         result = result_from(verdict)
         if result.verdict in ("clear", "labelled"):
             state, level = SubState.ACCEPTED, accepted_level(result)
@@ -198,9 +202,7 @@ class Submissions:
                 f"{sid}."
             )
         else:
-            await ctx.reply(
-                held_reply(sid, sid, result, first=True)
-            )
+            await ctx.reply(held_reply(sid, sid, result, first=True))
 
     async def store_correction(
         self, ctx: Context, sub_id: int, data: bytes, filename: str, mimetype: str, verdict: Any
@@ -211,7 +213,13 @@ class Submissions:
             return
         sid = view.public_id
         n = await self.repo.add_version(
-            sub_id, kind="correction", data=data, filename=filename, mimetype=mimetype, result=result, state=VersionState.ACTIVE
+            sub_id,
+            kind="correction",
+            data=data,
+            filename=filename,
+            mimetype=mimetype,
+            result=result,
+            state=VersionState.ACTIVE,
         )
         old = view.current_version
         if result.verdict in ("clear", "labelled"):
@@ -257,7 +265,9 @@ class Submissions:
         _, rest = first_word(args)
         level = parse_level_word(rest.split()[0]) if rest else None
         if level is None:
-            await refuse("Say which level: !label S-0042 confidential (public, restricted, confidential, highly_confidential).")
+            await refuse(
+                "Say which level: !label S-0042 confidential (public, restricted, confidential, highly_confidential)."
+            )
             return
         if view.state not in (SubState.HELD, SubState.ACCEPTED):
             await refuse(f"{view.public_id} is {view.state}; labels apply to held or accepted submissions.")
@@ -279,7 +289,11 @@ class Submissions:
         await ctx.audit("submission.label", view.public_id, "done")
         await ctx.reply(
             f"{view.public_id} accepted as {level}."
-            + (f"\nRecord who may use it: !consent {view.public_id} cluster|agencies|products yes|no" if was_held else "")
+            + (
+                f"\nRecord who may use it: !consent {view.public_id} cluster|agencies|products yes|no"
+                if was_held
+                else ""
+            )
         )
         if was_held:
             await self.announce_accepted(view.id)
@@ -324,20 +338,22 @@ class Submissions:
         if result.verdict in ("clear", "labelled"):
             level = accepted_level(result)
             await self.accept(view.id, level)
-            await ctx.reply(f"{view.public_id} screened and accepted as {level}. Share the password with the IMO separately.")
+            await ctx.reply(
+                f"{view.public_id} screened and accepted as {level}. Share the password with the IMO separately."
+            )
             await self.announce_accepted(view.id)
         else:
             await self.repo.update(view.id, state=SubState.HELD)
-            await ctx.reply(
-                held_reply(view.public_id, view.public_id, result)
-            )
+            await ctx.reply(held_reply(view.public_id, view.public_id, result))
 
     async def cmd_withdraw(self, ctx: Context, args: str) -> None:
         view = await self.load_for(ctx, args, "submission.withdraw")
         if view is None:
             return
         if view.state not in (SubState.HELD, SubState.LOCKED):
-            await ctx.reply(f"{view.public_id} is {view.state}. To remove an accepted submission use !delete {view.public_id}.")
+            await ctx.reply(
+                f"{view.public_id} is {view.state}. To remove an accepted submission use !delete {view.public_id}."
+            )
             return
         await self.repo.shred_all(view.id, SubState.WITHDRAWN)
         await ctx.audit("submission.shred", view.public_id, "done")
@@ -373,7 +389,13 @@ class Submissions:
         out_format = format_for_name(out_name)
         mimetype = FORMATS[out_format][2] if out_format else mimetype
         n = await self.repo.add_version(
-            view.id, kind="pseudonymised", data=out, filename=out_name, mimetype=mimetype, result=result, state=VersionState.PENDING
+            view.id,
+            kind="pseudonymised",
+            data=out,
+            filename=out_name,
+            mimetype=mimetype,
+            result=result,
+            state=VersionState.PENDING,
         )
         await ctx.reply_file(OutgoingFile(out_name, mimetype, out))
         if result.verdict == "unlabelled_sensitive":
@@ -444,13 +466,17 @@ class Submissions:
                 need = view.current.required_level
             except StopIteration:
                 need = None
-            return (f"{head}: held, not accepted yet. It carries sensitive data without an adequate label"
-                    + (f" (it needs at least {need})" if need else "")
-                    + ", so only your organisation can see it and nobody else was told of it. "
-                    f"!label {view.public_id} LEVEL, !pseudonymize {view.public_id} or !withdraw {view.public_id}.")
+            return (
+                f"{head}: held, not accepted yet. It carries sensitive data without an adequate label"
+                + (f" (it needs at least {need})" if need else "")
+                + ", so only your organisation can see it and nobody else was told of it. "
+                f"!label {view.public_id} LEVEL, !pseudonymize {view.public_id} or !withdraw {view.public_id}."
+            )
         if view.state == SubState.LOCKED:
-            return (f"{head}: locked, not screened yet (password protected), so only your organisation can see it. "
-                    f"!password {view.public_id} PASSWORD has it screened.")
+            return (
+                f"{head}: locked, not screened yet (password protected), so only your organisation can see it. "
+                f"!password {view.public_id} PASSWORD has it screened."
+            )
         return f"{head}, level {view.level or 'not set'}."
 
     async def cmd_list(self, ctx: Context, args: str) -> None:
@@ -506,8 +532,12 @@ class Submissions:
             final = SubState.EXPIRED if view.state in (SubState.HELD, SubState.LOCKED) else SubState.DELETED
             await self.repo.shred_all(sub_id, final)
             await app.storage.audit("system", "system", "submission.retention_delete", view.public_id, "done")
-            await self.tell_submitter(view, f"{view.public_id} reached the end of its retention time and was destroyed.")
-        for sub_id in await self.repo.due(now + warn, (SubState.HELD, SubState.LOCKED, SubState.ACCEPTED), unwarned=True):
+            await self.tell_submitter(
+                view, f"{view.public_id} reached the end of its retention time and was destroyed."
+            )
+        for sub_id in await self.repo.due(
+            now + warn, (SubState.HELD, SubState.LOCKED, SubState.ACCEPTED), unwarned=True
+        ):
             view = await self.repo.get(sub_id)
             if view is None or view.expires_at is None:
                 continue
@@ -556,10 +586,12 @@ def register(app: Application) -> None:
     r.command("password", "submission.password", "unlock a password-protected submission", usage="ID PASSWORD")(
         subs.cmd_password
     )
-    r.command("pseudonymize", "submission.pseudonymize", "get a pseudonymised copy of a held file", usage="ID", sensitive=True)(
-        subs.cmd_pseudonymize
+    r.command(
+        "pseudonymize", "submission.pseudonymize", "get a pseudonymised copy of a held file", usage="ID", sensitive=True
+    )(subs.cmd_pseudonymize)
+    r.command("accept", "submission.accept", "submit the pseudonymised copy instead", usage="ID", sensitive=True)(
+        subs.cmd_accept
     )
-    r.command("accept", "submission.accept", "submit the pseudonymised copy instead", usage="ID", sensitive=True)(subs.cmd_accept)
     r.command("withdraw", "submission.withdraw", "withdraw and destroy a held submission", usage="ID", sensitive=True)(
         subs.cmd_withdraw
     )
@@ -580,7 +612,11 @@ def register(app: Application) -> None:
         Dialog(
             name="correct",
             start="await_file",
-            steps={"await_file": Step(lambda d: f"Send the corrected file for S-{int(d['submission_id']):04d} now.", correct_answer)},
+            steps={
+                "await_file": Step(
+                    lambda d: f"Send the corrected file for S-{int(d['submission_id']):04d} now.", correct_answer
+                )
+            },
             on_finish=correct_done,
             timeout=timedelta(minutes=app.config.conversation_timeout_minutes),
         )

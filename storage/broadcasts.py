@@ -76,8 +76,14 @@ def _filename_aad(product_id: int) -> str:
 
 def _delivery(row: Delivery) -> DeliveryView:
     return DeliveryView(
-        row.id, row.product_id, row.user_id, row.state, row.attempts, row.last_error,
-        as_utc_or_none(row.delivered_at), as_utc_or_none(row.next_attempt_at),
+        row.id,
+        row.product_id,
+        row.user_id,
+        row.state,
+        row.attempts,
+        row.last_error,
+        as_utc_or_none(row.delivered_at),
+        as_utc_or_none(row.next_attempt_at),
     )
 
 
@@ -95,8 +101,15 @@ class ProductRepo:
             blob_id = new_blob_id()
             await st.put_blob(dk, blob_id, data)
             p = Product(
-                created_by=created_by, data_key_id=dk.id, blob_id=blob_id, filename_enc=b"", mimetype=mimetype[:100],
-                level="public", audience="", state="draft", created_at=st.now(),
+                created_by=created_by,
+                data_key_id=dk.id,
+                blob_id=blob_id,
+                filename_enc=b"",
+                mimetype=mimetype[:100],
+                level="public",
+                audience="",
+                state="draft",
+                created_at=st.now(),
             )
             s.add(p)
             await s.flush()
@@ -112,8 +125,15 @@ class ProductRepo:
             )
         ).scalars()
         return ProductView(
-            p.id, p.created_by, p.mimetype, p.level, p.audience, p.state, as_utc_or_none(p.scheduled_at),
-            as_utc(p.created_at), tuple(int(i) for i in sources),
+            p.id,
+            p.created_by,
+            p.mimetype,
+            p.level,
+            p.audience,
+            p.state,
+            as_utc_or_none(p.scheduled_at),
+            as_utc(p.created_at),
+            tuple(int(i) for i in sources),
         )
 
     async def get(self, product_id: int) -> ProductView | None:
@@ -183,8 +203,11 @@ class ProductRepo:
     async def add_deliveries(self, product_id: int, user_ids: Iterable[int], next_attempt_at: datetime) -> None:
         async with self.storage.session() as s, s.begin():
             for uid in user_ids:
-                s.add(Delivery(product_id=product_id, user_id=uid, state="pending", attempts=0,
-                               next_attempt_at=next_attempt_at))
+                s.add(
+                    Delivery(
+                        product_id=product_id, user_id=uid, state="pending", attempts=0, next_attempt_at=next_attempt_at
+                    )
+                )
 
     async def deliveries(self, product_id: int) -> list[DeliveryView]:
         async with self.storage.session() as s:
@@ -221,7 +244,13 @@ class ProductRepo:
             return [int(i) for i in rows.scalars()]
 
     async def record_attempt(
-        self, delivery_id: int, error: str | None, now: datetime, *, give_up: bool, max_attempts: int,
+        self,
+        delivery_id: int,
+        error: str | None,
+        now: datetime,
+        *,
+        give_up: bool,
+        max_attempts: int,
         backoff: Callable[[int], timedelta],
     ) -> None:
         """Count one attempt: delivered (``error`` None), or failed for good (``give_up`` or
@@ -279,10 +308,16 @@ class ProductRepo:
                 )
             ).all()
             states = (
-                await s.execute(
-                    select(Delivery.product_id, Delivery.state).where(Delivery.product_id.in_([p for p, _ in pairs]))
-                )
-            ).all() if pairs else []
+                (
+                    await s.execute(
+                        select(Delivery.product_id, Delivery.state).where(
+                            Delivery.product_id.in_([p for p, _ in pairs])
+                        )
+                    )
+                ).all()
+                if pairs
+                else []
+            )
         return [
             ProductShare(int(pid), int(sid), sum(1 for p, st in states if p == pid and st == "delivered"))
             for pid, sid in pairs

@@ -242,7 +242,9 @@ class HeadAnchor:
             return True
 
 
-def compare_with_anchor(count: int, hash_at: Callable[[int], str | None], head: Head, where: Path) -> ChainProblem | None:
+def compare_with_anchor(
+    count: int, hash_at: Callable[[int], str | None], head: Head, where: Path
+) -> ChainProblem | None:
     """Compare a verified chain of ``count`` entries with its anchored head."""
     if count < head.count:
         removed = head.count - count

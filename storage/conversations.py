@@ -64,8 +64,13 @@ class ConversationRepo:
                 dk = await st.new_data_key(s, "conversation")
                 s.add(
                     ConversationState(
-                        key=key, dialog=dialog, state=state, data_key_id=dk.id, data_enc=st.seal_text(dk, _aad(key), text),
-                        updated_at=now, expires_at=expires_at,
+                        key=key,
+                        dialog=dialog,
+                        state=state,
+                        data_key_id=dk.id,
+                        data_enc=st.seal_text(dk, _aad(key), text),
+                        updated_at=now,
+                        expires_at=expires_at,
                     )
                 )
             else:

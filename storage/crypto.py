@@ -50,10 +50,7 @@ def insecure_mode(path: Path, mode: int) -> str | None:
     Owner-only modes (0600, 0400) pass; so does a systemd credential (0400).
     """
     if stat.S_ISREG(mode) and mode & 0o077:
-        return (
-            f"{path} has mode {stat.S_IMODE(mode):04o}: group or others may read or write it; "
-            f"run 'chmod 600 {path}'"
-        )
+        return f"{path} has mode {stat.S_IMODE(mode):04o}: group or others may read or write it; run 'chmod 600 {path}'"
     return None
 
 

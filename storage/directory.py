@@ -153,14 +153,14 @@ class Directory:
         if exact is not None:
             return exact
         async with self.storage.session() as s:
-            rows = list((await s.execute(
-                select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
-            )).scalars())
+            rows = list(
+                (
+                    await s.execute(select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
+                ).scalars()
+            )
         return rows[0] if len(rows) == 1 else None
 
-    async def add_user(
-        self, handle: str, *, role: str, org: str | None = None, transport: str = "matrix"
-    ) -> int:
+    async def add_user(self, handle: str, *, role: str, org: str | None = None, transport: str = "matrix") -> int:
         if role not in ROLES:
             raise DirectoryError(f"role must be one of {', '.join(ROLES)}")
         if transport == "matrix" and not (handle.startswith("@") and ":" in handle):
@@ -280,9 +280,11 @@ class Directory:
         since = (now - LINK_TRIES_WINDOW).timestamp()
         removed = 0
         async with self.storage.session() as s, s.begin():
-            rows = (await s.execute(
-                select(Setting).where(Setting.name.startswith(_CODE_ROW) | Setting.name.startswith(_TRIES_ROW))
-            )).scalars()
+            rows = (
+                await s.execute(
+                    select(Setting).where(Setting.name.startswith(_CODE_ROW) | Setting.name.startswith(_TRIES_ROW))
+                )
+            ).scalars()
             for row in rows:
                 data = json.loads(row.value)
                 if row.name.startswith(_CODE_ROW):
@@ -418,9 +420,7 @@ class Directory:
         for _attempt in range(5):
             try:
                 async with self.storage.session() as s, s.begin():
-                    rows = list((await s.execute(
-                        select(Setting).where(Setting.name.startswith(_JOIN_ROW))
-                    )).scalars())
+                    rows = list((await s.execute(select(Setting).where(Setting.name.startswith(_JOIN_ROW)))).scalars())
                     for row in rows:
                         if json.loads(row.value)["who"] == who:
                             return row.name.removeprefix(_JOIN_ROW), False
@@ -436,10 +436,20 @@ class Directory:
                     key = await self.storage.new_data_key(s, "join-request")
                     body = json.dumps({"transport": transport, "handle": handle, "chat": chat_id, "org": org})
                     sealed = self.storage.seal_text(key, _JOIN_ROW + public_id, body)
-                    s.add(Setting(name=_JOIN_ROW + public_id, value=json.dumps({
-                        "dek": key.id, "sealed": base64.b64encode(sealed).decode(), "who": who,
-                        "created": now.isoformat(), "notice": None,
-                    })))
+                    s.add(
+                        Setting(
+                            name=_JOIN_ROW + public_id,
+                            value=json.dumps(
+                                {
+                                    "dek": key.id,
+                                    "sealed": base64.b64encode(sealed).decode(),
+                                    "who": who,
+                                    "created": now.isoformat(),
+                                    "notice": None,
+                                }
+                            ),
+                        )
+                    )
                 return public_id, True
             except IntegrityError:  # another request took the same number: take the next one
                 continue
@@ -454,8 +464,15 @@ class Directory:
             data = json.loads(row.value)
             key = await self.storage.data_key(s, data["dek"])
         body = json.loads(self.storage.open_text(key, _JOIN_ROW + public_id, base64.b64decode(data["sealed"])))
-        return JoinRequest(public_id, body["transport"], body["handle"], body["chat"], body["org"],
-                           datetime.fromisoformat(data["created"]), data.get("notice"))
+        return JoinRequest(
+            public_id,
+            body["transport"],
+            body["handle"],
+            body["chat"],
+            body["org"],
+            datetime.fromisoformat(data["created"]),
+            data.get("notice"),
+        )
 
     async def set_join_notice(self, public_id: str, notice_id: str) -> None:
         async with self.storage.session() as s, s.begin():
@@ -492,10 +509,15 @@ class Directory:
         expired: list[str] = []
         since = (now - JOIN_TRIES_WINDOW).timestamp()
         async with self.storage.session() as s, s.begin():
-            rows = (await s.execute(select(Setting).where(
-                Setting.name.startswith(_JOIN_ROW) | Setting.name.startswith(_JOIN_TRIES_ROW)
-                | (Setting.name == _JOIN_TRIES_ALL)
-            ))).scalars()
+            rows = (
+                await s.execute(
+                    select(Setting).where(
+                        Setting.name.startswith(_JOIN_ROW)
+                        | Setting.name.startswith(_JOIN_TRIES_ROW)
+                        | (Setting.name == _JOIN_TRIES_ALL)
+                    )
+                )
+            ).scalars()
             for row in rows:
                 data = json.loads(row.value)
                 if row.name.startswith(_JOIN_ROW):

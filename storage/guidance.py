@@ -65,8 +65,15 @@ class NoteView:
 
 def _ticket(t: GuidanceTicket) -> TicketView:
     return TicketView(
-        t.id, t.org_id, t.asker_id, t.state, as_utc(t.created_at), as_utc_or_none(t.closed_at),
-        as_utc_or_none(t.reminded_at), t.notice_event_id, as_utc_or_none(t.last_activity_at),
+        t.id,
+        t.org_id,
+        t.asker_id,
+        t.state,
+        as_utc(t.created_at),
+        as_utc_or_none(t.closed_at),
+        as_utc_or_none(t.reminded_at),
+        t.notice_event_id,
+        as_utc_or_none(t.last_activity_at),
     )
 
 
@@ -85,8 +92,13 @@ class TicketRepo:
         async with st.session() as s, s.begin():
             dk = await st.new_data_key(s, "ticket")
             t = GuidanceTicket(
-                org_id=org_id, asker_id=asker_id, state="open", data_key_id=dk.id, question_enc=b"",
-                created_at=now, last_activity_at=now,
+                org_id=org_id,
+                asker_id=asker_id,
+                state="open",
+                data_key_id=dk.id,
+                question_enc=b"",
+                created_at=now,
+                last_activity_at=now,
             )
             s.add(t)
             await s.flush()
@@ -127,7 +139,9 @@ class TicketRepo:
         st = self.storage
         async with st.session() as s, s.begin():
             dk = await st.new_data_key(s, "ticket_message")
-            m = TicketMessage(ticket_id=ticket_id, author_role=role, data_key_id=dk.id, text_enc=b"", created_at=st.now())
+            m = TicketMessage(
+                ticket_id=ticket_id, author_role=role, data_key_id=dk.id, text_enc=b"", created_at=st.now()
+            )
             s.add(m)
             await s.flush()
             m.text_enc = st.seal_text(dk, f"ticket_message:{m.id}", text)
@@ -199,14 +213,21 @@ class NoteRepo:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    async def schedule(self, audience: str, created_by: int | None, text: str, due_at: datetime,
-                       kind: str = "guidance") -> int:
+    async def schedule(
+        self, audience: str, created_by: int | None, text: str, due_at: datetime, kind: str = "guidance"
+    ) -> int:
         st = self.storage
         async with st.session() as s, s.begin():
             dk = await st.new_data_key(s, "scheduled")
             row = ScheduledMessage(
-                kind=kind, audience=audience, created_by=created_by, data_key_id=dk.id, text_enc=b"",
-                due_at=due_at, state="scheduled", created_at=st.now(),
+                kind=kind,
+                audience=audience,
+                created_by=created_by,
+                data_key_id=dk.id,
+                text_enc=b"",
+                due_at=due_at,
+                state="scheduled",
+                created_at=st.now(),
             )
             s.add(row)
             await s.flush()

@@ -69,8 +69,16 @@ class Inbox:
                 for blob_id, data in zip(blob_ids, attachments, strict=True):
                     await storage.put_blob(dek, blob_id, data)  # before commit; orphans are swept
                 body = json.dumps({"event": payload, "blobs": blob_ids})
-                s.add(InboxItem(key=key, data_key_id=dek.id, payload_enc=storage.seal_text(dek, f"inbox:{key}", body),
-                                blob_ids=" ".join(blob_ids), attempts=0, received_at=storage.now()))
+                s.add(
+                    InboxItem(
+                        key=key,
+                        data_key_id=dek.id,
+                        payload_enc=storage.seal_text(dek, f"inbox:{key}", body),
+                        blob_ids=" ".join(blob_ids),
+                        attempts=0,
+                        received_at=storage.now(),
+                    )
+                )
         except IntegrityError:
             return None
         return key

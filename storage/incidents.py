@@ -70,7 +70,9 @@ def parse_receipt(text: str) -> tuple[int, str] | None:
 def hash_receipt(secret: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    return (
+        f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    )
 
 
 def check_receipt(secret: str, stored: str) -> bool:
@@ -78,9 +80,7 @@ def check_receipt(secret: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
-        got = hashlib.scrypt(
-            secret.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
-        )
+        got = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, base64.b64decode(digest))
@@ -163,7 +163,11 @@ class IncidentRepo:
         async with self.storage.session() as s, s.begin():
             dk, when = await self._data_key(s, "incident_event", coarse=coarse)
             ev = IncidentEvent(
-                incident_id=inc_id, kind=kind, actor_role=actor_role, data_key_id=dk.id, text_enc=b"",
+                incident_id=inc_id,
+                kind=kind,
+                actor_role=actor_role,
+                data_key_id=dk.id,
+                text_enc=b"",
                 created_at=when,
             )
             s.add(ev)
@@ -216,7 +220,9 @@ class IncidentRepo:
             body = json.loads(self.storage.open_text(dk, f"incident:{inc.id}:body", inc.body_enc or b""))
             events = []
             for ev in (
-                await s.execute(select(IncidentEvent).where(IncidentEvent.incident_id == inc_id).order_by(IncidentEvent.id))
+                await s.execute(
+                    select(IncidentEvent).where(IncidentEvent.incident_id == inc_id).order_by(IncidentEvent.id)
+                )
             ).scalars():
                 try:
                     edk = await self.storage.data_key(s, ev.data_key_id)
@@ -224,7 +230,9 @@ class IncidentRepo:
                     continue
                 events.append(
                     EventView(
-                        ev.kind, ev.actor_role, self.storage.open_text(edk, f"incident_event:{ev.id}", ev.text_enc or b""),
+                        ev.kind,
+                        ev.actor_role,
+                        self.storage.open_text(edk, f"incident_event:{ev.id}", ev.text_enc or b""),
                         as_utc(ev.created_at),
                     )
                 )

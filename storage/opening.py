@@ -78,7 +78,9 @@ def explain(url: str, exc: BaseException) -> str:
             if isinstance(cause, asyncpg.InvalidCatalogNameError):
                 return f"{where}: does not exist (create it, or fix [storage] database_url)"
             if isinstance(cause, asyncpg.InvalidPasswordError):
-                return f"{where}: the server refused the password of user {parsed.username} (fix [storage] database_url)"
+                return (
+                    f"{where}: the server refused the password of user {parsed.username} (fix [storage] database_url)"
+                )
             if isinstance(cause, asyncpg.InvalidAuthorizationSpecificationError):
                 reason = _first_line(cause)
                 if password:
@@ -111,7 +113,8 @@ async def check_database(url: str, *, must_exist: bool = True) -> None:
             if must_exist:
                 raise StorageOpenError(
                     f"database {path} does not exist (fix [storage] database_url, or create it with "
-                    "'clusterbot db upgrade', or a whole new site with 'clusterbot init')")
+                    "'clusterbot db upgrade', or a whole new site with 'clusterbot init')"
+                )
             if not path.parent.is_dir():
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +123,7 @@ async def check_database(url: str, *, must_exist: bool = True) -> None:
             return
     engine = make_engine(url)
     try:
+
         async def probe() -> None:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

@@ -156,7 +156,7 @@ def _data_rows(rows: list[list[str]]) -> list[list[str]]:
     from bot.screening.readers.delimited import find_header
 
     hdr, hxl = find_header(rows[:60])
-    return rows[max(hdr, hxl if hxl is not None else -1) + 1:]
+    return rows[max(hdr, hxl if hxl is not None else -1) + 1 :]
 
 
 def _read_text(data: bytes, name: str, out: _Content) -> None:
@@ -240,7 +240,8 @@ def _read_docx(z: zipfile.ZipFile, out: _Content) -> None:
                 continue
             rows = [
                 ["".join(t.text or "" for t in tc.iter() if _w(t.tag) == "t") for tc in tr if _w(tc.tag) == "tc"]
-                for tr in tbl if _w(tr.tag) == "tr"
+                for tr in tbl
+                if _w(tr.tag) == "tr"
             ]
             out.tables.append(rows)
             in_tables.update(id(el) for el in tbl.iter())
@@ -301,7 +302,10 @@ def fingerprint(data: bytes, filename: str, key: bytes, *, index: bool = False) 
             for c in rare.intersection(cells):
                 postings.setdefault(c, []).append(i)
     return Fingerprint(
-        sha256=fp.sha256, size=fp.size, rows=rows, keys=frozenset(seen),
+        sha256=fp.sha256,
+        size=fp.size,
+        rows=rows,
+        keys=frozenset(seen),
         postings={c: tuple(ix) for c, ix in postings.items()},
     )
 
@@ -418,4 +422,3 @@ class Lineage:
             if sid in same or substantial(n, product.data_rows)
         )
         return LineageCheck(copies=copies, compared=len(compared))
-

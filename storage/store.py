@@ -136,7 +136,12 @@ class Storage:
 
     @classmethod
     async def open(
-        cls, database_url: str, blob_dir: Path, master_key_file: Path, *, now: Now = _utcnow,
+        cls,
+        database_url: str,
+        blob_dir: Path,
+        master_key_file: Path,
+        *,
+        now: Now = _utcnow,
         check_key: bool = True,
     ) -> Storage:
         """Open an existing, migrated database (see ``storage.migrate``).
@@ -232,9 +237,7 @@ class Storage:
         dek_id = secrets.token_hex(16)
         dek = new_key()
         kek_id, wrapped = self.keyring.wrap(dek, dek_id)
-        session.add(
-            DataKey(id=dek_id, kek_id=kek_id, wrapped_key=wrapped, purpose=purpose, created_at=self.now())
-        )
+        session.add(DataKey(id=dek_id, kek_id=kek_id, wrapped_key=wrapped, purpose=purpose, created_at=self.now()))
         await session.flush()  # rows referencing it (no ORM relationship) must be inserted after it
         return SealedKey(dek_id, dek)
 
@@ -403,18 +406,23 @@ class Storage:
         assert self.anchor is not None
         log.warning(
             "audit anchor: %s had no anchored head; anchored now at entry %d in %s "
-            "(entries removed before now cannot be detected)", table, count, self.anchor.path,
+            "(entries removed before now cannot be detected)",
+            table,
+            count,
+            self.anchor.path,
         )
         fields = {
-            "ts": self.now(), "actor_id": "clusterbot", "actor_role": "system",
-            "action": "audit.anchor_created", "object_id": table, "outcome": "done",
+            "ts": self.now(),
+            "actor_id": "clusterbot",
+            "actor_role": "system",
+            "action": "audit.anchor_created",
+            "object_id": table,
+            "outcome": "done",
         }
         seq, digest, prev = await self._append_locked(AuditEntry, fields)
         await self._advance_anchor(AuditEntry, Head(seq, digest), prev)
 
-    async def audit(
-        self, actor_id: str, actor_role: str, action: str, object_id: str | None, outcome: str
-    ) -> int:
+    async def audit(self, actor_id: str, actor_role: str, action: str, object_id: str | None, outcome: str) -> int:
         """Append one audit entry; returns its sequence number. Never pass content here."""
         if outcome not in ("allowed", "denied", "done", "failed"):
             raise ValueError(f"bad audit outcome {outcome!r}")
@@ -504,9 +512,7 @@ class Storage:
             for table, (model, fields) in self.chained_tables().items():
                 async with self.session() as session:
                     rows = list((await session.execute(select(model).order_by(model.seq))).scalars())
-                problem = verify_chain(
-                    [(r.seq, r.prev_hash, r.hash, {f: getattr(r, f) for f in fields}) for r in rows]
-                )
+                problem = verify_chain([(r.seq, r.prev_hash, r.hash, {f: getattr(r, f) for f in fields}) for r in rows])
                 if problem is not None:
                     raise ValueError(f"{table} is BROKEN at {problem}; re-anchoring does not repair a chain")
                 if rows:
@@ -519,8 +525,12 @@ class Storage:
             self._anchor_warned.clear()
             for table, before, after in changes:
                 fields_ = {
-                    "ts": self.now(), "actor_id": "operator", "actor_role": "admin", "action": "audit.reanchor",
-                    "object_id": f"{table}:{'-' if before is None else before}>{after}", "outcome": "done",
+                    "ts": self.now(),
+                    "actor_id": "operator",
+                    "actor_role": "admin",
+                    "action": "audit.reanchor",
+                    "object_id": f"{table}:{'-' if before is None else before}>{after}",
+                    "outcome": "done",
                 }
                 seq, digest, prev = await self._append_locked(AuditEntry, fields_)
                 await self._advance_anchor(AuditEntry, Head(seq, digest), prev)
@@ -557,8 +567,9 @@ class Storage:
         # as it is, so rotation cannot launder it)
         anchor = HeadAnchor(anchor_path(master_key_file))
         if not await asyncio.to_thread(anchor.resign, new_ring) and anchor.path.exists():
-            log.warning("audit anchor %s does not verify and was not re-signed; run 'clusterbot audit verify'",
-                        anchor.path)
+            log.warning(
+                "audit anchor %s does not verify and was not re-signed; run 'clusterbot audit verify'", anchor.path
+            )
         final = new_ring.only_active()
         final.save(master_key_file)
         self.keyring = final

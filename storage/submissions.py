@@ -143,8 +143,9 @@ class SubmissionRepo:
         now = self.storage.now()
         async with self.storage.session() as s, s.begin():
             if source_key is not None:
-                existing = (await s.execute(select(Submission.id).where(Submission.source_key == source_key))
-                            ).scalar_one_or_none()
+                existing = (
+                    await s.execute(select(Submission.id).where(Submission.source_key == source_key))
+                ).scalar_one_or_none()
                 if existing is not None:
                     return int(existing)
             sub = Submission(
@@ -366,11 +367,18 @@ class SubmissionRepo:
         """Every not-shredded version of the submissions in ``states`` (no content read)."""
         async with self.storage.session() as s:
             rows = await s.execute(
-                select(SubmissionVersion.submission_id, SubmissionVersion.version, SubmissionVersion.blob_id,
-                       SubmissionVersion.size)
+                select(
+                    SubmissionVersion.submission_id,
+                    SubmissionVersion.version,
+                    SubmissionVersion.blob_id,
+                    SubmissionVersion.size,
+                )
                 .join(Submission, Submission.id == SubmissionVersion.submission_id)
-                .where(Submission.state.in_(states), SubmissionVersion.blob_id.is_not(None),
-                       SubmissionVersion.state != VersionState.SHREDDED)
+                .where(
+                    Submission.state.in_(states),
+                    SubmissionVersion.blob_id.is_not(None),
+                    SubmissionVersion.state != VersionState.SHREDDED,
+                )
                 .order_by(SubmissionVersion.submission_id, SubmissionVersion.version)
             )
             return [StoredVersion(int(a), int(b), str(c), int(d)) for a, b, c, d in rows.all()]

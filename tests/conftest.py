@@ -177,9 +177,7 @@ class Harness:
 
 
 @pytest.fixture
-async def harness_factory(
-    tmp_path: Path, db_url: str, clock: FakeClock
-) -> AsyncIterator[Callable[..., Any]]:
+async def harness_factory(tmp_path: Path, db_url: str, clock: FakeClock) -> AsyncIterator[Callable[..., Any]]:
     made: list[Harness] = []
     await migrate.upgrade(db_url)
 

@@ -18,7 +18,9 @@ from bot.cli.errors import CliError
 ROLES = ("partner", "imo", "coordinator", "admin")
 
 
-def directory_cmd(fn: Callable[[Any, argparse.Namespace], Coroutine[Any, Any, str]]) -> Callable[[argparse.Namespace], int]:
+def directory_cmd(
+    fn: Callable[[Any, argparse.Namespace], Coroutine[Any, Any, str]],
+) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         async def go() -> int:
             from storage.directory import Directory, DirectoryError
@@ -53,8 +55,10 @@ def _telegram_id(value: str) -> str:
     """A Telegram user id: a positive whole number (not the @name)."""
     value = value.strip()
     if not (value.isascii() and value.isdigit() and not value.startswith("0") and len(value) <= 20):
-        raise CliError(f"Telegram id {value!r} is not valid: a Telegram id is a number, the user's positive "
-                       "numeric id (not the @name)")
+        raise CliError(
+            f"Telegram id {value!r} is not valid: a Telegram id is a number, the user's positive "
+            "numeric id (not the @name)"
+        )
     return value
 
 
@@ -69,9 +73,10 @@ async def user_add(d: Any, args: argparse.Namespace) -> str:
 
 async def user_list(d: Any, args: argparse.Namespace) -> str:
     rows = await d.list_users()
-    return "\n".join(
-        f"{u.matrix_id or '-'}\t{u.telegram_id or '-'}\t{u.role}\t{u.org_name or '-'}" for u in rows
-    ) or "(no users)"
+    return (
+        "\n".join(f"{u.matrix_id or '-'}\t{u.telegram_id or '-'}\t{u.role}\t{u.org_name or '-'}" for u in rows)
+        or "(no users)"
+    )
 
 
 async def user_remove(d: Any, args: argparse.Namespace) -> str:

@@ -25,9 +25,12 @@ def cmd_reset_device(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     if not args.yes:
-        print("This logs the bot in as a NEW Matrix device and deletes the old one. Partners will see a new "
-              "device; messages encrypted only for the old device cannot be read any more.\n"
-              "Stop the running bot first. Re-run with --yes to continue.", file=sys.stderr)
+        print(
+            "This logs the bot in as a NEW Matrix device and deletes the old one. Partners will see a new "
+            "device; messages encrypted only for the old device cannot be read any more.\n"
+            "Stop the running bot first. Re-run with --yes to continue.",
+            file=sys.stderr,
+        )
         return 2
     new_device = asyncio.run(reset_device(cfg.matrix, asyncio.run(_last_device(cfg))))
     print(f"New device {new_device} is ready; the old device was deleted. Start the bot again.")
@@ -85,7 +88,8 @@ def cmd_reset_identity(args: argparse.Namespace) -> int:
         "This replaces the bot's Matrix cryptographic identity (its cross-signing keys). Every partner's "
         "app will show that the bot's identity CHANGED; partners who verified the bot must verify it again, "
         "and you must publish the new fingerprint. Do this only if the old keys are lost or compromised. "
-        "Stop the running bot first.")
+        "Stop the running bot first."
+    )
     if not args.yes:
         if sys.stdin.isatty():
             answer = input(explanation + "\nType 'reset' to continue: ")
@@ -98,8 +102,10 @@ def cmd_reset_identity(args: argparse.Namespace) -> int:
         old, new = asyncio.run(reset_identity_cli(cfg))
     except (TransportError, StoreMismatchError) as exc:
         raise CliError(str(exc)) from None
-    print(f"New identity {new} replaces {old or 'none'}. Publish the new fingerprint; the admin room is told "
-          "when the bot starts.")
+    print(
+        f"New identity {new} replaces {old or 'none'}. Publish the new fingerprint; the admin room is told "
+        "when the bot starts."
+    )
     return 0
 
 
@@ -110,6 +116,8 @@ def cmd_identity_trust(args: argparse.Namespace) -> int:
     cfg = _config(args)
     master = args.fingerprint.replace(" ", "")
     add_admin_trust_request(ensure_store_dir(cfg.matrix.store_dir), args.user_id, None, None, master=master)
-    print(f"The identity {args.fingerprint} of {args.user_id} will be trusted (verified) on the bot's next sync "
-          "if it is their current one.")
+    print(
+        f"The identity {args.fingerprint} of {args.user_id} will be trusted (verified) on the bot's next sync "
+        "if it is their current one."
+    )
     return 0

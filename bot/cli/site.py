@@ -35,7 +35,7 @@ def _example_config_text() -> str:
 def _config_with_database_url(text: str, url: str) -> str:
     """The example config with ``[storage] database_url`` set to ``url``."""
     line = f"database_url = {json.dumps(url)}"
-    new, n = re.subn(r'(?m)^database_url\s*=.*$', lambda _m: line, text, count=1)
+    new, n = re.subn(r"(?m)^database_url\s*=.*$", lambda _m: line, text, count=1)
     if n == 0:
         new = text.replace("[storage]\n", f"[storage]\n{line}\n", 1)
     return new
@@ -70,7 +70,8 @@ async def _refuse_used_database(url: str) -> None:
         raise CliError(
             f"database {shown_url(url)} already holds a clusterbot database (schema {revision}); init makes a "
             "new master key that cannot open it: give init an empty database, or copy that site's config "
-            "and master key")
+            "and master key"
+        )
 
 
 def _write_site(target: Path, config_path: Path, config_text: str) -> None:
@@ -120,8 +121,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     _write_site(target, config_path, text)
     st = load_config(config_path, transport_secrets=False).storage
     asyncio.run(_create_schema(st.database_url, st.blob_dir, st.master_key_file))
-    print(f"Created {config_path} with a new master key (data/master.key, mode 0600) and the database "
-          f"{shown_url(st.database_url)}.")
+    print(
+        f"Created {config_path} with a new master key (data/master.key, mode 0600) and the database "
+        f"{shown_url(st.database_url)}."
+    )
     print("Next: edit the [matrix] section, put the bot's password in secrets/matrix_password (mode 0600),")
     print(f"add organisations and users with 'clusterbot admin ... --config {config_path}', then 'clusterbot run'.")
     return 0

@@ -42,41 +42,80 @@ def _level(value: str) -> str:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    sp = subparsers.add_parser("screen", help="find unlabelled sensitive data in files",
-                               description="Decide the sensitivity level each file requires and whether "
-                                           "it is sensitive data left unlabelled.")
+    sp = subparsers.add_parser(
+        "screen",
+        help="find unlabelled sensitive data in files",
+        description="Decide the sensitivity level each file requires and whether it is sensitive data left unlabelled.",
+    )
     sp.add_argument("--json", action="store_true", help="one JSON object per line, one per file")
-    sp.add_argument("--label", type=_level, default=None, metavar="LEVEL",
-                    help="the label the submitter gave: " + ", ".join(LEVELS))
-    sp.add_argument("--sensitive-areas", type=Path, default=None, metavar="FILE",
-                    help="one area a line (name in any script, or P-code); '#' starts a comment")
-    sp.add_argument("--gazetteer", type=Path, default=None, metavar="FILE",
-                    help="village / village-tract list (e.g. the MIMU P-code list, CSV or XLSX): names from it "
-                         "found in text next to people are precise locations")
+    sp.add_argument(
+        "--label", type=_level, default=None, metavar="LEVEL", help="the label the submitter gave: " + ", ".join(LEVELS)
+    )
+    sp.add_argument(
+        "--sensitive-areas",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="one area a line (name in any script, or P-code); '#' starts a comment",
+    )
+    sp.add_argument(
+        "--gazetteer",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="village / village-tract list (e.g. the MIMU P-code list, CSV or XLSX): names from it "
+        "found in text next to people are precise locations",
+    )
     sp.add_argument("--password", default=None, metavar="PW", help="password for protected files")
-    sp.add_argument("--config", type=Path, default=None, metavar="FILE",
-                    help="clusterbot config (TOML): its [screening] sensitive_areas_file and gazetteer_file")
+    sp.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="clusterbot config (TOML): its [screening] sensitive_areas_file and gazetteer_file",
+    )
     sp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to screen")
     sp.set_defaults(func=run_screen)
 
-    pp = subparsers.add_parser("pseudonymize", aliases=["pseudonymise"],
-                               help="write a pseudonymised copy of a file and screen the result")
+    pp = subparsers.add_parser(
+        "pseudonymize", aliases=["pseudonymise"], help="write a pseudonymised copy of a file and screen the result"
+    )
     pp.add_argument("input", type=Path, metavar="IN", help="the file to pseudonymise (never changed)")
-    pp.add_argument("output", type=Path, metavar="OUT",
-                    help="the copy to write (same format as IN), or a folder to write it into under IN's name")
-    pp.add_argument("--key-file", type=Path, default=None, metavar="F",
-                    help="secret key for stable pseudonyms (without it a one-off random key is used)")
-    pp.add_argument("--sensitive-areas", type=Path, default=None, metavar="FILE",
-                    help="one area a line (name in any script, or P-code); '#' starts a comment")
-    pp.add_argument("--config", type=Path, default=None, metavar="FILE",
-                    help="clusterbot config (TOML): its [screening] sensitive_areas_file")
+    pp.add_argument(
+        "output",
+        type=Path,
+        metavar="OUT",
+        help="the copy to write (same format as IN), or a folder to write it into under IN's name",
+    )
+    pp.add_argument(
+        "--key-file",
+        type=Path,
+        default=None,
+        metavar="F",
+        help="secret key for stable pseudonyms (without it a one-off random key is used)",
+    )
+    pp.add_argument(
+        "--sensitive-areas",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="one area a line (name in any script, or P-code); '#' starts a comment",
+    )
+    pp.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="clusterbot config (TOML): its [screening] sensitive_areas_file",
+    )
     pp.add_argument("--json", action="store_true", help="the screening of the copy as one JSON object")
     pp.set_defaults(func=run_pseudonymize)
 
 
-def _areas_from_config(config: Path | None,
-                       keys: tuple[str, ...] = ("sensitive_areas", "sensitive_areas_file", "sensitive_areas_path"),
-                       ) -> Path | None:
+def _areas_from_config(
+    config: Path | None,
+    keys: tuple[str, ...] = ("sensitive_areas", "sensitive_areas_file", "sensitive_areas_path"),
+) -> Path | None:
     if config is None:
         return None
     try:
@@ -133,9 +172,11 @@ def _table(verdicts: list[Verdict]) -> str:
         for f in v.findings:
             out.append(clean_text(f"    - {f.category}: {f.where} ({f.count}x, e.g. {f.example})"))
         if v.risk:
-            out.append(f"    - re-identification risk: k={v.risk.get('k_min')}, global risk "
-                       f"{v.risk.get('global_risk', 0):.1%} (threshold {v.risk.get('threshold', 0.03):.0%}) over "
-                       + ", ".join(v.risk.get("quasi_identifiers", [])))
+            out.append(
+                f"    - re-identification risk: k={v.risk.get('k_min')}, global risk "
+                f"{v.risk.get('global_risk', 0):.1%} (threshold {v.risk.get('threshold', 0.03):.0%}) over "
+                + ", ".join(v.risk.get("quasi_identifiers", []))
+            )
         if v.error:
             out.append(clean_text(f"    ! {v.error}"))
     return "\n".join(out)
@@ -158,10 +199,19 @@ def _path_problem(path: Path) -> str | None:
     if stat.S_ISDIR(mode):
         return "this is a folder, not a file (give the files inside it)"
     if not stat.S_ISREG(mode):
-        return "not a regular file, refused (" + (
-            "a FIFO / named pipe" if stat.S_ISFIFO(mode) else
-            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
-            "a socket" if stat.S_ISSOCK(mode) else "not a file") + ")"
+        return (
+            "not a regular file, refused ("
+            + (
+                "a FIFO / named pipe"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket"
+                if stat.S_ISSOCK(mode)
+                else "not a file"
+            )
+            + ")"
+        )
     if not os.access(path, os.R_OK):
         return "permission denied"
     return None
@@ -185,8 +235,14 @@ def run_screen(args: argparse.Namespace, default_sensitive_areas: Path | None = 
             problems.append(f"{clean_text(str(p))}: {problem}")
             v = Verdict(clean_text(str(p)), "unreadable", None, args.label, error=problem)
         else:
-            v = screen_path(p, label=args.label, sensitive_areas=areas, password=args.password, limits=CLI_LIMITS,
-                            gazetteer=gazetteer)
+            v = screen_path(
+                p,
+                label=args.label,
+                sensitive_areas=areas,
+                password=args.password,
+                limits=CLI_LIMITS,
+                gazetteer=gazetteer,
+            )
         verdicts.append(v)
         if args.json:
             print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)
@@ -233,6 +289,7 @@ def run_pseudonymize(args: argparse.Namespace, default_sensitive_areas: Path | N
     protected, unsupported, damaged); 2: a usage error (missing input, missing output folder,
     OUT equal to IN, OUT in a format that cannot hold the input, bad key file). One line on
     stderr, never a traceback; nothing is written unless the whole copy is."""
+
     def fail(msg: str, code: int = 2) -> int:
         print(f"clusterbot pseudonymize: error: {clean_text(msg)}", file=sys.stderr)
         return code
@@ -245,8 +302,7 @@ def run_pseudonymize(args: argparse.Namespace, default_sensitive_areas: Path | N
         return fail(f"unexpected error ({type(exc).__name__}); nothing was written", 1)
 
 
-def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | None,
-                      fail: Any) -> int:
+def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | None, fail: Any) -> int:
     from .pseudonymise import FORMATS, CannotPseudonymise, FormatMismatch, format_for_name, pseudonymise
 
     try:
@@ -262,16 +318,20 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
     if not target.is_dir():  # a folder: the copy goes inside it under its own name
         folder = target.parent
         if not folder.is_dir():
-            return fail(f"the output folder {folder} does not exist" if not folder.exists()
-                        else f"the output folder {folder} is not a folder")
+            return fail(
+                f"the output folder {folder} does not exist"
+                if not folder.exists()
+                else f"the output folder {folder} is not a folder"
+            )
         if _same_file(target, src):
-            return fail(f"OUT is the same file as IN ({src}); give another output name, the input is never "
-                        "overwritten")
+            return fail(f"OUT is the same file as IN ({src}); give another output name, the input is never overwritten")
         if target.suffix:
             out_format = format_for_name(target.name)
             if out_format is None:
-                return fail(f"cannot write a {target.suffix} file; OUT must end in one of "
-                            + ", ".join(sorted({f[1] for f in FORMATS.values()})))
+                return fail(
+                    f"cannot write a {target.suffix} file; OUT must end in one of "
+                    + ", ".join(sorted({f[1] for f in FORMATS.values()}))
+                )
     if args.key_file is not None:
         try:
             key = args.key_file.read_bytes().strip()
@@ -304,8 +364,10 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
     except OSError as exc:
         return fail(f"cannot write {target} ({exc.strerror or type(exc).__name__}); nothing was written")
     if random_key:
-        print("note: no --key-file given; a one-off random key was used, so pseudonyms will not match "
-              "other runs", file=sys.stderr)
+        print(
+            "note: no --key-file given; a one-off random key was used, so pseudonyms will not match other runs",
+            file=sys.stderr,
+        )
     v = res.verdict
     verdict = Verdict(str(target), v.verdict, v.required_level, v.label, v.categories, v.findings, v.risk, v.error)
     if args.json:
@@ -315,8 +377,10 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
         print(f"wrote {target} ({FORMATS[res.format][1][1:].upper()}){removed}; screening of the output:")
         print(_table([verdict]))
         if verdict.verdict == "unlabelled_sensitive":
-            print("The copy still holds the data listed above, which could not be removed automatically: "
-                  "edit it, or label it with the level shown.")
+            print(
+                "The copy still holds the data listed above, which could not be removed automatically: "
+                "edit it, or label it with the level shown."
+            )
     return 1 if verdict.verdict == "unlabelled_sensitive" else 0
 
 

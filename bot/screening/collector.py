@@ -21,8 +21,14 @@ class Encrypted(Exception):
 
 
 class Collector:
-    def __init__(self, limits: Limits, areas: SensitiveAreas | None, prefix: str = "",
-                 deadline: float | None = None, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        areas: SensitiveAreas | None,
+        prefix: str = "",
+        deadline: float | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         self.limits = limits
         self.areas = areas if areas else None
         self.gazetteer = gazetteer
@@ -72,8 +78,9 @@ class Collector:
                 self._found[key][0] += count
             elif len(self._found) < self.limits.max_findings * 4:
                 self._found[key] = [count, ex]
-        if other.risk is not None and (self.risk is None or other.risk.get("global_risk", 0) > self.risk.get(
-                "global_risk", 0)):
+        if other.risk is not None and (
+            self.risk is None or other.risk.get("global_risk", 0) > self.risk.get("global_risk", 0)
+        ):
             self.risk = other.risk
 
     # ------------------------------------------------------------------ verdict
@@ -98,5 +105,13 @@ class Collector:
             verdict = "unlabelled_sensitive"
         findings = self.findings()
         cats = tuple(sorted({f.category for f in findings}, key=lambda c: (-rank(CATEGORY_LEVEL.get(c)), c)))
-        return Verdict(path=path, verdict=verdict, required_level=required, label=label, categories=cats,
-                       findings=findings, risk=self.risk, error=None)
+        return Verdict(
+            path=path,
+            verdict=verdict,
+            required_level=required,
+            label=label,
+            categories=cats,
+            findings=findings,
+            risk=self.risk,
+            error=None,
+        )

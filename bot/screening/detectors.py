@@ -74,17 +74,17 @@ class Candidate:
 
     @property
     def raw(self) -> bytes:
-        return self.block[self.start:self.end]
+        return self.block[self.start : self.end]
 
     @property
     def text(self) -> str:
         return self.raw.decode("utf-8", "replace")
 
     def before(self, n: int) -> bytes:
-        return self.block[max(0, self.start - n):self.start]
+        return self.block[max(0, self.start - n) : self.start]
 
     def after(self, n: int) -> bytes:
-        return self.block[self.end:self.end + n]
+        return self.block[self.end : self.end + n]
 
 
 Validator = Callable[[Candidate], "tuple[str, str] | None"]
@@ -120,7 +120,7 @@ def _phone(c: Candidate) -> tuple[str, str] | None:
 
 
 #: a phone keyword, then a national number of a neighbouring country ("Tel: 081 234 5678")
-PHONE_AFTER_KEYWORD = ("(?i:" + PHONE_KEYWORDS + r")[^\n0-9+]{0,12}\(?[0-9][0-9 ()\-.]{6,18}[0-9]")
+PHONE_AFTER_KEYWORD = "(?i:" + PHONE_KEYWORDS + r")[^\n0-9+]{0,12}\(?[0-9][0-9 ()\-.]{6,18}[0-9]"
 
 
 def _keyword_phone(c: Candidate) -> tuple[str, str] | None:
@@ -134,7 +134,7 @@ def _keyword_phone(c: Candidate) -> tuple[str, str] | None:
 
 
 #: identity numbers whose own structure (birth date + check digit) is evidence enough in prose
-CN_RIC = (r"\b[1-6][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]\b")
+CN_RIC = r"\b[1-6][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]\b"
 ZA_IDNR = r"\b[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{4}[01][89][0-9]\b"
 
 
@@ -177,14 +177,21 @@ def _honorific_name(c: Candidate) -> tuple[str, str] | None:
 
 
 #: credits and citations name authors, not the people a file is about
-_CREDIT_BEFORE = re.compile(rb"(?i)(?:\b(?:created|written|compiled|published|edited|maintained|designed|developed|"
-                            rb"authored|photo(?:graph)?s?|courtesy|credits?|copyright)\b[^\n]{0,12}|\xc2\xa9 ?|\bby )$")
-_CITATION_AFTER = re.compile(rb"^(?:,? et al\b|,? \(?(?:1[5-9]|20)[0-9]{2}\)?|,? ed(?:s|itors?)?\.|'s? (?:book|paper)|"
-                             rb" (?:press|publishing|publishers|books|university)\b)", re.IGNORECASE)
+_CREDIT_BEFORE = re.compile(
+    rb"(?i)(?:\b(?:created|written|compiled|published|edited|maintained|designed|developed|"
+    rb"authored|photo(?:graph)?s?|courtesy|credits?|copyright)\b[^\n]{0,12}|\xc2\xa9 ?|\bby )$"
+)
+_CITATION_AFTER = re.compile(
+    rb"^(?:,? et al\b|,? \(?(?:1[5-9]|20)[0-9]{2}\)?|,? ed(?:s|itors?)?\.|'s? (?:book|paper)|"
+    rb" (?:press|publishing|publishers|books|university)\b)",
+    re.IGNORECASE,
+)
 
 
-_ORG_LAST_WORDS = frozenset(b"press publishing publishers books university college institute foundation group hall house "
-                            b"library museum trust society company media studio studios records".split())
+_ORG_LAST_WORDS = frozenset(
+    b"press publishing publishers books university college institute foundation group hall house "
+    b"library museum trust society company media studio studios records".split()
+)
 
 
 def _name_pair(c: Candidate) -> tuple[str, str] | None:
@@ -194,8 +201,7 @@ def _name_pair(c: Candidate) -> tuple[str, str] | None:
         return None
     if c.raw.rsplit(b" ", 1)[-1].lower() in _ORG_LAST_WORDS:
         return None  # "Hobart Press", "Victoria University"
-    name = names.validate_pair(c.text, c.before(40).decode("utf-8", "replace"),
-                               c.after(40).decode("utf-8", "replace"))
+    name = names.validate_pair(c.text, c.before(40).decode("utf-8", "replace"), c.after(40).decode("utf-8", "replace"))
     return (mask.mask_name(name), name) if name else None
 
 
@@ -234,21 +240,31 @@ REGISTRY: tuple[Detector, ...] = (
     Detector("email", "email_address", EMAIL, _email, marks_person=True),
     Detector("nrc", "national_id", NRC, _nrc, marks_person=True),
     Detector("idnum", "national_id", ID_TRIGGER, detect_identifier, marks_person=True),
-    Detector("selfid", "national_id", CN_RIC + "|" + ZA_IDNR, _self_checking_id, in_cells=False, prose_only=True,
-             marks_person=True),
+    Detector(
+        "selfid",
+        "national_id",
+        CN_RIC + "|" + ZA_IDNR,
+        _self_checking_id,
+        in_cells=False,
+        prose_only=True,
+        marks_person=True,
+    ),
     Detector("kwphone", "phone_number", PHONE_AFTER_KEYWORD, _keyword_phone, marks_person=True),
     Detector("pcode", "precise_location", PCODE_PRECISE, _pcode),
     Detector("gps", "precise_location", GPS_PAIR, _gps),
-    Detector("settlement", "precise_location", places.SETTLEMENT_PATTERN, _settlement, in_cells=False,
-             prose_only=True),
-    Detector("vcode", "precise_location", places.VILLAGE_CODE_PATTERN, _village_code, in_cells=False,
-             prose_only=True),
+    Detector("settlement", "precise_location", places.SETTLEMENT_PATTERN, _settlement, in_cells=False, prose_only=True),
+    Detector("vcode", "precise_location", places.VILLAGE_CODE_PATTERN, _village_code, in_cells=False, prose_only=True),
     Detector("name", "person_name", NAME_IN_TEXT, _honorific_name, marks_person=True),
-    Detector("namelabel", "person_name", NAME_LABEL + "|" + NAME_LABEL_BURMESE, _name_label, in_cells=False,
-             marks_person=True),
+    Detector(
+        "namelabel",
+        "person_name",
+        NAME_LABEL + "|" + NAME_LABEL_BURMESE,
+        _name_label,
+        in_cells=False,
+        marks_person=True,
+    ),
     Detector("pname", "person_name", names.CUE_PATTERN, names.detector_validate, marks_person=True),
-    Detector("pair", "person_name", names.PAIR_PATTERN, _name_pair, in_cells=False, prose_only=True,
-             marks_person=True),
+    Detector("pair", "person_name", names.PAIR_PATTERN, _name_pair, in_cells=False, prose_only=True, marks_person=True),
     Detector("dob", "date_of_birth", DOB_TEXT, _dob, marks_person=True),
 )
 BY_KIND: dict[str, Detector] = {d.kind: d for d in REGISTRY}

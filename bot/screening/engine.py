@@ -40,8 +40,10 @@ from .sanitize import MixedTextStream, clean_text, is_mixed_text, needs_line_dec
 Opener = Callable[[], IO[bytes]]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-DOC_ANSWER = ("old Word documents (.doc, .rtf, .odt) cannot be checked; please open the file in Word or "
-              "LibreOffice and save it as .docx (File > Save As > Word Document) or as PDF, then send that")
+DOC_ANSWER = (
+    "old Word documents (.doc, .rtf, .odt) cannot be checked; please open the file in Word or "
+    "LibreOffice and save it as .docx (File > Save As > Word Document) or as PDF, then send that"
+)
 TEXT_EXT = {"txt", "md", "markdown", "text", "log", "jsonl", "ndjson", "rst", "html", "htm", "xml", "srt"}
 CSV_EXT = {"csv"}
 TSV_EXT = {"tsv", "tab"}
@@ -67,8 +69,14 @@ class _MemberResult:
 class Screening:
     """One screening run of one top-level file (and its archive members)."""
 
-    def __init__(self, limits: Limits, areas: SensitiveAreas | None, password: str | None,
-                 given_label: str | None, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        areas: SensitiveAreas | None,
+        password: str | None,
+        given_label: str | None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         self.limits = limits
         self.areas = areas
         self.gazetteer = gazetteer
@@ -119,6 +127,7 @@ class Screening:
 
             def opener() -> IO[bytes]:
                 return MixedTextStream(raw_opener())  # type: ignore[return-value]
+
         with opener() as fh:
             if ext in CSV_EXT:
                 screen_delimited(fh, col, name, delimiter=",")
@@ -197,8 +206,9 @@ class Screening:
             raise Unreadable(DOC_ANSWER)
         if xls or ext in ("xls", "xlt"):
             return "xls", b""
-        raise Unreadable("old binary Office files (.ppt and others) are not supported; please save as .xlsx, "
-                         ".docx or PDF")
+        raise Unreadable(
+            "old binary Office files (.ppt and others) are not supported; please save as .xlsx, .docx or PDF"
+        )
 
     def budget_check(self) -> None:
         if time.monotonic() > self.deadline:
@@ -237,20 +247,28 @@ class Screening:
                     raise Unreadable("this document format is not supported; please send .xlsx, .docx, .csv or .pdf")
                 return self._archive(z, infos, name, col, depth)
 
-    def _archive(self, z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str, col: Collector,
-                 depth: int) -> list[_MemberResult]:
+    def _archive(
+        self, z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str, col: Collector, depth: int
+    ) -> list[_MemberResult]:
         pwd = guard_encryption(infos, self.password)
         results: list[_MemberResult] = []
         outer = max_level(col.label, self.given_label, label_from_filename(name))
         for info in infos:
-            if info.is_dir() or info.filename.rsplit("/", 1)[-1].lower() in (".ds_store", "thumbs.db",
-                                                                             "desktop.ini") \
-                    or info.filename.startswith("__MACOSX/"):
+            if (
+                info.is_dir()
+                or info.filename.rsplit("/", 1)[-1].lower() in (".ds_store", "thumbs.db", "desktop.ini")
+                or info.filename.startswith("__MACOSX/")
+            ):
                 continue
             col.check_time()
             mname = safe_name(info.filename)
-            child = Collector(self.limits, self.areas, gazetteer=self.gazetteer, prefix=f"{col.prefix}member {mname}: ",
-                              deadline=self.deadline)
+            child = Collector(
+                self.limits,
+                self.areas,
+                gazetteer=self.gazetteer,
+                prefix=f"{col.prefix}member {mname}: ",
+                deadline=self.deadline,
+            )
             child.add_label(label_from_filename(mname))
             opener = MemberOpener(z, info, child, self.budget, pwd)
             try:
@@ -262,8 +280,13 @@ class Screening:
                 v = Verdict(mname, "unreadable", None, None, error=f"{mname}: {exc}")
             except RuntimeError as exc:  # zipfile: bad password etc.
                 msg = "wrong password" if "password" in str(exc).lower() else "cannot be read"
-                v = Verdict(mname, "encrypted" if "password" in str(exc).lower() else "unreadable", None,
-                            None, error=f"{mname}: {msg}")
+                v = Verdict(
+                    mname,
+                    "encrypted" if "password" in str(exc).lower() else "unreadable",
+                    None,
+                    None,
+                    error=f"{mname}: {msg}",
+                )
             except BAD_ZIP + (EOFError, OSError, ValueError, KeyError, IndexError) as exc:
                 v = Verdict(mname, "unreadable", None, None, error=f"{mname}: damaged ({type(exc).__name__})")
             col.merge(child)
@@ -295,10 +318,16 @@ def _final(col: Collector, path: str, given: str | None, members: list[_MemberRe
         label = None if any(lb is None for lb in labels) else min(labels, key=rank)
     elif label is None:
         label = max_level(*(v.label for v in verdicts))
-    return Verdict(path=path, verdict=kind, required_level=base.required_level, label=label,
-                   categories=base.categories, findings=base.findings, risk=base.risk,
-                   error="; ".join(e for e in errors if e)[:500] or None if kind in ("encrypted", "unreadable")
-                   else None)
+    return Verdict(
+        path=path,
+        verdict=kind,
+        required_level=base.required_level,
+        label=label,
+        categories=base.categories,
+        findings=base.findings,
+        risk=base.risk,
+        error="; ".join(e for e in errors if e)[:500] or None if kind in ("encrypted", "unreadable") else None,
+    )
 
 
 def _gazetteer(gazetteer: Gazetteer | str | None) -> Gazetteer | None:
@@ -312,21 +341,47 @@ def _gazetteer(gazetteer: Gazetteer | str | None) -> Gazetteer | None:
         return None
 
 
-def _run(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
-         sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits,
-         gazetteer: Gazetteer | str | None = None) -> Verdict:
+def _run(
+    opener: Opener,
+    path: str,
+    name: str,
+    size: int | None,
+    *,
+    label: str | None,
+    sensitive_areas: SensitiveAreas | None,
+    password: str | None,
+    limits: Limits,
+    gazetteer: Gazetteer | str | None = None,
+) -> Verdict:
     gazetteer = _gazetteer(gazetteer)
-    v = _run_raw(opener, clean_text(path), name, size, label=label, sensitive_areas=sensitive_areas,
-                 gazetteer=gazetteer,
-                 password=password, limits=limits)
+    v = _run_raw(
+        opener,
+        clean_text(path),
+        name,
+        size,
+        label=label,
+        sensitive_areas=sensitive_areas,
+        gazetteer=gazetteer,
+        password=password,
+        limits=limits,
+    )
     if v.error and clean_text(v.error) != v.error:
         v = dataclasses.replace(v, error=clean_text(v.error))
     return v
 
 
-def _run_raw(opener: Opener, path: str, name: str, size: int | None, *, label: str | None,
-             sensitive_areas: SensitiveAreas | None, password: str | None, limits: Limits,
-             gazetteer: Gazetteer | None = None) -> Verdict:
+def _run_raw(
+    opener: Opener,
+    path: str,
+    name: str,
+    size: int | None,
+    *,
+    label: str | None,
+    sensitive_areas: SensitiveAreas | None,
+    password: str | None,
+    limits: Limits,
+    gazetteer: Gazetteer | None = None,
+) -> Verdict:
     given = label if label in ("public", "restricted", "confidential", "highly_confidential") else None
     if label is not None and given is None:
         from .levels import parse_level
@@ -359,22 +414,49 @@ def _run_raw(opener: Opener, path: str, name: str, size: int | None, *, label: s
     except BAD_ZIP:
         return Verdict(path, "unreadable", None, given, error="the file is damaged (bad zip structure)")
     except Exception as exc:  # noqa: BLE001 - never a traceback, on any input
-        return Verdict(path, "unreadable", None, given,
-                       error=f"the file could not be read (damaged or unsupported: {type(exc).__name__})")
+        return Verdict(
+            path,
+            "unreadable",
+            None,
+            given,
+            error=f"the file could not be read (damaged or unsupported: {type(exc).__name__})",
+        )
 
 
-def screen_bytes(data: bytes, filename: str, *, label: str | None = None,
-                 sensitive_areas: SensitiveAreas | None = None, password: str | None = None,
-                 limits: Limits = DEFAULT_LIMITS, gazetteer: Gazetteer | str | None = None) -> Verdict:
+def screen_bytes(
+    data: bytes,
+    filename: str,
+    *,
+    label: str | None = None,
+    sensitive_areas: SensitiveAreas | None = None,
+    password: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    gazetteer: Gazetteer | str | None = None,
+) -> Verdict:
     """Screen an in-memory file.  Never raises.  ``gazetteer`` may be a path (loaded once per
     process: what worker processes are given)."""
-    return _run(lambda: io.BytesIO(data), filename, filename, len(data), label=label,
-                sensitive_areas=sensitive_areas, password=password, limits=limits, gazetteer=gazetteer)
+    return _run(
+        lambda: io.BytesIO(data),
+        filename,
+        filename,
+        len(data),
+        label=label,
+        sensitive_areas=sensitive_areas,
+        password=password,
+        limits=limits,
+        gazetteer=gazetteer,
+    )
 
 
-def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: SensitiveAreas | None = None,
-                password: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                gazetteer: Gazetteer | str | None = None) -> Verdict:
+def screen_path(
+    path: Path | str,
+    *,
+    label: str | None = None,
+    sensitive_areas: SensitiveAreas | None = None,
+    password: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    gazetteer: Gazetteer | str | None = None,
+) -> Verdict:
     """Screen a file on disk, streaming (memory does not grow with file size).  Never raises."""
     p = str(path)
     try:
@@ -385,8 +467,17 @@ def screen_path(path: Path | str, *, label: str | None = None, sensitive_areas: 
         size = None
     if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
         return Verdict(clean_text(p), "unreadable", None, None, error=NOT_REGULAR + f" ({_kind(st.st_mode)})")
-    return _run(lambda: _open_regular(p), p, os.path.basename(p), size, label=label,
-                sensitive_areas=sensitive_areas, password=password, limits=limits, gazetteer=gazetteer)
+    return _run(
+        lambda: _open_regular(p),
+        p,
+        os.path.basename(p),
+        size,
+        label=label,
+        sensitive_areas=sensitive_areas,
+        password=password,
+        limits=limits,
+        gazetteer=gazetteer,
+    )
 
 
 NOT_REGULAR = "not a regular file, refused"

@@ -31,17 +31,90 @@ _TAG = re.compile(r"^#([a-z][a-z0-9_]*)((?:\s*\+\s*[a-z][a-z0-9_]*)*)\s*$", re.I
 _ATTR = re.compile(r"\+\s*([a-z][a-z0-9_]*)", re.IGNORECASE)
 
 #: hashtags whose subject is a person
-PERSON_TAGS = frozenset({"contact", "beneficiary", "respondee", "affected", "person", "staff", "member",
-                         "survivor", "child", "hoh", "indiv", "ind", "patient", "student", "recipient"})
+PERSON_TAGS = frozenset(
+    {
+        "contact",
+        "beneficiary",
+        "respondee",
+        "affected",
+        "person",
+        "staff",
+        "member",
+        "survivor",
+        "child",
+        "hoh",
+        "indiv",
+        "ind",
+        "patient",
+        "student",
+        "recipient",
+    }
+)
 #: attributes (and hashtags) meaning a count or a statistic, never one person's value
-COUNT_ATTRS = frozenset({"num", "pct", "total", "count", "ratio", "rate", "avg", "mean", "median", "min", "max",
-                         "sum", "share", "prop", "proportion", "index", "score"})
-NOT_PERSONAL_TAGS = frozenset({"org", "sector", "subsector", "adm1", "adm2", "adm3", "country", "region",
-                               "indicator", "population", "reached", "targeted", "inneed", "value", "meta",
-                               "status", "date", "activity", "output", "operations", "service", "item",
-                               "capacity", "cause", "crisis", "currency", "description", "event", "financial",
-                               "frequency", "group", "impact", "modality", "need", "channel", "access",
-                               "severity", "delivery", "origin"})
+COUNT_ATTRS = frozenset(
+    {
+        "num",
+        "pct",
+        "total",
+        "count",
+        "ratio",
+        "rate",
+        "avg",
+        "mean",
+        "median",
+        "min",
+        "max",
+        "sum",
+        "share",
+        "prop",
+        "proportion",
+        "index",
+        "score",
+    }
+)
+NOT_PERSONAL_TAGS = frozenset(
+    {
+        "org",
+        "sector",
+        "subsector",
+        "adm1",
+        "adm2",
+        "adm3",
+        "country",
+        "region",
+        "indicator",
+        "population",
+        "reached",
+        "targeted",
+        "inneed",
+        "value",
+        "meta",
+        "status",
+        "date",
+        "activity",
+        "output",
+        "operations",
+        "service",
+        "item",
+        "capacity",
+        "cause",
+        "crisis",
+        "currency",
+        "description",
+        "event",
+        "financial",
+        "frequency",
+        "group",
+        "impact",
+        "modality",
+        "need",
+        "channel",
+        "access",
+        "severity",
+        "delivery",
+        "origin",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,10 @@ _CURRENCY_BEFORE = re.compile(
     r"(?i)(?:\b(?:mmk|kyats?|ks|usd|thb|baht|bdt|taka|tk|inr|rs|cny|rmb|lak|eur|amount|total|price|cost)|"
     r"[$€£¥₹৳฿])\.?\s?:?\s?$"
 )
-_NOT_PHONE_BEFORE = re.compile(r"(?i)\b(?:isbn|issn|doi|version|ver|v|rev|build|ref|invoice|po|iso|gtin|ean|imei)"
-                               r"(?:-1[03])?\s?(?:no\.?|number|#)?\s?[:#]?\s?$")
+_NOT_PHONE_BEFORE = re.compile(
+    r"(?i)\b(?:isbn|issn|doi|version|ver|v|rev|build|ref|invoice|po|iso|gtin|ean|imei)"
+    r"(?:-1[03])?\s?(?:no\.?|number|#)?\s?[:#]?\s?$"
+)
 _DATE_SHAPE = re.compile(r"^\+?\d{4}[-./]\d{1,2}[-./]\d{1,2}\b|^\+?\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _SEP_SPLIT = re.compile(r"[ .\-]")
 _NON_DIGIT = re.compile(r"[^0-9]")
@@ -157,7 +159,7 @@ def valid_intl_phone(text: str, before: str = "", after: str = "") -> str | None
         return None
     if m.start() > 0:
         before = before + t[: m.start()]
-        t = t[m.start():]
+        t = t[m.start() :]
     t = t.rstrip(" .-(")
     if before:
         b = to_ascii_digits(before)
@@ -194,8 +196,8 @@ def valid_intl_phone(text: str, before: str = "", after: str = "") -> str | None
 
 def check_intl_candidate(block: bytes, s: int, e: int) -> str | None:
     """Scanner helper: validate an ``INTL_PHONE`` match ``block[s:e]`` with its context."""
-    before = block[max(0, s - 80):s].decode("utf-8", "replace")
-    after = block[e:e + 12].decode("utf-8", "replace")
+    before = block[max(0, s - 80) : s].decode("utf-8", "replace")
+    after = block[e : e + 12].decode("utf-8", "replace")
     return valid_intl_phone(block[s:e].decode("utf-8", "replace"), before, after)
 
 
@@ -223,11 +225,11 @@ _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def _phone_context_ok(text: str, start: int) -> bool:
-    return bool(phone_context_re.search(text[max(0, start - 60):start]))
+    return bool(phone_context_re.search(text[max(0, start - 60) : start]))
 
 
 def _reject_context(text: str, start: int, end: int) -> bool:
-    before, after = text[max(0, start - 80):start], text[end:end + 12]
+    before, after = text[max(0, start - 80) : start], text[end : end + 12]
     if before[-1:].isdigit() or (before[-1:] in ".," and before[-2:-1].isdigit()):
         return True
     if after[:1].isdigit() or (after[:1] in ".," and after[1:2].isdigit()) or _CURRENCY_AFTER.match(after):
@@ -387,6 +389,7 @@ def _stdnum_ok(mod: object) -> Callable[[str], bool]:
             return bool(mod.is_valid(to_ascii_digits(v)))  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001
             return False
+
     return ok
 
 
@@ -419,47 +422,96 @@ def _iban_ok(v: str) -> bool:
 
 #: keyword followed by the usual separators / 'no.' / 'number' before the value
 _SEP = r"(?:\s?(?:no|nos|num|number|#|nr|id)\b\.?)?\s?[:#=.\-\u104a]?\s?"
-_GENERIC_ID_KW = (r"\b(?:national id(?:entity)?(?: card)?|nat(?:ional)?\.? id|id card|identity card|identity|"
-                  r"citizen(?:ship)? id|id(?: card)? (?:no|number)|nid)\b")
+_GENERIC_ID_KW = (
+    r"\b(?:national id(?:entity)?(?: card)?|nat(?:ional)?\.? id|id card|identity card|identity|"
+    r"citizen(?:ship)? id|id(?: card)? (?:no|number)|nid)\b"
+)
 
 KEYWORD_IDS: tuple[IdRule, ...] = (
-    IdRule("us_ssn", "national_id", r"\b(?:ssn|social security(?: card)?)\b",
-           r"[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}", _ssn_ok),
-    IdRule("passport", "national_id",
-           r"\bpassport\b|\u1015\u1010\u103a\u1005\u103a\u1015\u102d\u102f\u1037",  # ပတ်စ်ပို့
-           r"[A-Za-z]{1,2} ?[0-9]{6,9}|[A-Za-z0-9]{8,9}", _passport_ok),
-    IdRule("th_national_id", "national_id",
-           _GENERIC_ID_KW + r"|\bthai id\b|\bpink card\b|\u0e40\u0e25\u0e02\u0e1b\u0e23\u0e30\u0e08\u0e33\u0e15\u0e31\u0e27"
-           r"|\u0e1a\u0e31\u0e15\u0e23\u0e1b\u0e23\u0e30\u0e0a\u0e32\u0e0a\u0e19",  # เลขประจำตัว บัตรประชาชน
-           r"[0-9](?:[- ]?[0-9]){12}", _stdnum_ok(_th_pin)),
+    IdRule(
+        "us_ssn",
+        "national_id",
+        r"\b(?:ssn|social security(?: card)?)\b",
+        r"[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}",
+        _ssn_ok,
+    ),
+    IdRule(
+        "passport",
+        "national_id",
+        r"\bpassport\b|\u1015\u1010\u103a\u1005\u103a\u1015\u102d\u102f\u1037",  # ပတ်စ်ပို့
+        r"[A-Za-z]{1,2} ?[0-9]{6,9}|[A-Za-z0-9]{8,9}",
+        _passport_ok,
+    ),
+    IdRule(
+        "th_national_id",
+        "national_id",
+        _GENERIC_ID_KW
+        + r"|\bthai id\b|\bpink card\b|\u0e40\u0e25\u0e02\u0e1b\u0e23\u0e30\u0e08\u0e33\u0e15\u0e31\u0e27"
+        r"|\u0e1a\u0e31\u0e15\u0e23\u0e1b\u0e23\u0e30\u0e0a\u0e32\u0e0a\u0e19",  # เลขประจำตัว บัตรประชาชน
+        r"[0-9](?:[- ]?[0-9]){12}",
+        _stdnum_ok(_th_pin),
+    ),
     # Thai ID in its printed 1-4-5-2-1 grouping is distinctive (and checksummed): no keyword needed
-    IdRule("th_national_id", "national_id", None, r"\b[1-8]-[0-9]{4}-[0-9]{5}-[0-9]{2}-[0-9]\b",
-           _stdnum_ok(_th_pin)),
-    IdRule("in_aadhaar", "national_id",
-           r"\b(?:aadhaa?r|uidai|uid)\b|\u0906\u0927\u093e\u0930",  # आधार
-           r"[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}", _stdnum_ok(_aadhaar)),
-    IdRule("in_pan", "national_id", r"\b(?:pan(?: card)?|permanent account number)\b",
-           r"[A-Za-z]{5}[0-9]{4}[A-Za-z]", _stdnum_ok(_pan)),
-    IdRule("bd_nid", "national_id",
-           _GENERIC_ID_KW + r"|\bsmart card\b|\u098f\u09a8\u0986\u0987\u09a1\u09bf"  # এনআইডি
-           r"|\u099c\u09be\u09a4\u09c0\u09af\u09bc \u09aa\u09b0\u09bf\u099a\u09af\u09bc",  # জাতীয় পরিচয়
-           r"[0-9]{17}|[0-9]{13}|[0-9]{10}", _bd_nid_ok),
-    IdRule("cn_resident_id", "national_id",
-           _GENERIC_ID_KW + r"|\bresident id\b|\u8eab\u4efd\u8bc1|\u8eab\u4efd\u8b49",  # 身份证 身份證
-           r"[1-9][0-9]{16}[0-9Xx]", _stdnum_ok(_cn_ric)),
-    IdRule("iban", "national_id", None,
-           r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{4}){1,6}(?: ?[A-Z0-9]{1,3})?\b", _iban_ok),
-    IdRule("payment_card", "national_id",
-           r"\b(?:(?:credit|debit|bank|atm|payment) ?card|card (?:no|number|#)|visa|master ?card|amex|"
-           r"american express|unionpay)\b",
-           r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}|[0-9]{13,19}", _card_ok),
-    IdRule("unhcr_progres", "national_id",
-           r"\b(?:unhcr(?: id| no| number| case)?|progres|case (?:no|number|#)|individual id|"
-           r"registration (?:no|number|id)|reg\.? no|proof of registration)\b",
-           r"[A-Za-z0-9]{3}-[0-9]{2}[A-Za-z][0-9]{5,8}|[0-9]{3}-[0-9]{8}|[A-Za-z]{3}-[0-9]{6,12}", _progres_ok),
-    IdRule("fcn_moha", "national_id",
-           r"\b(?:fcn|family counting(?: number| no| card)?|moha (?:no|number|id|card|list))\b",
-           r"(?:[A-Za-z]{1,4}-?)?[0-9]{5,12}", _fcn_ok),
+    IdRule("th_national_id", "national_id", None, r"\b[1-8]-[0-9]{4}-[0-9]{5}-[0-9]{2}-[0-9]\b", _stdnum_ok(_th_pin)),
+    IdRule(
+        "in_aadhaar",
+        "national_id",
+        r"\b(?:aadhaa?r|uidai|uid)\b|\u0906\u0927\u093e\u0930",  # आधार
+        r"[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}",
+        _stdnum_ok(_aadhaar),
+    ),
+    IdRule(
+        "in_pan",
+        "national_id",
+        r"\b(?:pan(?: card)?|permanent account number)\b",
+        r"[A-Za-z]{5}[0-9]{4}[A-Za-z]",
+        _stdnum_ok(_pan),
+    ),
+    IdRule(
+        "bd_nid",
+        "national_id",
+        _GENERIC_ID_KW + r"|\bsmart card\b|\u098f\u09a8\u0986\u0987\u09a1\u09bf"  # এনআইডি
+        r"|\u099c\u09be\u09a4\u09c0\u09af\u09bc \u09aa\u09b0\u09bf\u099a\u09af\u09bc",  # জাতীয় পরিচয়
+        r"[0-9]{17}|[0-9]{13}|[0-9]{10}",
+        _bd_nid_ok,
+    ),
+    IdRule(
+        "cn_resident_id",
+        "national_id",
+        _GENERIC_ID_KW + r"|\bresident id\b|\u8eab\u4efd\u8bc1|\u8eab\u4efd\u8b49",  # 身份证 身份證
+        r"[1-9][0-9]{16}[0-9Xx]",
+        _stdnum_ok(_cn_ric),
+    ),
+    IdRule(
+        "iban",
+        "national_id",
+        None,
+        r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{4}){1,6}(?: ?[A-Z0-9]{1,3})?\b",
+        _iban_ok,
+    ),
+    IdRule(
+        "payment_card",
+        "national_id",
+        r"\b(?:(?:credit|debit|bank|atm|payment) ?card|card (?:no|number|#)|visa|master ?card|amex|"
+        r"american express|unionpay)\b",
+        r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}|[0-9]{13,19}",
+        _card_ok,
+    ),
+    IdRule(
+        "unhcr_progres",
+        "national_id",
+        r"\b(?:unhcr(?: id| no| number| case)?|progres|case (?:no|number|#)|individual id|"
+        r"registration (?:no|number|id)|reg\.? no|proof of registration)\b",
+        r"[A-Za-z0-9]{3}-[0-9]{2}[A-Za-z][0-9]{5,8}|[0-9]{3}-[0-9]{8}|[A-Za-z]{3}-[0-9]{6,12}",
+        _progres_ok,
+    ),
+    IdRule(
+        "fcn_moha",
+        "national_id",
+        r"\b(?:fcn|family counting(?: number| no| card)?|moha (?:no|number|id|card|list))\b",
+        r"(?:[A-Za-z]{1,4}-?)?[0-9]{5,12}",
+        _fcn_ok,
+    ),
 )
 
 
@@ -478,22 +530,20 @@ _RULE_RES = [(_r, _rule_re(_r), re.compile(r"(?:" + _r.candidate + r")")) for _r
 
 #: RE2 trigger for the bulk scanner: the keywords of every rule, plus the few number shapes that
 #: need no keyword (IBAN, the grouped Thai ID).  Case-insensitive parts are inline (?i:…).
-ID_TRIGGER = "|".join(
-    ("(?i:" + _lit(r.keyword) + ")") if r.keyword is not None else r.candidate for r in KEYWORD_IDS
-)
+ID_TRIGGER = "|".join(("(?i:" + _lit(r.keyword) + ")") if r.keyword is not None else r.candidate for r in KEYWORD_IDS)
 
 _VALUE_HEAD = re.compile(r"(?i)^" + _SEP + r"(?:card\s?)?" + _SEP)
 
 
 def _check_after(rule: IdRule, cand_re: re.Pattern[str], text: str, pos: int) -> tuple[int, int, str] | None:
-    window = text[pos:pos + rule.window]
+    window = text[pos : pos + rule.window]
     h = _VALUE_HEAD.match(window)
     off = h.end() if h else 0
     m = cand_re.match(window, off)
     if m is None:
         return None
     s, e = pos + m.start(), pos + m.end()
-    if text[e:e + 1].isalnum() or (text[e:e + 1] in ".," and text[e + 1:e + 2].isdigit()):
+    if text[e : e + 1].isalnum() or (text[e : e + 1] in ".," and text[e + 1 : e + 2].isdigit()):
         return None  # part of a longer token
     v = m.group(0)
     return (s, e, v) if rule.validator(v) else None
@@ -527,7 +577,7 @@ def find_identifiers(text: str) -> list[tuple[int, int, str, str]]:
 def check_id_candidate(block: bytes, s: int, e: int) -> tuple[str, str] | None:
     """Scanner helper for an ``ID_TRIGGER`` match ``block[s:e]``: (kind, masked) or None.
     Decodes only a small window (the match and 64 bytes after it)."""
-    window = block[s:e + 64].decode("utf-8", "ignore")
+    window = block[s : e + 64].decode("utf-8", "ignore")
     head = len(block[s:e].decode("utf-8", "ignore"))
     for start, _end, kind, masked in find_identifiers(window):
         if start <= head + 48:  # the number this trigger introduces (or is), not a later one
@@ -546,24 +596,62 @@ def detect_identifier(c: _CandidateLike) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- identity columns
 #: normalised header (lower case, separators as '_') -> kind of identity number
 IDENTIFIER_HEADERS: dict[str, str] = {
-    "ssn": "us_ssn", "social_security_number": "us_ssn", "social_security_no": "us_ssn",
-    "passport": "passport", "passport_no": "passport", "passport_number": "passport", "passport_id": "passport",
-    "national_id": "generic", "nationalid": "generic", "national_id_no": "generic", "national_id_number": "generic",
-    "nid": "generic", "nid_no": "generic", "nid_number": "generic", "id_number": "generic", "id_no": "generic",
-    "id_card": "generic", "id_card_no": "generic", "id_card_number": "generic", "identity_number": "generic",
-    "identity_card": "generic", "citizen_id": "generic", "citizenship_id": "generic",
-    "nrc": "mm_nrc", "nrc_no": "mm_nrc", "nrc_number": "mm_nrc",
-    "aadhaar": "in_aadhaar", "aadhar": "in_aadhaar", "aadhaar_no": "in_aadhaar", "aadhaar_number": "in_aadhaar",
-    "pan_no": "in_pan", "pan_number": "in_pan", "pan_card": "in_pan",
-    "thai_id": "th_national_id", "thai_national_id": "th_national_id",
-    "unhcr_id": "unhcr_progres", "unhcr_no": "unhcr_progres", "unhcr_case_no": "unhcr_progres",
-    "progres_id": "unhcr_progres", "progres_no": "unhcr_progres", "individual_id": "unhcr_progres",
-    "case_number": "case", "case_no": "case", "case_id": "case",
-    "fcn": "fcn_moha", "fcn_no": "fcn_moha", "fcn_number": "fcn_moha", "moha_no": "fcn_moha",
+    "ssn": "us_ssn",
+    "social_security_number": "us_ssn",
+    "social_security_no": "us_ssn",
+    "passport": "passport",
+    "passport_no": "passport",
+    "passport_number": "passport",
+    "passport_id": "passport",
+    "national_id": "generic",
+    "nationalid": "generic",
+    "national_id_no": "generic",
+    "national_id_number": "generic",
+    "nid": "generic",
+    "nid_no": "generic",
+    "nid_number": "generic",
+    "id_number": "generic",
+    "id_no": "generic",
+    "id_card": "generic",
+    "id_card_no": "generic",
+    "id_card_number": "generic",
+    "identity_number": "generic",
+    "identity_card": "generic",
+    "citizen_id": "generic",
+    "citizenship_id": "generic",
+    "nrc": "mm_nrc",
+    "nrc_no": "mm_nrc",
+    "nrc_number": "mm_nrc",
+    "aadhaar": "in_aadhaar",
+    "aadhar": "in_aadhaar",
+    "aadhaar_no": "in_aadhaar",
+    "aadhaar_number": "in_aadhaar",
+    "pan_no": "in_pan",
+    "pan_number": "in_pan",
+    "pan_card": "in_pan",
+    "thai_id": "th_national_id",
+    "thai_national_id": "th_national_id",
+    "unhcr_id": "unhcr_progres",
+    "unhcr_no": "unhcr_progres",
+    "unhcr_case_no": "unhcr_progres",
+    "progres_id": "unhcr_progres",
+    "progres_no": "unhcr_progres",
+    "individual_id": "unhcr_progres",
+    "case_number": "case",
+    "case_no": "case",
+    "case_id": "case",
+    "fcn": "fcn_moha",
+    "fcn_no": "fcn_moha",
+    "fcn_number": "fcn_moha",
+    "moha_no": "fcn_moha",
     "family_counting_number": "fcn_moha",
-    "iban": "iban", "credit_card": "payment_card", "card_number": "payment_card",
+    "iban": "iban",
+    "credit_card": "payment_card",
+    "card_number": "payment_card",
     # pseudonymous survey keys: only registration-number formats count (see module doc)
-    "household_id": "household_ref", "hh_id": "household_ref", "hhid": "household_ref",
+    "household_id": "household_ref",
+    "hh_id": "household_ref",
+    "hhid": "household_ref",
 }
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _NRC_SHAPE = re.compile(r"^\s*[0-9]{1,2} ?/ ?\S{2,24} ?[(\[] ?\S{1,12} ?[)\]] ?[0-9]{5,6}\s*$")
@@ -596,8 +684,10 @@ def valid_id_cell(header: str, value: str) -> bool:
     if kind == "mm_nrc":
         return bool(_NRC_SHAPE.match(v)) or _generic_id(v)
     if kind in ("generic", "case"):
-        return any(_VALIDATORS[k](v) for k in ("th_national_id", "cn_resident_id", "in_aadhaar", "bd_nid",
-                                              "passport", "unhcr_progres")) or _generic_id(v)
+        return any(
+            _VALIDATORS[k](v)
+            for k in ("th_national_id", "cn_resident_id", "in_aadhaar", "bd_nid", "passport", "unhcr_progres")
+        ) or _generic_id(v)
     if kind == "iban":
         return _iban_ok(v)
     return _VALIDATORS[kind](v)
@@ -607,11 +697,25 @@ def valid_id_cell(header: str, value: str) -> bool:
 _RESERVED_TLDS = ("test", "example", "invalid", "localhost")  # RFC 2606 / RFC 6761
 _RESERVED_SLD = frozenset({"example.com", "example.net", "example.org", "example.edu"})
 #: placeholder domains of templates and documentation; GitHub's no-reply addresses
-NON_PERSONAL_DOMAINS = frozenset({
-    "domain.com", "domain.tld", "yourdomain.com", "your-domain.com", "yourcompany.com", "mydomain.com",
-    "company.com", "email.test", "sample.com", "test.com", "acme.com", "users.noreply.github.com",
-    "noreply.github.com", "xxx.com", "abc.com",
-})
+NON_PERSONAL_DOMAINS = frozenset(
+    {
+        "domain.com",
+        "domain.tld",
+        "yourdomain.com",
+        "your-domain.com",
+        "yourcompany.com",
+        "mydomain.com",
+        "company.com",
+        "email.test",
+        "sample.com",
+        "test.com",
+        "acme.com",
+        "users.noreply.github.com",
+        "noreply.github.com",
+        "xxx.com",
+        "abc.com",
+    }
+)
 
 
 def reserved_domain(domain: str) -> bool:
@@ -635,16 +739,26 @@ def reserved_domain(domain: str) -> bool:
 
 
 # =========================================================================== coordinates
-_PCT_HEADER = re.compile(r"(?i)%|\b(?:pct|percent\w*|per ?cent|rate|share|ratio|proportion|prop|prevalence|"
-                         r"coverage|score|index|avg|average|mean|median)\b")
-_COUNT_HEADER = re.compile(r"(?i)\b(?:number|num|no|count|total|sum|qty|quantity|people|persons|population|hh|"
-                           r"households|amount|price|cost|value|usd|mmk|kyat|age|weight|height|year)\b|#")
-_LAT_HEADER = re.compile(r"(?i)(?:^|[\s_\-./:(\[])(?:lat|latitude|latitud|gps_?lat\w*|y|y_?coord\w*|lat_?dd)"
-                         r"(?:$|[\s_\-./:)\]])|_gps_latitude|latitude")
-_LON_HEADER = re.compile(r"(?i)(?:^|[\s_\-./:(\[])(?:lon|lng|long|longitude|longitud|gps_?lon\w*|x|x_?coord\w*|"
-                         r"long?_?dd)(?:$|[\s_\-./:)\]])|_gps_longitude|longitude")
-_POINT_HEADER = re.compile(r"(?i)(?:^|[\s_\-./:])(?:location|geopoint|geo_?point|_?geolocation|gps|coordinates?|"
-                           r"coords?|geometry|latlon|lat_?long|lat_?lng|point)(?:$|[\s_\-./:])")
+_PCT_HEADER = re.compile(
+    r"(?i)%|\b(?:pct|percent\w*|per ?cent|rate|share|ratio|proportion|prop|prevalence|"
+    r"coverage|score|index|avg|average|mean|median)\b"
+)
+_COUNT_HEADER = re.compile(
+    r"(?i)\b(?:number|num|no|count|total|sum|qty|quantity|people|persons|population|hh|"
+    r"households|amount|price|cost|value|usd|mmk|kyat|age|weight|height|year)\b|#"
+)
+_LAT_HEADER = re.compile(
+    r"(?i)(?:^|[\s_\-./:(\[])(?:lat|latitude|latitud|gps_?lat\w*|y|y_?coord\w*|lat_?dd)"
+    r"(?:$|[\s_\-./:)\]])|_gps_latitude|latitude"
+)
+_LON_HEADER = re.compile(
+    r"(?i)(?:^|[\s_\-./:(\[])(?:lon|lng|long|longitude|longitud|gps_?lon\w*|x|x_?coord\w*|"
+    r"long?_?dd)(?:$|[\s_\-./:)\]])|_gps_longitude|longitude"
+)
+_POINT_HEADER = re.compile(
+    r"(?i)(?:^|[\s_\-./:])(?:location|geopoint|geo_?point|_?geolocation|gps|coordinates?|"
+    r"coords?|geometry|latlon|lat_?long|lat_?lng|point)(?:$|[\s_\-./:])"
+)
 _FLOATV = re.compile(r"^[-+]?(\d{1,3})(?:\.(\d+))?$")
 _FLOATS = re.compile(r"[-+]?\d{1,3}(?:\.\d+)?")
 _MM_LAT = (9.5, 28.6)

@@ -66,13 +66,14 @@ def label_from_title_rows(rows: list[list[str]], hdr_idx: int, hxl_idx: int | No
     """A table's label sits in the title rows above its header, never in a data cell: a cell
     "Public" in a Public/Private column must not label the file, and a cell "Confidential"
     must not let an unlabelled file through.  With no header row there are no title rows."""
-    top = min(hdr_idx, hxl_idx) if hxl_idx is not None and hdr_idx >= 0 else (
-        hxl_idx if hxl_idx is not None else hdr_idx)
+    top = (
+        min(hdr_idx, hxl_idx) if hxl_idx is not None and hdr_idx >= 0 else (hxl_idx if hxl_idx is not None else hdr_idx)
+    )
     if max((sum(1 for c in r if c and c.strip()) for r in rows[:50]), default=0) <= 1:
         # not a table but lines of text (a cover sheet): its first lines are title lines
         return label_from_lines([c.strip() for r in rows[:10] for c in r if c and c.strip()])
-    joined = [" ".join(c.strip() for c in r if c and c.strip()) for r in rows[:max(top, 0) + 1][:11]]
-    best = label_from_lines(joined[:max(top, 0)])
+    joined = [" ".join(c.strip() for c in r if c and c.strip()) for r in rows[: max(top, 0) + 1][:11]]
+    best = label_from_lines(joined[: max(top, 0)])
     if top >= 0 and top < len(joined):  # "Classification: Confidential" written as a two-cell row
         for m in _MARKING.finditer(joined[top]):
             best = max_level(best, parse_level(m.group(1)))

@@ -5,8 +5,28 @@ from __future__ import annotations
 import re
 
 HONORIFICS = (
-    "u", "daw", "ko", "ma", "maung", "mg", "naw", "saw", "sa", "nan", "nang", "sai", "nai", "mi",
-    "khun", "mahn", "duwa", "dr", "mr", "mrs", "ms", "miss",
+    "u",
+    "daw",
+    "ko",
+    "ma",
+    "maung",
+    "mg",
+    "naw",
+    "saw",
+    "sa",
+    "nan",
+    "nang",
+    "sai",
+    "nai",
+    "mi",
+    "khun",
+    "mahn",
+    "duwa",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
 )
 _HON = set(HONORIFICS)
 _SEPS = re.compile(r"[\s\-().]+")

@@ -86,7 +86,8 @@ def fold(word: str) -> str:
 
 #: common English / humanitarian / place words that appear in name lists ("May", "Will", "Rose").
 #: Hand-made (own judgement): they never count as name evidence on their own.
-COMMON_WORDS = frozenset(_ws("""
+COMMON_WORDS = frozenset(
+    _ws("""
 a an the and or but nor of in on at to for by with from as is was be are were been it its this that these
 those he she we they you i me my our your his her their who what when where why how all any some no not yes
 so up down out over under more most many much new old good great best better first last next other same such
@@ -120,10 +121,13 @@ jordan israel egypt chad kenya georgia virginia carolina dakota florida indiana 
 china india japan korea france paris london berlin sydney vienna florence venice milan geneva lourdes
 ireland england scotland wales asia africa europe america australia canada mexico brazil argentina chile peru
 cuba haiti jamaica siena sierra leone niger sudan mali lebanon syria
-"""))
+""")
+)
 
 #: words that, right after a pair of capitalised words, make it an organisation / place / thing
-_ORG_AFTER = frozenset(_ws("""
+_ORG_AFTER = (
+    frozenset(
+        _ws("""
 hospital clinic school college university academy institute foundation trust fund association society union
 council committee ministry department agency office bank restaurant cafe café bar hotel motel guesthouse inn
 shop store market mall company co corp corporation inc ltd limited llc plc group holdings partners partnership
@@ -133,11 +137,16 @@ mountain mount valley township village tract ward district state region province
 center centre hall house building tower plaza gardens garden stadium library museum theatre theater cinema
 project programme program network alliance coalition federation league club team cluster sector initiative
 award prize act law treaty convention declaration report index day week month year festival
-""")) | NAME_STOP
+""")
+    )
+    | NAME_STOP
+)
 
 #: Myanmar states/regions, districts and major townships (own list from MIMU naming conventions),
 #: plus ethnic/state names that are also given names elsewhere ("Karen", "Chin", "Shan")
-MYANMAR_ADMIN_NAMES = frozenset(fold(x) for x in _ws("""
+MYANMAR_ADMIN_NAMES = frozenset(
+    fold(x)
+    for x in _ws("""
 kachin kayah kayin karen karenni chin sagaing tanintharyi tenasserim bago pegu magway magwe mandalay mon
 rakhine arakan yangon rangoon shan ayeyarwady irrawaddy naypyitaw naypyidaw myitkyina bhamo mohnyin putao
 hpakant waingmaw momauk loikaw demoso hpruso bawlakhe hpa-an hpaan hpapun myawaddy kawkareik hlaingbwe
@@ -149,11 +158,32 @@ kyaukme hsipaw loilem tachileik langkho hopang matman mongmit namhsan kutkai lau
 myaungmya maubin pyapon labutta bogale insein hlaing thingangyun dagon hlegu hmawbi thanlyin twante kyauktan
 ottarathiri dekkhina zabuthiri pobbathiri lewe pyinmana tatkon zeyarthiri kalaw pindaya hsihseng pekon
 pinlaung mongton mongyai namtu manton tangyan myanmar burma kyar
-""")) | frozenset({"nay pyi taw", "ma kyar", "hpa an", "mrauk u", "nyaung u", "mawlamyine gyun"})
+""")
+) | frozenset({"nay pyi taw", "ma kyar", "hpa an", "mrauk u", "nyaung u", "mawlamyine gyun"})
 
 #: Myanmar honorifics / titles in Latin script: never evidence of a name on their own
-_MM_HONORIFICS = HONORIFIC_LOWER | frozenset({"daw", "u", "ko", "ma", "maung", "mg", "saw", "naw", "nan", "sai",
-                                              "khun", "sayar", "saya", "sayama", "dr", "mr", "mrs", "ms"})
+_MM_HONORIFICS = HONORIFIC_LOWER | frozenset(
+    {
+        "daw",
+        "u",
+        "ko",
+        "ma",
+        "maung",
+        "mg",
+        "saw",
+        "naw",
+        "nan",
+        "sai",
+        "khun",
+        "sayar",
+        "saya",
+        "sayama",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+    }
+)
 
 _LETTERS = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*$")
 _LATIN_MAX = 0x24F
@@ -172,8 +202,7 @@ class Lexicon:
     seconds: float
 
 
-DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
-                         "person_names.txt.gz")
+DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "person_names.txt.gz")
 
 
 def _faker_names() -> tuple[set[str], set[str], set[str], str]:
@@ -285,7 +314,12 @@ def build_cache(path: str = DATA_FILE) -> dict[str, int]:
         f"# given names + surnames: {c_src}",
         "# place words: faker.providers.address.en_US countries, states, street/city suffixes",
         "# regenerate: python -m bot.screening.names build",
-        "[given]", *given, "[surname]", *surnames, "[place]", *place_words,
+        "[given]",
+        *given,
+        "[surname]",
+        *surnames,
+        "[place]",
+        *place_words,
     ]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     data = ("\n".join(lines) + "\n").encode("utf-8")
@@ -342,8 +376,13 @@ def lexicon() -> Lexicon:
 
 def load_stats() -> dict[str, Any]:
     lex = lexicon()
-    return {"given": len(lex.given), "surnames": len(lex.surnames), "places": len(lex.places),
-            "sources": lex.sources, "seconds": round(lex.seconds, 4)}
+    return {
+        "given": len(lex.given),
+        "surnames": len(lex.surnames),
+        "places": len(lex.places),
+        "sources": lex.sources,
+        "seconds": round(lex.seconds, 4),
+    }
 
 
 def is_given_name(word: str) -> bool:
@@ -386,34 +425,55 @@ _CAPS = r"(?:" + _UP + r"\. ?)?" + _CAPW + r"(?: (?:" + _UP + r"\. ?)?" + _CAPW 
 _ANYW = _LT + "{2,}"
 _ANYS = _ANYW + r"(?: " + _ANYW + r"){0,3}"
 
+
 def _alt(words: str) -> str:
     """An alternation, longest first (RE2 is leftmost-first: 'referred to' before 'referred')."""
     items = sorted({w.strip() for w in words.split("|") if w.strip()}, key=len, reverse=True)
     return "|".join(items)
 
 
-_TITLE = (r"\b(?:" + _alt("Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sr|Sra|Srta|Herr|Frau|Mme|Mlle|Madame|Monsieur|Mister|Doctor|"
-                          "MR|MRS|MS|DR") + r")\.? |\bM\. ")
+_TITLE = (
+    r"\b(?:"
+    + _alt("Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sr|Sra|Srta|Herr|Frau|Mme|Mlle|Madame|Monsieur|Mister|Doctor|MR|MRS|MS|DR")
+    + r")\.? |\bM\. "
+)
 _INTRO = r"(?i:\b(?:" + _alt("my name is|my name's|my name’s|i am called|call me|i am|i'm|i’m|this is") + r")) "
-_KEY = (r"(?i:\b(?:" + _alt(
-    "user|username|user name|contact person|contact name|focal point|focal person|caller|patient|beneficiary|"
-    "respondent|client|applicant|complainant|interviewee|informant|requester|requested by|reported by|"
-    "submitted by|prepared by|attn|attention|from|cc") + r")) ?[:\-] ?")
-_VERB = (r"(?i:\b(?:" + _alt(
-    "contact|contacted|contacting|call|called|calling|ask|asked|met|meet|met with|meet with|meeting with|"
-    "follow up with|followed up with|follow-up with|following up with|spoke with|spoke to|speak with|speak to|"
-    "talk to|talked to|talk with|talked with|visited|interviewed|referred|referred to|according to|informed|"
-    "thanks to|on behalf of|assigned to|handed over to|escalated to|correct it to|corrected it to|change it to|"
-    "changed it to|married|husband|wife|son of|daughter of|widow of") + r")) ")
-_SIGN = (r"(?i:\b(?:" + _alt(
-    "regards|best|best wishes|thanks|thank you|many thanks|sincerely|cheers|yours truly|yours sincerely|"
-    "yours faithfully|respectfully|warmly") + r")),?[ \t]*\r?\n[ \t]*|(?:^|\n)--[ \t]?")
-_SUFFIX = (r"(?:,? (?:said|says|told|explained|stated|added|recalled|reported|complained|mentioned|replied|"
-           r"confirmed)\b"
-           r"|,? (?:lives|lived|resides|resided|stays|stayed|is living|was living) (?:at|in|with|near)\b"
-           r"| (?:was|were) born\b"
-           r"| \((?:aged? )?[0-9]{1,2}(?:,|\)| ?y| ?yrs| ?years)"
-           r"|, (?:aged? )?[0-9]{1,2}(?:,| ?y\b| ?yrs\b| ?years\b))")
+_KEY = (
+    r"(?i:\b(?:"
+    + _alt(
+        "user|username|user name|contact person|contact name|focal point|focal person|caller|patient|beneficiary|"
+        "respondent|client|applicant|complainant|interviewee|informant|requester|requested by|reported by|"
+        "submitted by|prepared by|attn|attention|from|cc"
+    )
+    + r")) ?[:\-] ?"
+)
+_VERB = (
+    r"(?i:\b(?:"
+    + _alt(
+        "contact|contacted|contacting|call|called|calling|ask|asked|met|meet|met with|meet with|meeting with|"
+        "follow up with|followed up with|follow-up with|following up with|spoke with|spoke to|speak with|speak to|"
+        "talk to|talked to|talk with|talked with|visited|interviewed|referred|referred to|according to|informed|"
+        "thanks to|on behalf of|assigned to|handed over to|escalated to|correct it to|corrected it to|change it to|"
+        "changed it to|married|husband|wife|son of|daughter of|widow of"
+    )
+    + r")) "
+)
+_SIGN = (
+    r"(?i:\b(?:"
+    + _alt(
+        "regards|best|best wishes|thanks|thank you|many thanks|sincerely|cheers|yours truly|yours sincerely|"
+        "yours faithfully|respectfully|warmly"
+    )
+    + r")),?[ \t]*\r?\n[ \t]*|(?:^|\n)--[ \t]?"
+)
+_SUFFIX = (
+    r"(?:,? (?:said|says|told|explained|stated|added|recalled|reported|complained|mentioned|replied|"
+    r"confirmed)\b"
+    r"|,? (?:lives|lived|resides|resided|stays|stayed|is living|was living) (?:at|in|with|near)\b"
+    r"| (?:was|were) born\b"
+    r"| \((?:aged? )?[0-9]{1,2}(?:,|\)| ?y| ?yrs| ?years)"
+    r"|, (?:aged? )?[0-9]{1,2}(?:,| ?y\b| ?yrs\b| ?years\b))"
+)
 
 #: part -> (prefix, name, suffix); the part programs capture the name as group 1
 _PARTS: dict[str, tuple[str, str, str]] = {
@@ -432,8 +492,13 @@ _PART_RES = {k: compile_bytes("^(?:" + p + ")(" + n + ")(?:" + s + ")") for k, (
 CUE_RE = compile_bytes(CUE_PATTERN)
 
 #: bare "Given Surname" candidates: only for text mode / prose cells; validate with validate_pair
-PAIR_PATTERN: str = r"\b" + _UP + r"[a-z\x{DF}-\x{F6}\x{F8}-\x{FF}\x{100}-\x{24F}'’\-]+ " + _UP + \
-    r"[a-z\x{DF}-\x{F6}\x{F8}-\x{FF}\x{100}-\x{24F}'’\-]+"
+PAIR_PATTERN: str = (
+    r"\b"
+    + _UP
+    + r"[a-z\x{DF}-\x{F6}\x{F8}-\x{FF}\x{100}-\x{24F}'’\-]+ "
+    + _UP
+    + r"[a-z\x{DF}-\x{F6}\x{F8}-\x{FF}\x{100}-\x{24F}'’\-]+"
+)
 PAIR_RE = compile_bytes(PAIR_PATTERN)
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*")
@@ -479,7 +544,7 @@ def _prefix_name(kind: str, raw: str, after: str) -> tuple[int, int] | None:
     if not keep:
         return None
     # a capitalised name followed by an organisation / place word: not a person
-    nxt = _NEXT_WORD.match(raw[keep[-1][1]:] + after)
+    nxt = _NEXT_WORD.match(raw[keep[-1][1] :] + after)
     if caps and nxt and _cap(nxt.group(1)) and _blocked(nxt.group(1)):
         return None
     texts = [w[2] for w in keep]
@@ -502,8 +567,7 @@ def _prefix_name(kind: str, raw: str, after: str) -> tuple[int, int] | None:
     # key, verb, sign: one known given name, or 2+ words with at least one known name word
     known = [_known(t) for t in texts]
     if len(texts) == 1:
-        return (keep[0][0], keep[0][1]) if is_given_name(texts[0]) or kind == "sign" and is_surname(texts[0]) \
-            else None
+        return (keep[0][0], keep[0][1]) if is_given_name(texts[0]) or kind == "sign" and is_surname(texts[0]) else None
     return (keep[0][0], keep[-1][1]) if any(known) else None
 
 
@@ -523,8 +587,9 @@ def _suffix_name(raw: str, tail: str, before: str) -> tuple[int, int, str] | Non
     reason = "lives" if _LIVES.match(tail) else "age" if _AGE.match(tail) else "said"
     known = [_known(t) for t in texts]
     if len(texts) == 1:
-        ok = is_given_name(texts[0]) or (reason == "said" and is_surname(texts[0])
-                                         and before.rstrip().endswith((".", ",", "\n")) is False)
+        ok = is_given_name(texts[0]) or (
+            reason == "said" and is_surname(texts[0]) and before.rstrip().endswith((".", ",", "\n")) is False
+        )
         if not ok:
             return None
     elif not any(known):
@@ -565,7 +630,7 @@ def validate_candidate(text: str, before: str = "", after: str = "") -> str | No
     `before` / `after`: ~40 characters of text around the match (stop context).  The returned
     string is the name only (no cue words), ready for ``mask.mask_name``."""
     hit = _validate(text, before, after)
-    return None if hit is None else " ".join(text[hit[0]:hit[1]].split())
+    return None if hit is None else " ".join(text[hit[0] : hit[1]].split())
 
 
 def detector_validate(c: Any) -> tuple[str, str] | None:
@@ -641,7 +706,7 @@ def find_person_names(text: str, *, bare: bool = True) -> list[tuple[int, int, s
             break
         s, e = m.span()
         cs, ce = to_char(s), to_char(e)
-        hit = _validate(text[cs:ce], text[max(0, cs - 40):cs], text[ce:ce + 40])
+        hit = _validate(text[cs:ce], text[max(0, cs - 40) : cs], text[ce : ce + 40])
         if hit is not None:
             out.append((cs + hit[0], cs + hit[1], hit[2]))
             pos = e if e > s else s + 1
@@ -657,7 +722,7 @@ def find_person_names(text: str, *, bare: bool = True) -> list[tuple[int, int, s
                 break
             s, e = m.span()
             cs, ce = to_char(s), to_char(e)
-            name = validate_pair(text[cs:ce], text[max(0, cs - 40):cs], text[ce:ce + 40])
+            name = validate_pair(text[cs:ce], text[max(0, cs - 40) : cs], text[ce : ce + 40])
             if name is not None:
                 out.append((cs, ce, "pair"))
                 pos = e
@@ -680,8 +745,10 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 
 # =========================================================================== Burmese script
-_SYL_BREAK = re.compile(r"(?:(?<!\u1039)([\u1000-\u102a\u103f\u104a-\u104f]|[\u1040-\u1049]+|[^\u1000-\u104f]+)"
-                        r"(?![\u103e\u103b]?[\u1037\u1039\u103a]))")
+_SYL_BREAK = re.compile(
+    r"(?:(?<!\u1039)([\u1000-\u102a\u103f\u104a-\u104f]|[\u1040-\u1049]+|[^\u1000-\u104f]+)"
+    r"(?![\u103e\u103b]?[\u1037\u1039\u103a]))"
+)
 
 
 def segment_syllables(text: str) -> list[tuple[int, int, str]]:
@@ -697,7 +764,8 @@ def segment_syllables(text: str) -> list[tuple[int, int, str]]:
 
 #: common syllables of Myanmar personal names in Burmese script (own linguistic knowledge of
 #: Myanmar naming; romanisations in comments of the Latin NAME_SYLLABLES in patterns.py)
-BURMESE_NAME_SYLLABLES = frozenset(_ws("""
+BURMESE_NAME_SYLLABLES = frozenset(
+    _ws("""
 အောင် ကျော် ဇင် ထက် စု မြတ် နိုး သီ တာ ခင် မာ ဇော် မင်း ဦး မေ သူ နီ လာ ဝင်း ခန့် ရ တ နာ ဖြိုး စိုး မိုး
 သန္တာ အေး ဝေ ယံ လင်း နှင်း ထွန်း လွင် မြင့် သိန်း လှ မြ ဆွေ ရွှေ ငွေ ဖြူ စိန် သန့် တင့် သ ဟန် ဟိန်း ထိုက်
 ကြယ် နေ ပြည့် ကောင်း ဝင့် ဝတ် ယ ချစ် ဆန်း ဌေး ခိုင် မျိုး ကြည် နန္ဒာ ဇေ ယျာ ဇာ ညီ ချို ဘို ဘိုး ထူး ပေါ်
@@ -705,33 +773,154 @@ BURMESE_NAME_SYLLABLES = frozenset(_ws("""
 ဉာဏ် သစ် ဟေ မိုင် နိုင် ထွေး ဝါ ခြည် ပြုံး ပိုင် ကျင် ဇွဲ ကြီး ငယ် တိုး နောင် ရင် ဝဏ္ဏ လဲ့ မော် ဗ လ ကလျာ
 စော နော် နန်း မောင် ဒေါ် သော် ဟိုင်း ထား ပို ဆင့် မွန် ပြည် ဖုန်း သဲ ဟင်း ကေ ကေသီ ဘုန်း ဗိုလ် ပြင်း ယမင်း
 သင်း သုဇာ ဇီ ခိုင် ပပ ပု စန္ဒာ ရွှန်း ကြူ ကြိုင် ဖြိုး မြင့် ဥ ဥမ္မာ မင် ဟို ချိုချို သဇင် သီရိ
-"""))
+""")
+)
 #: name syllables that are also everyday words / particles: never enough on their own
-_WEAK_SYL = frozenset(_ws("""
+_WEAK_SYL = frozenset(
+    _ws("""
 သူ နေ လာ တာ ရ သ ဝ မာ ဒါ ထား တင် ကောင်း ကြီး ငယ် လေး နာ ရီ ပြည် မိုး ပန်း ချစ် ဆု အေး ရဲ ညီ မြ မေ ဝေ
 နီ စု ရည် ဖြူ ပေါ် နိုင် ထက် ဝင် စိုး မင်း ချို ဖူး တိုး ပို မ ကို ဦး ယ တ လ ဗ သက် ငွေ ရွှေ ဖုန်း ထူး ရင် ဟို
 ပြည့် ကြည် ဝါ သဲ ဟင်း ပြင်း ပု မင် ဥ နု မူ မိ ခြည် ဒေါ် မောင် စော နော် ဗိုလ် သစ် ထင် ကြယ်
-"""))
+""")
+)
 _HONORIFICS_MY = ("ဦး", "ဒေါ်", "ကို", "မ", "မောင်", "စော", "နော်", "ဒေါက်တာ", "ဆရာ", "ဆရာမ", "နန်း", "စိုင်း")
 _STRONG_HON = frozenset({"ဦး", "ဒေါ်", "ဒေါက်တာ", "ဆရာမ", "စော", "နော်", "စိုင်း", "နန်း", "မောင်"})
 #: particles / verbs that mark the preceding noun phrase as a person
-_PERSON_AFTER = ("က", "ကို", "ရဲ့", "၏", "နှင့်", "နဲ့", "သည်", "ဟာ", "မှာ", "အား", "သို့", "ပြောသည်", "ပြောတယ်",
-                 "ပြော", "နေထိုင်", "အသက်", "နှစ်", "မွေးဖွား", "ဆက်သွယ်", "ဖုန်း", "၊", "။", "တို့")
-_PLACE_AFTER = ("ရွာ", "ကျေးရွာ", "မြို့", "မြို့နယ်", "ရပ်ကွက်", "တိုင်း", "ပြည်နယ်", "လမ်း", "ဘုရား", "ကျောင်း",
-                "ဆေးရုံ", "ဆေးခန်း", "ဈေး", "စခန်း", "အဖွဲ့", "ကုမ္ပဏီ", "ဆိုင်", "ရုံး", "တောင်", "မြစ်", "ချောင်း",
-                "ကန်", "ဒေသ", "ခရိုင်", "ကျွန်း", "အသင်း", "ဌာန", "ဟိုတယ်", "စားသောက်", "ကုန်", "ရေး", "မြင်",
-                "ချက်", "မှု", "ခြင်း", "ရှိ", "ပါ", "တယ်", "သည့်", "စွာ", "ကြေး", "ဆိုး", "သား", "သမီး")
+_PERSON_AFTER = (
+    "က",
+    "ကို",
+    "ရဲ့",
+    "၏",
+    "နှင့်",
+    "နဲ့",
+    "သည်",
+    "ဟာ",
+    "မှာ",
+    "အား",
+    "သို့",
+    "ပြောသည်",
+    "ပြောတယ်",
+    "ပြော",
+    "နေထိုင်",
+    "အသက်",
+    "နှစ်",
+    "မွေးဖွား",
+    "ဆက်သွယ်",
+    "ဖုန်း",
+    "၊",
+    "။",
+    "တို့",
+)
+_PLACE_AFTER = (
+    "ရွာ",
+    "ကျေးရွာ",
+    "မြို့",
+    "မြို့နယ်",
+    "ရပ်ကွက်",
+    "တိုင်း",
+    "ပြည်နယ်",
+    "လမ်း",
+    "ဘုရား",
+    "ကျောင်း",
+    "ဆေးရုံ",
+    "ဆေးခန်း",
+    "ဈေး",
+    "စခန်း",
+    "အဖွဲ့",
+    "ကုမ္ပဏီ",
+    "ဆိုင်",
+    "ရုံး",
+    "တောင်",
+    "မြစ်",
+    "ချောင်း",
+    "ကန်",
+    "ဒေသ",
+    "ခရိုင်",
+    "ကျွန်း",
+    "အသင်း",
+    "ဌာန",
+    "ဟိုတယ်",
+    "စားသောက်",
+    "ကုန်",
+    "ရေး",
+    "မြင်",
+    "ချက်",
+    "မှု",
+    "ခြင်း",
+    "ရှိ",
+    "ပါ",
+    "တယ်",
+    "သည့်",
+    "စွာ",
+    "ကြေး",
+    "ဆိုး",
+    "သား",
+    "သမီး",
+)
 _PLACE_BEFORE = ("ရွာ", "မြို့", "မြို့နယ်", "ရပ်ကွက်", "ကျေးရွာ", "ပြည်နယ်", "တိုင်း", "လမ်း", "အ")
 #: Burmese spellings of states/regions and big towns (never names)
-_BURMESE_PLACES = ("ကချင်", "ကယား", "ကရင်", "ချင်း", "စစ်ကိုင်း", "တနင်္သာရီ", "ပဲခူး", "မကွေး", "မန္တလေး", "မွန်",
-                   "ရခိုင်", "ရန်ကုန်", "ရှမ်း", "ဧရာဝတီ", "နေပြည်တော်", "မြန်မာ", "မြစ်ကြီးနား", "လားရှိုး",
-                   "တောင်ကြီး", "စစ်တွေ", "မော်လမြိုင်", "ပုသိမ်", "ဘားအံ", "လွိုင်ကော်", "ဟားခါး", "မုံရွာ", "မြိတ်",
-                   "ထားဝယ်", "ပြည်", "မင်းဘူး", "တောင်ငူ", "ကလေး", "မကွေး")
+_BURMESE_PLACES = (
+    "ကချင်",
+    "ကယား",
+    "ကရင်",
+    "ချင်း",
+    "စစ်ကိုင်း",
+    "တနင်္သာရီ",
+    "ပဲခူး",
+    "မကွေး",
+    "မန္တလေး",
+    "မွန်",
+    "ရခိုင်",
+    "ရန်ကုန်",
+    "ရှမ်း",
+    "ဧရာဝတီ",
+    "နေပြည်တော်",
+    "မြန်မာ",
+    "မြစ်ကြီးနား",
+    "လားရှိုး",
+    "တောင်ကြီး",
+    "စစ်တွေ",
+    "မော်လမြိုင်",
+    "ပုသိမ်",
+    "ဘားအံ",
+    "လွိုင်ကော်",
+    "ဟားခါး",
+    "မုံရွာ",
+    "မြိတ်",
+    "ထားဝယ်",
+    "ပြည်",
+    "မင်းဘူး",
+    "တောင်ငူ",
+    "ကလေး",
+    "မကွေး",
+)
 
 
 #: syllables of Burmese place names (village, town, lake, hill, stream, island, market, road ...)
-_BURMESE_PLACE_SYL = frozenset(("ရွာ", "မြို့", "ကျေး", "ကုန်း", "ကန်", "တောင်", "ချောင်း", "ကျွန်း", "ဈေး", "လမ်း", "ရပ်",
-                                "ကွက်", "နယ်", "တိုင်း", "ပြည်", "စခန်း", "ဆိပ်", "ကမ်း", "တော", "ကွင်း"))
+_BURMESE_PLACE_SYL = frozenset(
+    (
+        "ရွာ",
+        "မြို့",
+        "ကျေး",
+        "ကုန်း",
+        "ကန်",
+        "တောင်",
+        "ချောင်း",
+        "ကျွန်း",
+        "ဈေး",
+        "လမ်း",
+        "ရပ်",
+        "ကွက်",
+        "နယ်",
+        "တိုင်း",
+        "ပြည်",
+        "စခန်း",
+        "ဆိပ်",
+        "ကမ်း",
+        "တော",
+        "ကွင်း",
+    )
+)
 
 
 _HONORIFICS_SET = frozenset(_HONORIFICS_MY)
@@ -768,11 +957,11 @@ def find_burmese_names(text: str) -> list[tuple[int, int, str]]:
         return any(ps < e and s < pe for ps, pe in place_spans)
 
     def joined(i: int, m: int) -> str:
-        return "".join(t[2] for t in toks[i:i + m])
+        return "".join(t[2] for t in toks[i : i + m])
 
     def gap_ok(i: int) -> bool:
         """Tokens i and i+1 are adjacent or separated by spaces only."""
-        return 0 <= i < n - 1 and text[toks[i][1]:toks[i + 1][0]].strip() == ""
+        return 0 <= i < n - 1 and text[toks[i][1] : toks[i + 1][0]].strip() == ""
 
     def word_at(i: int, words: frozenset[str]) -> bool:
         """A word of `words` (1-3 syllables) starts at token i."""
@@ -801,8 +990,11 @@ def find_burmese_names(text: str) -> list[tuple[int, int, str]]:
         prev_adjacent = i > 0 and gap_ok(i - 1)
         strong = sum(x not in _WEAK_SYL for x in run)
         ok, reason = False, ""
-        if in_place(s, e) or (nxt >= 0 and word_at(nxt, _PLACE_AFTER_SET)) or (
-                prev_adjacent and (toks[i - 1][2] in _PLACE_BEFORE_SET or toks[i - 1][2] in BURMESE_NAME_SYLLABLES)):
+        if (
+            in_place(s, e)
+            or (nxt >= 0 and word_at(nxt, _PLACE_AFTER_SET))
+            or (prev_adjacent and (toks[i - 1][2] in _PLACE_BEFORE_SET or toks[i - 1][2] in BURMESE_NAME_SYLLABLES))
+        ):
             ok = False
         elif hon_len:
             hon = joined(i, hon_len)
@@ -819,7 +1011,8 @@ def find_burmese_names(text: str) -> list[tuple[int, int, str]]:
 
 
 # =========================================================================== columns
-NOT_PERSON_HEADER = frozenset(_ws("""
+NOT_PERSON_HEADER = frozenset(
+    _ws("""
 restaurant shop store business company firm organisation organization org orgs agency partner partners ngo ingo
 facility facilities site sites school schools hospital clinic health camp village tract ward township district
 state region province county admin1 admin2 admin3 admin4 adm1 adm2 adm3 adm4 adm0 admin0 country nationality
@@ -827,10 +1020,27 @@ ethnicity ethnic religion tag tags group groups category categories type types t
 project activity program programme donor vendor supplier brand product item commodity market city town place
 location area zone office branch building street road hotel bank institution ministry department unit team
 file dataset resource package license licence format indicator event language currency species crop disease
-"""))
-_NOT_PERSON_PHRASES = ("display name", "display_name", "health facility", "health_facility", "business name",
-                       "org name", "site name", "school name", "facility name", "restaurant name", "shop name",
-                       "village name", "camp name", "dataset name", "file name", "tag name", "group name")
+""")
+)
+_NOT_PERSON_PHRASES = (
+    "display name",
+    "display_name",
+    "health facility",
+    "health_facility",
+    "business name",
+    "org name",
+    "site name",
+    "school name",
+    "facility name",
+    "restaurant name",
+    "shop name",
+    "village name",
+    "camp name",
+    "dataset name",
+    "file name",
+    "tag name",
+    "group name",
+)
 _HSPLIT = re.compile(r"[\s_\-./:()\[\]#?+]+|(?<=[a-z])(?=[A-Z])")
 
 
@@ -843,17 +1053,16 @@ def header_says_not_person(header: str) -> bool:
     if any(p.replace("_", " ") in h for p in _NOT_PERSON_PHRASES):
         return True
     words = [w for w in h.split() if w]
-    for w in words:
-        if w in NOT_PERSON_HEADER or re.fullmatch(r"adm(?:in)?[0-5](?:name|pcode|en|mm)*", w):
-            return True
-    return False
+    return any(w in NOT_PERSON_HEADER or re.fullmatch(r"adm(?:in)?[0-5](?:name|pcode|en|mm)*", w) for w in words)
 
 
 _DIGIT = re.compile(r"\d")
 #: syllables of Myanmar *place* names in Latin script (own knowledge: kone = hill, ywa = village,
 #: chaung = stream, kyun = island, taung = mountain, kan = lake, nyaung = banyan, kyauk = stone ...)
-_MM_PLACE_SYL = frozenset(_ws("""kone gone ywa ywar ywama chaung kyun taung daung inn kan pin nyaung kyauk zay
-pauk seik kwin gaung thit haung myaung gyaung hpo gyi gyee kyar ngu kyin sin taw tan dan hpa pyin wa kya"""))
+_MM_PLACE_SYL = frozenset(
+    _ws("""kone gone ywa ywar ywama chaung kyun taung daung inn kan pin nyaung kyauk zay
+pauk seik kwin gaung thit haung myaung gyaung hpo gyi gyee kyar ngu kyin sin taw tan dan hpa pyin wa kya""")
+)
 
 
 def _burmese_name_value(v: str) -> bool:
@@ -905,8 +1114,9 @@ def looks_like_person_name(value: str) -> bool:
         return known[0] and (len(words) > 1 or is_given_name(body[0]) or _is_mm_syllable(body[0]))
     if len(body) == 2:
         # both known, or an unknown given name before a known surname ("Tomomi Nishiyama")
-        return all(known) or (not known[0] and len(body[0]) >= 3 and is_surname(body[1])
-                              and not _is_mm_syllable(body[1]))
+        return all(known) or (
+            not known[0] and len(body[0]) >= 3 and is_surname(body[1]) and not _is_mm_syllable(body[1])
+        )
     return sum(known) >= len(body) - 1
 
 

@@ -37,9 +37,7 @@ def to_ascii_digits(s: str) -> str:
 
 
 # --------------------------------------------------------------------------- phone
-PHONE = (
-    r"(?:\+ ?9 ?5|\b9 ?5|\b0|\x{1040}|\x{1049}\x{1045})[ \-]?(?:9|\x{1049})(?:[ \-]?" + DIG + r"){6,9}"
-)
+PHONE = r"(?:\+ ?9 ?5|\b9 ?5|\b0|\x{1040}|\x{1049}\x{1045})[ \-]?(?:9|\x{1049})(?:[ \-]?" + DIG + r"){6,9}"
 # a generic international number (only used inside phone-labelled columns)
 _NON_DIGIT = re.compile(r"[^0-9+]")
 
@@ -99,7 +97,102 @@ def valid_phone_cell(text: str) -> bool:
 EMAIL = r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}"
 EMAIL_RE = re.compile(EMAIL)
 ROLE_LOCALPARTS = frozenset(
-    ["info", "contact", "contacts", "admin", "administrator", "office", "hr", "support", "help", "helpdesk", "enquiries", "enquiry", "inquiries", "inquiry", "hello", "team", "mail", "noreply", "no-reply", "donotreply", "webmaster", "secretariat", "coordination", "coordinator", "cluster", "im", "imo", "reception", "communications", "comms", "media", "press", "jobs", "careers", "recruitment", "procurement", "finance", "logistics", "operations", "ops", "programme", "program", "programs", "programmes", "it", "ict", "security", "protection", "wash", "health", "nutrition", "education", "shelter", "cccm", "fsc", "foodsecurity", "gbv", "cp", "childprotection", "mha", "ocha", "unhcr", "unicef", "wfp", "who", "iom", "unfpa", "accounts", "billing", "sales", "service", "services", "registry", "feedback", "complaints", "cfm", "hotline", "partners", "partnership", "reporting", "data", "monitoring", "meal", "me", "m-e", "field", "country", "director", "management", "board", "general", "assistance", "response", "emergency"]
+    [
+        "info",
+        "contact",
+        "contacts",
+        "admin",
+        "administrator",
+        "office",
+        "hr",
+        "support",
+        "help",
+        "helpdesk",
+        "enquiries",
+        "enquiry",
+        "inquiries",
+        "inquiry",
+        "hello",
+        "team",
+        "mail",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "webmaster",
+        "secretariat",
+        "coordination",
+        "coordinator",
+        "cluster",
+        "im",
+        "imo",
+        "reception",
+        "communications",
+        "comms",
+        "media",
+        "press",
+        "jobs",
+        "careers",
+        "recruitment",
+        "procurement",
+        "finance",
+        "logistics",
+        "operations",
+        "ops",
+        "programme",
+        "program",
+        "programs",
+        "programmes",
+        "it",
+        "ict",
+        "security",
+        "protection",
+        "wash",
+        "health",
+        "nutrition",
+        "education",
+        "shelter",
+        "cccm",
+        "fsc",
+        "foodsecurity",
+        "gbv",
+        "cp",
+        "childprotection",
+        "mha",
+        "ocha",
+        "unhcr",
+        "unicef",
+        "wfp",
+        "who",
+        "iom",
+        "unfpa",
+        "accounts",
+        "billing",
+        "sales",
+        "service",
+        "services",
+        "registry",
+        "feedback",
+        "complaints",
+        "cfm",
+        "hotline",
+        "partners",
+        "partnership",
+        "reporting",
+        "data",
+        "monitoring",
+        "meal",
+        "me",
+        "m-e",
+        "field",
+        "country",
+        "director",
+        "management",
+        "board",
+        "general",
+        "assistance",
+        "response",
+        "emergency",
+    ]
 )
 
 
@@ -111,11 +204,13 @@ def personal_email(addr: str) -> bool:
     if local in ROLE_LOCALPARTS:
         return False
     parts = re.split(r"[._\-+]", local)
-    if any(p in ROLE_LOCALPARTS for p in parts) and all(p in ROLE_LOCALPARTS or p.isalpha() and len(p) <= 3
-                                                         or p in ("mm", "myanmar", "ygn", "mdy") for p in parts):
+    if any(p in ROLE_LOCALPARTS for p in parts) and all(
+        p in ROLE_LOCALPARTS or p.isalpha() and len(p) <= 3 or p in ("mm", "myanmar", "ygn", "mdy") for p in parts
+    ):
         return False
-    return not any(p in ("cluster", "coordination", "info", "noreply", "secretariat", "helpdesk", "hotline")
-                   for p in parts)
+    return not any(
+        p in ("cluster", "coordination", "info", "noreply", "secretariat", "helpdesk", "hotline") for p in parts
+    )
 
 
 # --------------------------------------------------------------------------- NRC
@@ -160,27 +255,238 @@ def valid_gps_pair(text: str) -> bool:
 
 # --------------------------------------------------------------------------- names
 HONORIFIC_WORDS = (
-    "U", "Daw", "Ko", "Ma", "Maung", "Mg", "Naw", "Saw", "Sa", "Nan", "Nang", "Sai", "Nai", "Mi", "Khun",
-    "Mahn", "Duwa",
+    "U",
+    "Daw",
+    "Ko",
+    "Ma",
+    "Maung",
+    "Mg",
+    "Naw",
+    "Saw",
+    "Sa",
+    "Nan",
+    "Nang",
+    "Sai",
+    "Nai",
+    "Mi",
+    "Khun",
+    "Mahn",
+    "Duwa",
 )
 HONORIFIC_LOWER = frozenset(h.lower() for h in HONORIFIC_WORDS)
 _WEAK_HONORIFICS = frozenset({"U", "Ma", "Ko", "Sa", "Mi", "Nan", "Sai", "Nai", "Mg", "Saw"})
-NAME_IN_TEXT = (
-    r"\b(?:" + "|".join(HONORIFIC_WORDS) + r")\.? [A-Z][a-z]{1,12}(?: [A-Z][a-z]{1,12}){0,3}"
-)
+NAME_IN_TEXT = r"\b(?:" + "|".join(HONORIFIC_WORDS) + r")\.? [A-Z][a-z]{1,12}(?: [A-Z][a-z]{1,12}){0,3}"
 NAME_STOP = frozenset(
-    ["township", "village", "tract", "ward", "region", "state", "district", "camp", "road", "street", "hospital", "clinic", "school", "monastery", "pagoda", "church", "mosque", "office", "station", "bridge", "market", "river", "lake", "hill", "mountain", "dam", "town", "city", "quarter", "block", "project", "programme", "program", "team", "group", "company", "limited", "ltd", "foundation", "association", "network", "committee", "organisation", "organization", "cluster", "sector", "bank", "university", "college", "center", "centre", "house", "hotel", "hall", "zone", "site", "area", "north", "south", "east", "west", "upper", "lower", "new", "old"]
+    [
+        "township",
+        "village",
+        "tract",
+        "ward",
+        "region",
+        "state",
+        "district",
+        "camp",
+        "road",
+        "street",
+        "hospital",
+        "clinic",
+        "school",
+        "monastery",
+        "pagoda",
+        "church",
+        "mosque",
+        "office",
+        "station",
+        "bridge",
+        "market",
+        "river",
+        "lake",
+        "hill",
+        "mountain",
+        "dam",
+        "town",
+        "city",
+        "quarter",
+        "block",
+        "project",
+        "programme",
+        "program",
+        "team",
+        "group",
+        "company",
+        "limited",
+        "ltd",
+        "foundation",
+        "association",
+        "network",
+        "committee",
+        "organisation",
+        "organization",
+        "cluster",
+        "sector",
+        "bank",
+        "university",
+        "college",
+        "center",
+        "centre",
+        "house",
+        "hotel",
+        "hall",
+        "zone",
+        "site",
+        "area",
+        "north",
+        "south",
+        "east",
+        "west",
+        "upper",
+        "lower",
+        "new",
+        "old",
+    ]
 )
-NAME_LABEL = r"(?i:\b(?:full name|name of (?:the )?(?:survivor|child|respondent|beneficiary|victim|person)|name)) ?[:\-] ?\S"
+NAME_LABEL = (
+    r"(?i:\b(?:full name|name of (?:the )?(?:survivor|child|respondent|beneficiary|victim|person)|name)) ?[:\-] ?\S"
+)
 NAME_LABEL_BURMESE = "(?:\u1021\u1019\u100a\u103a|\u1014\u102c\u1019\u100a\u103a) ?[:\\-\u104a] ?\\S"
 
 
 #: common syllables of Myanmar personal names (Latin script), for name columns without a clear header
 NAME_SYLLABLES = frozenset(
-    ["aung", "kyaw", "hla", "win", "myint", "thein", "su", "mya", "khin", "zaw", "htet", "naing", "moe", "thandar", "nilar", "phyo", "thu", "zin", "ye", "min", "soe", "tun", "lwin", "oo", "nyein", "ei", "hnin", "wai", "yadanar", "chit", "san", "htay", "khaing", "myo", "kyi", "nandar", "pyae", "sandar", "thiri", "thida", "thazin", "thet", "htun", "htoo", "paw", "eh", "say", "nu", "nwe", "yin", "yee", "yi", "zar", "ni", "nyi", "swe", "shwe", "khaing", "khine", "lin", "lay", "aye", "mar", "mi", "mu", "naw", "nang", "sai", "saw", "seng", "brang", "zau", "hkawng", "lum", "tawng", "lahpai", "tin", "maung", "mg", "ko", "ma", "u", "daw", "thura", "kaung", "wint", "wutt", "yamin", "ngwe", "phyu", "sein", "myat", "thant", "tint", "tha", "han", "hein", "htike", "kyal", "nay", "pyi", "sithu", "zaw", "zeyar", "zarni", "hsu", "hnaung", "chan", "chaw", "cho", "bo", "bu", "mohammed", "mohamed", "abdul", "nur", "begum", "rahman", "hussein", "ali", "khatun", "ahmed", "rashid", "roshida", "ayesha", "fatima", "salim"]
+    [
+        "aung",
+        "kyaw",
+        "hla",
+        "win",
+        "myint",
+        "thein",
+        "su",
+        "mya",
+        "khin",
+        "zaw",
+        "htet",
+        "naing",
+        "moe",
+        "thandar",
+        "nilar",
+        "phyo",
+        "thu",
+        "zin",
+        "ye",
+        "min",
+        "soe",
+        "tun",
+        "lwin",
+        "oo",
+        "nyein",
+        "ei",
+        "hnin",
+        "wai",
+        "yadanar",
+        "chit",
+        "san",
+        "htay",
+        "khaing",
+        "myo",
+        "kyi",
+        "nandar",
+        "pyae",
+        "sandar",
+        "thiri",
+        "thida",
+        "thazin",
+        "thet",
+        "htun",
+        "htoo",
+        "paw",
+        "eh",
+        "say",
+        "nu",
+        "nwe",
+        "yin",
+        "yee",
+        "yi",
+        "zar",
+        "ni",
+        "nyi",
+        "swe",
+        "shwe",
+        "khaing",
+        "khine",
+        "lin",
+        "lay",
+        "aye",
+        "mar",
+        "mi",
+        "mu",
+        "naw",
+        "nang",
+        "sai",
+        "saw",
+        "seng",
+        "brang",
+        "zau",
+        "hkawng",
+        "lum",
+        "tawng",
+        "lahpai",
+        "tin",
+        "maung",
+        "mg",
+        "ko",
+        "ma",
+        "u",
+        "daw",
+        "thura",
+        "kaung",
+        "wint",
+        "wutt",
+        "yamin",
+        "ngwe",
+        "phyu",
+        "sein",
+        "myat",
+        "thant",
+        "tint",
+        "tha",
+        "han",
+        "hein",
+        "htike",
+        "kyal",
+        "nay",
+        "pyi",
+        "sithu",
+        "zaw",
+        "zeyar",
+        "zarni",
+        "hsu",
+        "hnaung",
+        "chan",
+        "chaw",
+        "cho",
+        "bo",
+        "bu",
+        "mohammed",
+        "mohamed",
+        "abdul",
+        "nur",
+        "begum",
+        "rahman",
+        "hussein",
+        "ali",
+        "khatun",
+        "ahmed",
+        "rashid",
+        "roshida",
+        "ayesha",
+        "fatima",
+        "salim",
+    ]
 )
-_AGE_AFTER = re.compile(r"^\s*(?:\(\s*\d{1,2}\s*(?:y|yrs?|years?(?: old)?)?\s*\)|,\s*\d{1,2}\s*(?:,|y|yrs?\b|years?\b)"
-                        r"|,?\s*aged?\s*\d{1,2}\b|,?\s*\d{1,2}[\s\-]years?[\s\-]old)")
+_AGE_AFTER = re.compile(
+    r"^\s*(?:\(\s*\d{1,2}\s*(?:y|yrs?|years?(?: old)?)?\s*\)|,\s*\d{1,2}\s*(?:,|y|yrs?\b|years?\b)"
+    r"|,?\s*aged?\s*\d{1,2}\b|,?\s*\d{1,2}[\s\-]years?[\s\-]old)"
+)
 
 
 def valid_text_name(text: str, after: str = "") -> bool:
@@ -194,19 +500,35 @@ def valid_text_name(text: str, after: str = "") -> bool:
     if any(w.lower() in NAME_STOP for w in rest):
         return False
     if hon in _WEAK_HONORIFICS and len(rest) < 2:
-        return rest[0].lower() in NAME_SYLLABLES and rest[0].lower() not in HONORIFIC_LOWER or bool(
-            _AGE_AFTER.match(after))
+        return (
+            rest[0].lower() in NAME_SYLLABLES
+            and rest[0].lower() not in HONORIFIC_LOWER
+            or bool(_AGE_AFTER.match(after))
+        )
     return True
 
 
 # --------------------------------------------------------------------------- date of birth
 DOB_TEXT = (
-    r"(?i:\b(?:date of birth|birth ?date|d\.o\.b\.?|dob|born on)) ?[:\-]? ?" + DIG
+    r"(?i:\b(?:date of birth|birth ?date|d\.o\.b\.?|dob|born on)) ?[:\-]? ?"
+    + DIG
     + "|(?:\u1019\u103d\u1031\u1038\u101e\u1000\u1039\u1000\u101b\u102c\u1007\u103a|"
     "\u1019\u103d\u1031\u1038\u1014\u1031\u1037) ?[:\\-\u104a]? ?" + DIG
 )
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d %b %Y",
-                 "%d %B %Y", "%b %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%Y-%m-%dT%H:%M:%S")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%Y-%m-%dT%H:%M:%S",
+)
 _ISO_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 

@@ -61,8 +61,10 @@ __all__ = [
 _LATIN_WORD = r"[A-Z][a-z'\x{2019}]{1,14}(?:-[A-Za-z][a-z]{1,14})?"
 #: a romanised proper name: 1-4 capitalised words ("Nyaung Pin", "Hpa-An", "Ma Kyar")
 LATIN_PLACE_NAME = _LATIN_WORD + r"(?: " + _LATIN_WORD + r"){0,3}"
-_KW_AFTER = (r"(?i:village[ \-]tracts?|villages?|wards?|quarters?|hamlets?|idps? camps?|idps? sites?|"
-             r"displacement (?:camps?|sites?)|relocation sites?|camps?|ywar?)(?:[^\-A-Za-z0-9_]|$)")
+_KW_AFTER = (
+    r"(?i:village[ \-]tracts?|villages?|wards?|quarters?|hamlets?|idps? camps?|idps? sites?|"
+    r"displacement (?:camps?|sites?)|relocation sites?|camps?|ywar?)(?:[^\-A-Za-z0-9_]|$)"
+)
 # (the settlement word consumes the character after it: RE2 has no lookahead, and "village-level"
 # must not even become a candidate, or prose full of "village-level" costs a Python call each)
 _KW_BEFORE = r"(?i:village[ \-]tract|village|ward|quarter|hamlet|idp camp|idp site|camp)"
@@ -73,15 +75,19 @@ _WARD_KW = r"(?i:ward|quarter)"
 # Burmese: a syllable is a consonant (or independent vowel) with its dependent signs, optionally
 # closed by a killed consonant (asat); Zawgyi text puts U+1031 before the consonant.
 _MM_MARKS = "\u102b-\u103e"
-_MM_SYL = ("\u1031?[\u1000-\u102a\u103f\u104c-\u104f][" + _MM_MARKS + "]*"
-           "(?:[\u1000-\u1021][\u1037\u1038]*\u103a[\u1037\u1038]*)?")
+_MM_SYL = (
+    "\u1031?[\u1000-\u102a\u103f\u104c-\u104f][" + _MM_MARKS + "]*"
+    "(?:[\u1000-\u1021][\u1037\u1038]*\u103a[\u1037\u1038]*)?"
+)
 _MM_VILLAGE_TRACT = "\u1000\u103b\u1031\u1038\u101b\u103d\u102c\u1021\u102f\u1015\u103a\u1005\u102f"  # ကျေးရွာအုပ်စု
 _MM_VILLAGE_LONG = "\u1000\u103b\u1031\u1038\u101b\u103d\u102c"  # ကျေးရွာ
 _MM_VILLAGE = "\u101b\u103d\u102c"  # ရွာ
 _MM_WARD = "\u101b\u1015\u103a\u1000\u103d\u1000\u103a"  # ရပ်ကွက်
 _MM_CAMP = "\u1005\u1001\u1014\u103a\u1038"  # စခန်း
-_MM_DISPLACED = ("\u1012\u102f\u1000\u1039\u1001\u101e\u100a\u103a",  # ဒုက္ခသည်
-                 "\u1005\u1005\u103a\u1018\u1031\u1038\u101b\u103e\u1031\u102c\u1004\u103a")  # စစ်ဘေးရှောင်
+_MM_DISPLACED = (
+    "\u1012\u102f\u1000\u1039\u1001\u101e\u100a\u103a",  # ဒုက္ခသည်
+    "\u1005\u1005\u103a\u1018\u1031\u1038\u101b\u103e\u1031\u102c\u1004\u103a",
+)  # စစ်ဘေးရှောင်
 _MM_NUMBER = "\u1021\u1019\u103e\u1010\u103a"  # အမှတ် (number)
 # Zawgyi spellings of the same words
 _ZG_VILLAGE_TRACT = "\u1031\u1000\u103a\u1038\u101b\u103c\u102c\u1021\u102f\u1015\u1039\u1005\u102f"
@@ -89,89 +95,537 @@ _ZG_VILLAGE_LONG = "\u1031\u1000\u103a\u1038\u101b\u103c\u102c"
 _ZG_VILLAGE = "\u101b\u103c\u102c"
 _ZG_WARD = "\u101b\u1015\u1039\u1000\u103c\u1000\u1039"
 _ZG_CAMP = "\u1005\u1001\u1014\u1039\u1038"
-_MM_KW_WORDS = (_MM_VILLAGE_TRACT, _ZG_VILLAGE_TRACT, _MM_VILLAGE_LONG, _ZG_VILLAGE_LONG, _MM_VILLAGE, _ZG_VILLAGE,
-                _MM_WARD, _ZG_WARD, _MM_CAMP, _ZG_CAMP)  # longest first
+_MM_KW_WORDS = (
+    _MM_VILLAGE_TRACT,
+    _ZG_VILLAGE_TRACT,
+    _MM_VILLAGE_LONG,
+    _ZG_VILLAGE_LONG,
+    _MM_VILLAGE,
+    _ZG_VILLAGE,
+    _MM_WARD,
+    _ZG_WARD,
+    _MM_CAMP,
+    _ZG_CAMP,
+)  # longest first
 _MM_KW = "|".join(_MM_KW_WORDS)
 
 #: settlement word around a proper name (English, romanised Myanmar, Burmese Unicode and Zawgyi)
-SETTLEMENT_PATTERN = "|".join([
-    # numbered wards first, so "Ward No. 5" is not taken for "Ward" + the name "No":
-    # "Ward No. 5", "Quarter (3)", "No. 3 Ward", "(3) Ward"
-    r"\b" + _WARD_KW + r" ?(?:" + _WARD_NO + r"|[(\[]" + DIG + r"{1,3}[)\]])",
-    r"(?:\b" + _WARD_NO + r"|[(\[]" + DIG + r"{1,3}[)\]]) " + _WARD_KW + r"\b",
-    # "Nyaung Pin village", "Ma Kyar village tract", "Sin Tet Maw IDP camp", "The village of Kyauk Taw"
-    r"\b" + LATIN_PLACE_NAME + r"[ \-]" + _KW_AFTER + r"(?:(?i:of|called|named|known as) " + LATIN_PLACE_NAME
-    + r")?",
-    # "village of Kyauk Taw", "village tract Thayet Pin", "camp called Dar Paing"
-    r"\b" + _KW_BEFORE + _OF + r"? " + LATIN_PLACE_NAME,
-    # Burmese: "ကျောက်တော်ရွာ", "ရွာသစ်ကျေးရွာ", "... ဒုက္ခသည်စခန်း"
-    "(?:" + _MM_SYL + "){1,5}(?:" + "|".join(_MM_DISPLACED) + ")? ?(?:" + _MM_KW + ")",
-    # "အမှတ် ၃ ရပ်ကွက်", "(၃) ရပ်ကွက်"
-    "(?:" + _MM_NUMBER + " ?[(\\[]?" + DIG + "{1,3}[)\\]]?|[(\\[]" + DIG + "{1,3}[)\\]]) ?(?:"
-    + _MM_WARD + "|" + _ZG_WARD + ")",
-])
+SETTLEMENT_PATTERN = "|".join(
+    [
+        # numbered wards first, so "Ward No. 5" is not taken for "Ward" + the name "No":
+        # "Ward No. 5", "Quarter (3)", "No. 3 Ward", "(3) Ward"
+        r"\b" + _WARD_KW + r" ?(?:" + _WARD_NO + r"|[(\[]" + DIG + r"{1,3}[)\]])",
+        r"(?:\b" + _WARD_NO + r"|[(\[]" + DIG + r"{1,3}[)\]]) " + _WARD_KW + r"\b",
+        # "Nyaung Pin village", "Ma Kyar village tract", "Sin Tet Maw IDP camp", "The village of Kyauk Taw"
+        r"\b"
+        + LATIN_PLACE_NAME
+        + r"[ \-]"
+        + _KW_AFTER
+        + r"(?:(?i:of|called|named|known as) "
+        + LATIN_PLACE_NAME
+        + r")?",
+        # "village of Kyauk Taw", "village tract Thayet Pin", "camp called Dar Paing"
+        r"\b" + _KW_BEFORE + _OF + r"? " + LATIN_PLACE_NAME,
+        # Burmese: "ကျောက်တော်ရွာ", "ရွာသစ်ကျေးရွာ", "... ဒုက္ခသည်စခန်း"
+        "(?:" + _MM_SYL + "){1,5}(?:" + "|".join(_MM_DISPLACED) + ")? ?(?:" + _MM_KW + ")",
+        # "အမှတ် ၃ ရပ်ကွက်", "(၃) ရပ်ကွက်"
+        "(?:"
+        + _MM_NUMBER
+        + " ?[(\\[]?"
+        + DIG
+        + "{1,3}[)\\]]?|[(\\[]"
+        + DIG
+        + "{1,3}[)\\]]) ?(?:"
+        + _MM_WARD
+        + "|"
+        + _ZG_WARD
+        + ")",
+    ]
+)
 SETTLEMENT_RE = compile_bytes(SETTLEMENT_PATTERN)
 
-_KIND = (("village tracts", "village tract"), ("village-tracts", "village tract"),
-         ("village tract", "village tract"), ("village-tract", "village tract"), ("villages", "village"),
-         ("village", "village"), ("wards", "ward"), ("ward", "ward"), ("quarters", "ward"), ("quarter", "ward"),
-         ("hamlets", "village"), ("hamlet", "village"), ("idp camps", "camp"), ("idps camps", "camp"),
-         ("idp camp", "camp"), ("idps camp", "camp"), ("idp sites", "camp"), ("idp site", "camp"),
-         ("idps site", "camp"), ("displacement camps", "camp"), ("displacement camp", "camp"),
-         ("displacement sites", "camp"), ("displacement site", "camp"), ("relocation sites", "camp"),
-         ("relocation site", "camp"), ("camps", "camp"), ("camp", "camp"), ("ywar", "village"),
-         ("ywa", "village"))
+_KIND = (
+    ("village tracts", "village tract"),
+    ("village-tracts", "village tract"),
+    ("village tract", "village tract"),
+    ("village-tract", "village tract"),
+    ("villages", "village"),
+    ("village", "village"),
+    ("wards", "ward"),
+    ("ward", "ward"),
+    ("quarters", "ward"),
+    ("quarter", "ward"),
+    ("hamlets", "village"),
+    ("hamlet", "village"),
+    ("idp camps", "camp"),
+    ("idps camps", "camp"),
+    ("idp camp", "camp"),
+    ("idps camp", "camp"),
+    ("idp sites", "camp"),
+    ("idp site", "camp"),
+    ("idps site", "camp"),
+    ("displacement camps", "camp"),
+    ("displacement camp", "camp"),
+    ("displacement sites", "camp"),
+    ("displacement site", "camp"),
+    ("relocation sites", "camp"),
+    ("relocation site", "camp"),
+    ("camps", "camp"),
+    ("camp", "camp"),
+    ("ywar", "village"),
+    ("ywa", "village"),
+)
 _KW_AFTER_RE = re.compile(r"[ \-](" + "|".join(re.escape(k) for k, _ in _KIND) + r")\b", re.IGNORECASE)
-_KW_BEFORE_RE = re.compile(r"^(village[ \-]tract|village|ward|quarter|hamlet|idp camp|idp site|camp)"
-                           r"(?: (?:of|called|named|known as))? ", re.IGNORECASE)
+_KW_BEFORE_RE = re.compile(
+    r"^(village[ \-]tract|village|ward|quarter|hamlet|idp camp|idp site|camp)"
+    r"(?: (?:of|called|named|known as))? ",
+    re.IGNORECASE,
+)
 _OF_TAIL_RE = re.compile(r" (?:of|called|named|known as) (.+)$", re.IGNORECASE)
 
 #: capitalised words stripped from the front of a name ("In Nyaung Pin village", "The village ...")
 _LEAD_STOP = frozenset(
-    ["the", "a", "an", "in", "at", "on", "of", "from", "to", "for", "by", "near", "into", "inside", "outside", "within", "across", "around", "between", "our", "their", "his", "her", "its", "my", "your", "this", "that", "these", "those", "each", "every", "all", "any", "some", "other", "another", "same", "one", "two", "three", "four", "five", "several", "many", "most", "both", "neighbouring", "neighboring", "nearby", "local", "surrounding", "remaining", "affected", "township", "townships", "region", "regions", "state", "states", "district", "districts", "tract", "division", "union", "country", "and", "or", "but", "also", "only", "then", "when", "where", "while", "after", "before", "during", "since", "until", "as", "if", "so", "there", "here", "households", "household", "families", "family", "people", "residents", "villagers", "respondents", "beneficiaries", "children", "women", "men", "staff", "idps", "idp", "we", "they", "he", "she", "it", "i", "you", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday"]
+    [
+        "the",
+        "a",
+        "an",
+        "in",
+        "at",
+        "on",
+        "of",
+        "from",
+        "to",
+        "for",
+        "by",
+        "near",
+        "into",
+        "inside",
+        "outside",
+        "within",
+        "across",
+        "around",
+        "between",
+        "our",
+        "their",
+        "his",
+        "her",
+        "its",
+        "my",
+        "your",
+        "this",
+        "that",
+        "these",
+        "those",
+        "each",
+        "every",
+        "all",
+        "any",
+        "some",
+        "other",
+        "another",
+        "same",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "several",
+        "many",
+        "most",
+        "both",
+        "neighbouring",
+        "neighboring",
+        "nearby",
+        "local",
+        "surrounding",
+        "remaining",
+        "affected",
+        "township",
+        "townships",
+        "region",
+        "regions",
+        "state",
+        "states",
+        "district",
+        "districts",
+        "tract",
+        "division",
+        "union",
+        "country",
+        "and",
+        "or",
+        "but",
+        "also",
+        "only",
+        "then",
+        "when",
+        "where",
+        "while",
+        "after",
+        "before",
+        "during",
+        "since",
+        "until",
+        "as",
+        "if",
+        "so",
+        "there",
+        "here",
+        "households",
+        "household",
+        "families",
+        "family",
+        "people",
+        "residents",
+        "villagers",
+        "respondents",
+        "beneficiaries",
+        "children",
+        "women",
+        "men",
+        "staff",
+        "idps",
+        "idp",
+        "we",
+        "they",
+        "he",
+        "she",
+        "it",
+        "i",
+        "you",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "today",
+        "yesterday",
+    ]
 )
 #: a name holding any of these is an organisation, a role or a data term, not a place
 _REJECT_WORD = frozenset(
-    ["development", "committee", "committees", "administrator", "administrators", "administration", "administrative", "office", "offices", "leader", "leaders", "head", "heads", "headman", "level", "levels", "management", "manager", "managers", "agency", "agencies", "chairman", "chairperson", "chair", "secretary", "clerk", "volunteer", "volunteers", "council", "councils", "general", "meeting", "meetings", "fund", "funds", "profile", "profiles", "mapping", "data", "list", "lists", "code", "codes", "pcode", "pcodes", "name", "names", "boundary", "boundaries", "population", "information", "survey", "surveys", "assessment", "assessments", "training", "project", "projects", "program", "programme", "programmes", "team", "teams", "model", "approach", "system", "database", "layer", "map", "maps", "shapefile", "tract", "tracts", "level-data", "health", "security", "police", "militia", "elder", "elders", "court", "courts", "association", "network", "coordination", "coordinator", "focal", "point", "authority", "authorities", "plan", "plans", "planning", "group", "groups", "based", "savings", "loan", "loans", "bank", "banks", "tract's", "village's", "ward's", "no", "number"]
+    [
+        "development",
+        "committee",
+        "committees",
+        "administrator",
+        "administrators",
+        "administration",
+        "administrative",
+        "office",
+        "offices",
+        "leader",
+        "leaders",
+        "head",
+        "heads",
+        "headman",
+        "level",
+        "levels",
+        "management",
+        "manager",
+        "managers",
+        "agency",
+        "agencies",
+        "chairman",
+        "chairperson",
+        "chair",
+        "secretary",
+        "clerk",
+        "volunteer",
+        "volunteers",
+        "council",
+        "councils",
+        "general",
+        "meeting",
+        "meetings",
+        "fund",
+        "funds",
+        "profile",
+        "profiles",
+        "mapping",
+        "data",
+        "list",
+        "lists",
+        "code",
+        "codes",
+        "pcode",
+        "pcodes",
+        "name",
+        "names",
+        "boundary",
+        "boundaries",
+        "population",
+        "information",
+        "survey",
+        "surveys",
+        "assessment",
+        "assessments",
+        "training",
+        "project",
+        "projects",
+        "program",
+        "programme",
+        "programmes",
+        "team",
+        "teams",
+        "model",
+        "approach",
+        "system",
+        "database",
+        "layer",
+        "map",
+        "maps",
+        "shapefile",
+        "tract",
+        "tracts",
+        "level-data",
+        "health",
+        "security",
+        "police",
+        "militia",
+        "elder",
+        "elders",
+        "court",
+        "courts",
+        "association",
+        "network",
+        "coordination",
+        "coordinator",
+        "focal",
+        "point",
+        "authority",
+        "authorities",
+        "plan",
+        "plans",
+        "planning",
+        "group",
+        "groups",
+        "based",
+        "savings",
+        "loan",
+        "loans",
+        "bank",
+        "banks",
+        "tract's",
+        "village's",
+        "ward's",
+        "no",
+        "number",
+    ]
 )
 #: names made only of these are generic ("Refugee camp", "Kachin village", "New village")
 _GENERIC_WORD = frozenset(
-    ["refugee", "refugees", "idp", "idps", "displacement", "displaced", "relocation", "transit", "temporary", "military", "army", "training", "summer", "boot", "base", "labour", "labor", "detention", "prison", "concentration", "model", "pilot", "target", "targeted", "host", "hosting", "affected", "remote", "rural", "urban", "border", "frontier", "nearby", "neighbouring", "neighboring", "hill", "hills", "mountain", "mountains", "coastal", "island", "fishing", "farming", "ethnic", "muslim", "christian", "buddhist", "hindu", "kachin", "shan", "chin", "karen", "kayin", "rakhine", "rohingya", "mon", "karenni", "kayah", "bamar", "burmese", "myanmar", "north", "south", "east", "west", "northern", "southern", "eastern", "western", "upper", "lower", "central", "middle", "old", "new", "big", "small", "large", "main", "first", "second", "third", "last", "next", "previous", "same", "whole", "entire", "host-community", "global", "cluster", "sector", "protected", "unprotected", "informal", "formal", "official", "unofficial", "registered", "unregistered", "existing", "former", "current", "original", "home", "native", "my", "our", "your", "their", "his", "her", "its", "the", "a", "an", "every", "each", "any", "some", "all", "other", "another", "this", "that", "which", "what", "whose", "one", "two"]
+    [
+        "refugee",
+        "refugees",
+        "idp",
+        "idps",
+        "displacement",
+        "displaced",
+        "relocation",
+        "transit",
+        "temporary",
+        "military",
+        "army",
+        "training",
+        "summer",
+        "boot",
+        "base",
+        "labour",
+        "labor",
+        "detention",
+        "prison",
+        "concentration",
+        "model",
+        "pilot",
+        "target",
+        "targeted",
+        "host",
+        "hosting",
+        "affected",
+        "remote",
+        "rural",
+        "urban",
+        "border",
+        "frontier",
+        "nearby",
+        "neighbouring",
+        "neighboring",
+        "hill",
+        "hills",
+        "mountain",
+        "mountains",
+        "coastal",
+        "island",
+        "fishing",
+        "farming",
+        "ethnic",
+        "muslim",
+        "christian",
+        "buddhist",
+        "hindu",
+        "kachin",
+        "shan",
+        "chin",
+        "karen",
+        "kayin",
+        "rakhine",
+        "rohingya",
+        "mon",
+        "karenni",
+        "kayah",
+        "bamar",
+        "burmese",
+        "myanmar",
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "upper",
+        "lower",
+        "central",
+        "middle",
+        "old",
+        "new",
+        "big",
+        "small",
+        "large",
+        "main",
+        "first",
+        "second",
+        "third",
+        "last",
+        "next",
+        "previous",
+        "same",
+        "whole",
+        "entire",
+        "host-community",
+        "global",
+        "cluster",
+        "sector",
+        "protected",
+        "unprotected",
+        "informal",
+        "formal",
+        "official",
+        "unofficial",
+        "registered",
+        "unregistered",
+        "existing",
+        "former",
+        "current",
+        "original",
+        "home",
+        "native",
+        "my",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "its",
+        "the",
+        "a",
+        "an",
+        "every",
+        "each",
+        "any",
+        "some",
+        "all",
+        "other",
+        "another",
+        "this",
+        "that",
+        "which",
+        "what",
+        "whose",
+        "one",
+        "two",
+    ]
 )
-_HOSPITAL = re.compile(r"(?i)\b(?:hospital|clinic|bed|beds|admitted|maternity|surgical|medical|patients?|"
-                       r"icu|prison|jail|cell)\b[^\n]{0,40}$")
-_AFTER_GENERIC = re.compile(r"(?i)^(?:[\-\s]*(?:level|based|wide|tract level|head|heads|leader|leaders|"
-                            r"administrator|administrators|administration|office|offices|committee|committees|"
-                            r"development|profile|profiles|data|pcode|p-code|code|codes|boundar\w+|"
-                            r"management|authorit\w+)\b)")
+_HOSPITAL = re.compile(
+    r"(?i)\b(?:hospital|clinic|bed|beds|admitted|maternity|surgical|medical|patients?|"
+    r"icu|prison|jail|cell)\b[^\n]{0,40}$"
+)
+_AFTER_GENERIC = re.compile(
+    r"(?i)^(?:[\-\s]*(?:level|based|wide|tract level|head|heads|leader|leaders|"
+    r"administrator|administrators|administration|office|offices|committee|committees|"
+    r"development|profile|profiles|data|pcode|p-code|code|codes|boundar\w+|"
+    r"management|authorit\w+)\b)"
+)
 # Burmese words that cannot be a place name before ရွာ / စခန်း (demonstratives, generic nouns)
-_MM_GENERIC = frozenset([
-    "\u1024", "\u1011\u102d\u102f", "\u1021\u1001\u103c\u102c\u1038",  # ဤ ထို အခြား
-    "\u1000\u103b\u1031\u1038", "\u1010\u1005\u103a", "\u1019\u103c\u102d\u102f\u1037",  # ကျေး တစ် မြို့
-    "\u101b\u1032", "\u1005\u1005\u103a", "\u1010\u1015\u103a",  # ရဲ စစ် တပ်
-    "\u1000\u1004\u103a\u1038", "\u101a\u102c\u101a\u102e",  # ကင်း ယာယီ
-    "\u1014\u101a\u103a\u1005\u1015\u103a",  # နယ်စပ်
-    "\u1012\u102f\u1000\u1039\u1001\u101e\u100a\u103a",  # ဒုက္ခသည်
-    "\u1005\u1005\u103a\u1018\u1031\u1038\u101b\u103e\u1031\u102c\u1004\u103a",  # စစ်ဘေးရှောင်
-    "\u1021\u1015\u102f\u1036",  # အပုံ
-    "\u1000\u103b\u1031\u1038\u101b\u103d\u102c", "\u101b\u103d\u102c",  # ကျေးရွာ ရွာ
-    "\u1010\u102d\u102f\u1004\u103a\u1038",  # တိုင်း (every)
-])
+_MM_GENERIC = frozenset(
+    [
+        "\u1024",
+        "\u1011\u102d\u102f",
+        "\u1021\u1001\u103c\u102c\u1038",  # ဤ ထို အခြား
+        "\u1000\u103b\u1031\u1038",
+        "\u1010\u1005\u103a",
+        "\u1019\u103c\u102d\u102f\u1037",  # ကျေး တစ် မြို့
+        "\u101b\u1032",
+        "\u1005\u1005\u103a",
+        "\u1010\u1015\u103a",  # ရဲ စစ် တပ်
+        "\u1000\u1004\u103a\u1038",
+        "\u101a\u102c\u101a\u102e",  # ကင်း ယာယီ
+        "\u1014\u101a\u103a\u1005\u1015\u103a",  # နယ်စပ်
+        "\u1012\u102f\u1000\u1039\u1001\u101e\u100a\u103a",  # ဒုက္ခသည်
+        "\u1005\u1005\u103a\u1018\u1031\u1038\u101b\u103e\u1031\u102c\u1004\u103a",  # စစ်ဘေးရှောင်
+        "\u1021\u1015\u102f\u1036",  # အပုံ
+        "\u1000\u103b\u1031\u1038\u101b\u103d\u102c",
+        "\u101b\u103d\u102c",  # ကျေးရွာ ရွာ
+        "\u1010\u102d\u102f\u1004\u103a\u1038",  # တိုင်း (every)
+    ]
+)
 # particles and case markers: the name starts after the last of them (Burmese has no spaces)
-_MM_PARTICLES = ("\u101e\u100a\u103a", "\u104f", "\u1019\u103e", "\u1010\u103d\u1004\u103a",  # သည် ၏ မှ တွင်
-                 "\u1014\u103e\u1004\u1037\u103a", "\u1000\u102d\u102f", "\u104c",  # နှင့် ကို ၌
-                 "\u1019\u103b\u102c\u1038", "\u101e\u1031\u102c", "\u101b\u1032\u1037",  # များ သော ရဲ့
-                 "\u101e\u102d\u102f\u1037", "\u1016\u103c\u1005\u103a", "\u1014\u1031",  # သို့ ဖြစ် နေ
-                 "\u1010\u1032\u1037", "\u1000\u1014\u1031", "\u101b\u103e\u102d")  # တဲ့ ကနေ ရှိ
+_MM_PARTICLES = (
+    "\u101e\u100a\u103a",
+    "\u104f",
+    "\u1019\u103e",
+    "\u1010\u103d\u1004\u103a",  # သည် ၏ မှ တွင်
+    "\u1014\u103e\u1004\u1037\u103a",
+    "\u1000\u102d\u102f",
+    "\u104c",  # နှင့် ကို ၌
+    "\u1019\u103b\u102c\u1038",
+    "\u101e\u1031\u102c",
+    "\u101b\u1032\u1037",  # များ သော ရဲ့
+    "\u101e\u102d\u102f\u1037",
+    "\u1016\u103c\u1005\u103a",
+    "\u1014\u1031",  # သို့ ဖြစ် နေ
+    "\u1010\u1032\u1037",
+    "\u1000\u1014\u1031",
+    "\u101b\u103e\u102d",
+)  # တဲ့ ကနေ ရှိ
 _MM_SYL_RE = re.compile(_MM_SYL.replace("\\x{", "\\u"))
-_MM_AFTER_GENERIC = ("\u1019\u103b\u102c\u1038",  # များ (plural)
-                     "\u1010\u102d\u102f\u1004\u103a\u1038",  # တိုင်း (every)
-                     "\u1021\u102f\u1015\u103a\u1001\u103b\u102f\u1015\u103a",  # အုပ်ချုပ် (administration)
-                     "\u101c\u1030\u1000\u103c\u102e\u1038",  # လူကြီး (elder / head)
-                     "\u101e\u102c\u1038", "\u101e\u1030",  # သား သူ (villager)
-                     "\u1021\u1006\u1004\u1037\u103a",  # အဆင့် (level)
-                     "\u101b\u1036\u102f\u1038",  # ရုံး (office)
-                     "\u1000\u1031\u102c\u103a\u1019\u1010\u102e")  # ကော်မတီ (committee)
+_MM_AFTER_GENERIC = (
+    "\u1019\u103b\u102c\u1038",  # များ (plural)
+    "\u1010\u102d\u102f\u1004\u103a\u1038",  # တိုင်း (every)
+    "\u1021\u102f\u1015\u103a\u1001\u103b\u102f\u1015\u103a",  # အုပ်ချုပ် (administration)
+    "\u101c\u1030\u1000\u103c\u102e\u1038",  # လူကြီး (elder / head)
+    "\u101e\u102c\u1038",
+    "\u101e\u1030",  # သား သူ (villager)
+    "\u1021\u1006\u1004\u1037\u103a",  # အဆင့် (level)
+    "\u101b\u1036\u102f\u1038",  # ရုံး (office)
+    "\u1000\u1031\u102c\u103a\u1019\u1010\u102e",
+)  # ကော်မတီ (committee)
 _NUM_ONLY = re.compile(r"^[\s0-9\u1040-\u1049().,#\-]*$")
 _WARD_NUM_RE = re.compile(r"[0-9\u1040-\u1049]{1,3}")
 
@@ -250,7 +704,7 @@ def validate_settlement(text: str, before: str = "", after: str = "") -> str | N
     m = _KW_BEFORE_RE.match(t)
     if m is not None and not _KW_AFTER_RE.search(t[: m.end()].rstrip()):
         # leading form: "village of Kyauk Taw", "village tract Thayet Pin"
-        words = _clean_latin_name(t[m.end():].split())
+        words = _clean_latin_name(t[m.end() :].split())
         if not words:
             return None
         return " ".join(words) + " " + _kind_of(m.group(1))
@@ -294,8 +748,7 @@ def _validate_burmese(t: str, after: str) -> str | None:
             break
     else:
         return None
-    if head.startswith(_MM_NUMBER) or head[:1] in "([" or (head and all(
-            c in "()[] " or c.isdigit() for c in head)):
+    if head.startswith(_MM_NUMBER) or head[:1] in "([" or (head and all(c in "()[] " or c.isdigit() for c in head)):
         digits = _WARD_NUM_RE.search(head)
         return t if digits and 0 < int(to_ascii_digits(digits.group(0))) <= 300 else None
     name = _burmese_name(head)
@@ -311,17 +764,23 @@ def followed_by_settlement_word(after: str) -> bool:
     return bool(_FOLLOW_RE.match(after))
 
 
-_FOLLOW_RE = re.compile(r"^[ \-]?(?:village|villages|village[ \-]tract|vt\b|ward|quarter|camp|idp|hamlet|"
-                        r"ywa|ywar|township|tsp\b|town\b|region|state\b|district|"
-                        + _MM_VILLAGE + "|" + _MM_WARD + "|" + _MM_CAMP + ")", re.IGNORECASE)
+_FOLLOW_RE = re.compile(
+    r"^[ \-]?(?:village|villages|village[ \-]tract|vt\b|ward|quarter|camp|idp|hamlet|"
+    r"ywa|ywar|township|tsp\b|town\b|region|state\b|district|" + _MM_VILLAGE + "|" + _MM_WARD + "|" + _MM_CAMP + ")",
+    re.IGNORECASE,
+)
 
 # =========================================================================== village codes
-_CODE_KW = (r"(?i:\b(?:(?:village|vill|vlg|village[ _\-]tract|vt|ward|town|camp|site|location|loc)[ _\-]?"
-            r"(?:p[ _\-]?codes?|codes?|ids?|no\.?|numbers?)|p[ _\-]?codes?|vt|vlg))")
+_CODE_KW = (
+    r"(?i:\b(?:(?:village|vill|vlg|village[ _\-]tract|vt|ward|town|camp|site|location|loc)[ _\-]?"
+    r"(?:p[ _\-]?codes?|codes?|ids?|no\.?|numbers?)|p[ _\-]?codes?|vt|vlg))"
+)
 #: a bare MIMU-style code after a code keyword: "village code 150123", "VT 150123",
 #: "pcode: 001001001" (VT/town P-code without "MMR"), "ward code 001001701501"
-VILLAGE_CODE_PATTERN = (_CODE_KW + r"[ \t]{0,3}[:=#\-]?[ \t]{0,3}[(\[]?"
-                        r"(?:[0-9]{12}|[0-9]{9}|[1-9][0-9]{5})(?:\.0)?\b")
+VILLAGE_CODE_PATTERN = (
+    _CODE_KW + r"[ \t]{0,3}[:=#\-]?[ \t]{0,3}[(\[]?"
+    r"(?:[0-9]{12}|[0-9]{9}|[1-9][0-9]{5})(?:\.0)?\b"
+)
 VILLAGE_CODE_RE = compile_bytes(VILLAGE_CODE_PATTERN)
 _CODE_DIGITS = re.compile(r"([0-9]{6,12})(?:\.0)?$")
 _CURRENCY_AFTER = re.compile(r"(?i)^\s*(?:mmk|kyats?|ks\b|usd|\$|thb|baht|lakhs?|%)")
@@ -393,31 +852,37 @@ def place_context(block: bytes, s: int, e: int, *, names_elsewhere: bool = False
     ls = block.rfind(b"\n", max(0, s - CONTEXT_BYTES), s) + 1
     le = block.find(b"\n", e, e + CONTEXT_BYTES)
     le = le if le >= 0 else min(len(block), e + CONTEXT_BYTES)
-    for part in (block[max(ls, s - CONTEXT_BYTES):s], block[e:le]):
+    for part in (block[max(ls, s - CONTEXT_BYTES) : s], block[e:le]):
         m = PLACE_CUE_RE.search(part)
         if m is not None:
             return m.group(0).decode("utf-8", "replace")[:30]
     return None
 
 
-def settlement_candidate(block: bytes, s: int, e: int, *, names_elsewhere: bool = False,
-                         need_context: bool = True) -> str | None:
+def settlement_candidate(
+    block: bytes, s: int, e: int, *, names_elsewhere: bool = False, need_context: bool = True
+) -> str | None:
     """A SETTLEMENT_PATTERN match at block[s:e] as a label when it is a specific place that
     locates people (validate_settlement + place_context), else None.  The registry validator."""
-    label = validate_settlement(block[s:e].decode("utf-8", "replace"),
-                                block[max(0, s - 60):s].decode("utf-8", "replace"),
-                                block[e:e + 60].decode("utf-8", "replace"))
+    label = validate_settlement(
+        block[s:e].decode("utf-8", "replace"),
+        block[max(0, s - 60) : s].decode("utf-8", "replace"),
+        block[e : e + 60].decode("utf-8", "replace"),
+    )
     if label is None or (need_context and place_context(block, s, e, names_elsewhere=names_elsewhere) is None):
         return None
     return label
 
 
-def village_code_candidate(block: bytes, s: int, e: int, *, names_elsewhere: bool = False,
-                           need_context: bool = True) -> str | None:
+def village_code_candidate(
+    block: bytes, s: int, e: int, *, names_elsewhere: bool = False, need_context: bool = True
+) -> str | None:
     """A VILLAGE_CODE_PATTERN match as the bare code when valid (and locating people), else None."""
-    code = validate_village_code(block[s:e].decode("utf-8", "replace"),
-                                 block[max(0, s - 60):s].decode("utf-8", "replace"),
-                                 block[e:e + 20].decode("utf-8", "replace"))
+    code = validate_village_code(
+        block[s:e].decode("utf-8", "replace"),
+        block[max(0, s - 60) : s].decode("utf-8", "replace"),
+        block[e : e + 20].decode("utf-8", "replace"),
+    )
     if code is None or (need_context and place_context(block, s, e, names_elsewhere=names_elsewhere) is None):
         return None
     return code
@@ -433,9 +898,11 @@ def iter_settlements(block: bytes) -> Iterator[tuple[int, int, str]]:
             return
         s, e = m.span()
         pos = e if e > s else s + 1
-        label = validate_settlement(m.group(0).decode("utf-8", "replace"),
-                                    block[max(0, s - 60):s].decode("utf-8", "replace"),
-                                    block[e:e + 60].decode("utf-8", "replace"))
+        label = validate_settlement(
+            m.group(0).decode("utf-8", "replace"),
+            block[max(0, s - 60) : s].decode("utf-8", "replace"),
+            block[e : e + 60].decode("utf-8", "replace"),
+        )
         if label:
             yield s, e, label
 
@@ -444,32 +911,106 @@ def iter_settlements(block: bytes) -> Iterator[tuple[int, int, str]]:
 #: header words naming an admin level (1 state/region, 2 district, 3 township,
 #: 4 village tract/ward/town, 5 village/camp)
 ADMIN_HEADER: dict[str, int] = {
-    "state": 1, "states": 1, "region": 1, "regions": 1, "state region": 1, "sr": 1, "division": 1,
-    "adm1": 1, "admin1": 1, "adm 1": 1, "admin 1": 1,
-    "district": 2, "districts": 2, "dist": 2, "adm2": 2, "admin2": 2, "adm 2": 2, "admin 2": 2,
-    "township": 3, "townships": 3, "tsp": 3, "tship": 3, "sub township": 3, "adm3": 3, "admin3": 3,
-    "adm 3": 3, "admin 3": 3,
-    "village tract": 4, "village tracts": 4, "vt": 4, "ward": 4, "wards": 4, "town": 4, "towns": 4,
-    "quarter": 4, "adm4": 4, "admin4": 4, "adm 4": 4, "admin 4": 4,
-    "village": 5, "villages": 5, "vill": 5, "vlg": 5, "hamlet": 5, "camp": 5, "camps": 5, "idp camp": 5,
-    "idp site": 5, "settlement": 5, "adm5": 5, "admin5": 5, "adm 5": 5, "admin 5": 5,
+    "state": 1,
+    "states": 1,
+    "region": 1,
+    "regions": 1,
+    "state region": 1,
+    "sr": 1,
+    "division": 1,
+    "adm1": 1,
+    "admin1": 1,
+    "adm 1": 1,
+    "admin 1": 1,
+    "district": 2,
+    "districts": 2,
+    "dist": 2,
+    "adm2": 2,
+    "admin2": 2,
+    "adm 2": 2,
+    "admin 2": 2,
+    "township": 3,
+    "townships": 3,
+    "tsp": 3,
+    "tship": 3,
+    "sub township": 3,
+    "adm3": 3,
+    "admin3": 3,
+    "adm 3": 3,
+    "admin 3": 3,
+    "village tract": 4,
+    "village tracts": 4,
+    "vt": 4,
+    "ward": 4,
+    "wards": 4,
+    "town": 4,
+    "towns": 4,
+    "quarter": 4,
+    "adm4": 4,
+    "admin4": 4,
+    "adm 4": 4,
+    "admin 4": 4,
+    "village": 5,
+    "villages": 5,
+    "vill": 5,
+    "vlg": 5,
+    "hamlet": 5,
+    "camp": 5,
+    "camps": 5,
+    "idp camp": 5,
+    "idp site": 5,
+    "settlement": 5,
+    "adm5": 5,
+    "admin5": 5,
+    "adm 5": 5,
+    "admin 5": 5,
 }
 #: short abbreviations only accepted alone or with a name/code suffix ("ST_Pcode", "TS", "DT_Name");
 #: "D" only with a suffix ("D_Pcode"): a bare "D" header is too often something else
 _ADMIN_ABBR = {"st": 1, "d": 2, "dt": 2, "ts": 3}
-_ADMIN_SUFFIX = frozenset(["name", "names", "pcode", "pcodes", "p", "code", "codes", "id", "eng", "en", "mya", "mm", "mmr", "mmr3", "mm3", "my", "burmese", "myanmar", "english", "alt", "alternate", "nm"])
+_ADMIN_SUFFIX = frozenset(
+    [
+        "name",
+        "names",
+        "pcode",
+        "pcodes",
+        "p",
+        "code",
+        "codes",
+        "id",
+        "eng",
+        "en",
+        "mya",
+        "mm",
+        "mmr",
+        "mmr3",
+        "mm3",
+        "my",
+        "burmese",
+        "myanmar",
+        "english",
+        "alt",
+        "alternate",
+        "nm",
+    ]
+)
 _ADMIN_BURMESE = (
     ("\u1000\u103b\u1031\u1038\u101b\u103d\u102c\u1021\u102f\u1015\u103a\u1005\u102f", 4),  # ကျေးရွာအုပ်စု
     ("\u1031\u1000\u103a\u1038\u101b\u103c\u102c\u1021\u102f\u1015\u1039\u1005\u102f", 4),  # Zawgyi
     ("\u1019\u103c\u102d\u102f\u1037\u1014\u101a\u103a", 3),  # မြို့နယ်
     ("\u107f\u1019\u102d\u1033\u1095\u1014\u101a\u1039", 3),  # ၿမိဳ႕နယ္ (Zawgyi)
-    ("\u1000\u103b\u1031\u1038\u101b\u103d\u102c", 5), ("\u1031\u1000\u103a\u1038\u101b\u103c\u102c", 5),
-    ("\u101b\u1015\u103a\u1000\u103d\u1000\u103a", 4), ("\u101b\u1015\u1039\u1000\u103c\u1000\u1039", 4),
-    ("\u101b\u103d\u102c", 5), ("\u101b\u103c\u102c", 5),  # ရွာ
+    ("\u1000\u103b\u1031\u1038\u101b\u103d\u102c", 5),
+    ("\u1031\u1000\u103a\u1038\u101b\u103c\u102c", 5),
+    ("\u101b\u1015\u103a\u1000\u103d\u1000\u103a", 4),
+    ("\u101b\u1015\u1039\u1000\u103c\u1000\u1039", 4),
+    ("\u101b\u103d\u102c", 5),
+    ("\u101b\u103c\u102c", 5),  # ရွာ
     ("\u1005\u1001\u1014\u103a\u1038", 5),  # စခန်း
-    ("\u1015\u103c\u100a\u103a\u1014\u101a\u103a", 1), ("\u103b\u1015\u100a\u1039\u1014\u101a\u1039", 1),  # ပြည်နယ်
+    ("\u1015\u103c\u100a\u103a\u1014\u101a\u103a", 1),
+    ("\u103b\u1015\u100a\u1039\u1014\u101a\u1039", 1),  # ပြည်နယ်
     ("\u1010\u102d\u102f\u1004\u103a\u1038\u1012\u1031\u101e\u1000\u103c\u102e\u1038", 1),  # တိုင်းဒေသကြီး
-    ("\u1001\u101b\u102d\u102f\u1004\u103a", 2), ("\u1001\u1090\u102d\u102f\u1004\u1039", 2),  # ခရိုင်
+    ("\u1001\u101b\u102d\u102f\u1004\u103a", 2),
+    ("\u1001\u1090\u102d\u102f\u1004\u1039", 2),  # ခရိုင်
     ("\u1019\u103c\u102d\u102f\u1037", 4),  # မြို့ (town), after မြို့နယ် was removed
 )
 #: a header about a place's attribute or a count, not naming the place
@@ -477,10 +1018,14 @@ _ADMIN_NOT = re.compile(
     r"\b(?:number|no|num|count|total|sum|population|pop|households?|hh|people|persons|individuals|type|types|"
     r"status|category|classification|leader|leaders|head|heads|committee|management|manager|agency|"
     r"administrator|administrators|office|condition|access|accessibility|distance|size|area|percent|pct|"
-    r"rate|ratio|score|level|levels|budget|cost|price|of repair|private|public|date|year|month)\b")
-_ADMIN_NOT_MM = ("\u1021\u101b\u1031\u1021\u1010\u103d\u1000\u103a",  # အရေအတွက် count
-                 "\u1026\u1038\u101b\u1031", "\u1005\u102f\u1005\u102f\u1015\u1031\u102b\u1004\u103a\u1038",
-                 "\u1021\u102f\u1015\u103a\u1001\u103b\u102f\u1015\u103a\u101b\u1031\u1038")  # ဦးရေ စုစုပေါင်း အုပ်ချုပ်ရေး
+    r"rate|ratio|score|level|levels|budget|cost|price|of repair|private|public|date|year|month)\b"
+)
+_ADMIN_NOT_MM = (
+    "\u1021\u101b\u1031\u1021\u1010\u103d\u1000\u103a",  # အရေအတွက် count
+    "\u1026\u1038\u101b\u1031",
+    "\u1005\u102f\u1005\u102f\u1015\u1031\u102b\u1004\u103a\u1038",
+    "\u1021\u102f\u1015\u103a\u1001\u103b\u102f\u1015\u103a\u101b\u1031\u1038",
+)  # ဦးရေ စုစုပေါင်း အုပ်ချုပ်ရေး
 _HDR_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])")
 _HDR_SPLIT = re.compile(r"[\s_\-./:()\[\]#?+,;|\\]+")
 _HDR_NUM = re.compile(r"\b(adm|admin)\s+([1-5])\b")
@@ -532,8 +1077,11 @@ def admin_level(header: str) -> int | None:
         if i in used:
             continue
         lv = ADMIN_HEADER.get(t)
-        if lv is None and t in _ADMIN_ABBR and all(o in _ADMIN_SUFFIX or o in _ADMIN_ABBR or o in ADMIN_HEADER
-                                                   for j, o in enumerate(toks) if j != i):
+        if (
+            lv is None
+            and t in _ADMIN_ABBR
+            and all(o in _ADMIN_SUFFIX or o in _ADMIN_ABBR or o in ADMIN_HEADER for j, o in enumerate(toks) if j != i)
+        ):
             lv = _ADMIN_ABBR[t] if (t != "d" or len(toks) > 1) else None
         if lv is not None:
             level = lv if level is None else max(level, lv)
@@ -552,20 +1100,292 @@ class GazetteerError(Exception):
 
 #: common words that are also village names somewhere: matching them in text would be noise
 _COMMON_NAMES = frozenset(
-    ["camp", "ward", "village", "villages", "town", "city", "market", "school", "hospital", "clinic", "station", "church", "mosque", "temple", "pagoda", "monastery", "island", "hill", "hills", "river", "lake", "bridge", "road", "street", "gate", "mine", "mines", "farm", "farms", "field", "fields", "forest", "garden", "port", "bay", "beach", "point", "valley", "spring", "well", "wells", "tank", "dam", "pond", "creek", "stream", "north", "south", "east", "west", "upper", "lower", "middle", "central", "new", "old", "big", "small", "main", "high", "home", "hope", "lake", "mill", "mills", "center", "centre", "corner", "cross", "junction", "block", "zone", "area", "site", "sector", "section", "part", "side", "end", "top", "bottom", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second", "third", "last", "next", "back", "front", "left", "right", "long", "short", "white", "black", "red", "green", "blue", "yellow", "gold", "golden", "silver", "king", "queen", "prince", "royal", "grand", "great", "little", "half", "full", "free", "open", "close", "star", "moon", "sun", "rain", "sea", "sand", "stone", "rock", "wood", "tree", "trees", "leaf", "flower", "rice", "tea", "salt", "fish", "cattle", "horse", "bird", "tiger", "lion", "elephant", "water", "fire", "earth", "peace", "union", "unity", "victory", "glory", "light", "dawn", "evening", "morning", "night", "day", "week", "month", "year", "today", "people", "family", "house", "shop", "office", "bank", "police", "army", "post", "mail", "data", "list", "name", "code", "level", "total", "other", "others", "none", "unknown", "yes", "no", "not", "and", "the", "for", "with", "from", "this", "that", "which", "what", "when", "where", "there", "here", "same", "each", "every", "some", "many", "most", "more", "less", "only", "also", "just", "very", "into", "over", "under", "about", "after", "before", "again", "often", "always", "never", "still", "even", "then", "than", "them", "they", "their", "these", "those", "while", "within", "without", "between", "among", "against", "during", "since", "until", "upon", "above", "below", "inside", "outside", "mandalay", "yangon", "myanmar", "burma", "ywa", "ywar", "ywar", "thit", "ywa", "thit", "ywarthit"]
+    [
+        "camp",
+        "ward",
+        "village",
+        "villages",
+        "town",
+        "city",
+        "market",
+        "school",
+        "hospital",
+        "clinic",
+        "station",
+        "church",
+        "mosque",
+        "temple",
+        "pagoda",
+        "monastery",
+        "island",
+        "hill",
+        "hills",
+        "river",
+        "lake",
+        "bridge",
+        "road",
+        "street",
+        "gate",
+        "mine",
+        "mines",
+        "farm",
+        "farms",
+        "field",
+        "fields",
+        "forest",
+        "garden",
+        "port",
+        "bay",
+        "beach",
+        "point",
+        "valley",
+        "spring",
+        "well",
+        "wells",
+        "tank",
+        "dam",
+        "pond",
+        "creek",
+        "stream",
+        "north",
+        "south",
+        "east",
+        "west",
+        "upper",
+        "lower",
+        "middle",
+        "central",
+        "new",
+        "old",
+        "big",
+        "small",
+        "main",
+        "high",
+        "home",
+        "hope",
+        "lake",
+        "mill",
+        "mills",
+        "center",
+        "centre",
+        "corner",
+        "cross",
+        "junction",
+        "block",
+        "zone",
+        "area",
+        "site",
+        "sector",
+        "section",
+        "part",
+        "side",
+        "end",
+        "top",
+        "bottom",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "first",
+        "second",
+        "third",
+        "last",
+        "next",
+        "back",
+        "front",
+        "left",
+        "right",
+        "long",
+        "short",
+        "white",
+        "black",
+        "red",
+        "green",
+        "blue",
+        "yellow",
+        "gold",
+        "golden",
+        "silver",
+        "king",
+        "queen",
+        "prince",
+        "royal",
+        "grand",
+        "great",
+        "little",
+        "half",
+        "full",
+        "free",
+        "open",
+        "close",
+        "star",
+        "moon",
+        "sun",
+        "rain",
+        "sea",
+        "sand",
+        "stone",
+        "rock",
+        "wood",
+        "tree",
+        "trees",
+        "leaf",
+        "flower",
+        "rice",
+        "tea",
+        "salt",
+        "fish",
+        "cattle",
+        "horse",
+        "bird",
+        "tiger",
+        "lion",
+        "elephant",
+        "water",
+        "fire",
+        "earth",
+        "peace",
+        "union",
+        "unity",
+        "victory",
+        "glory",
+        "light",
+        "dawn",
+        "evening",
+        "morning",
+        "night",
+        "day",
+        "week",
+        "month",
+        "year",
+        "today",
+        "people",
+        "family",
+        "house",
+        "shop",
+        "office",
+        "bank",
+        "police",
+        "army",
+        "post",
+        "mail",
+        "data",
+        "list",
+        "name",
+        "code",
+        "level",
+        "total",
+        "other",
+        "others",
+        "none",
+        "unknown",
+        "yes",
+        "no",
+        "not",
+        "and",
+        "the",
+        "for",
+        "with",
+        "from",
+        "this",
+        "that",
+        "which",
+        "what",
+        "when",
+        "where",
+        "there",
+        "here",
+        "same",
+        "each",
+        "every",
+        "some",
+        "many",
+        "most",
+        "more",
+        "less",
+        "only",
+        "also",
+        "just",
+        "very",
+        "into",
+        "over",
+        "under",
+        "about",
+        "after",
+        "before",
+        "again",
+        "often",
+        "always",
+        "never",
+        "still",
+        "even",
+        "then",
+        "than",
+        "them",
+        "they",
+        "their",
+        "these",
+        "those",
+        "while",
+        "within",
+        "without",
+        "between",
+        "among",
+        "against",
+        "during",
+        "since",
+        "until",
+        "upon",
+        "above",
+        "below",
+        "inside",
+        "outside",
+        "mandalay",
+        "yangon",
+        "myanmar",
+        "burma",
+        "ywa",
+        "ywar",
+        "ywar",
+        "thit",
+        "ywa",
+        "thit",
+        "ywarthit",
+    ]
 ) | {"ywar thit", "ywa thit", "ywar ma", "ywa ma"}
-_MM_COMMON = frozenset([
-    "\u101b\u103d\u102c", "\u1000\u103b\u1031\u1038\u101b\u103d\u102c", "\u1019\u103c\u102d\u102f\u1037",  # ရွာ ကျေးရွာ မြို့
-    "\u101b\u1015\u103a\u1000\u103d\u1000\u103a", "\u1021\u101b\u103e\u1031\u1037",  # ရပ်ကွက် အရှေ့
-    "\u1021\u1014\u1031\u102c\u1000\u103a", "\u1010\u1031\u102c\u1004\u103a",  # အနောက် တောင်
-    "\u1019\u103c\u1031\u102c\u1000\u103a", "\u1021\u101c\u101a\u103a", "\u1008\u1031\u1038",  # မြောက် အလယ် ဈေး
-    "\u1000\u103b\u1031\u102c\u1004\u103a\u1038", "\u1018\u102f\u101b\u102c\u1038",  # ကျောင်း ဘုရား
-    "\u1006\u1031\u1038\u101b\u102f\u1036", "\u1010\u1036\u1010\u102c\u1038", "\u1019\u103c\u1005\u103a",  # ဆေးရုံ တံတား မြစ်
-    "\u1001\u103b\u1031\u102c\u1004\u103a\u1038", "\u1000\u102f\u1014\u103a\u1038",  # ချောင်း ကုန်း
-    "\u1000\u103d\u1004\u103a\u1038", "\u1010\u1031\u102c", "\u101b\u1031",  # ကွင်း တော ရေ
-    "\u1021\u1015\u102d\u102f\u1004\u103a\u1038", "\u1000\u103b\u1031\u1038",  # အပိုင်း ကျေး
-    "\u101b\u103d\u102c\u101e\u1005\u103a",  # ရွာသစ် (new village: too common, and generic in prose)
-])
+_MM_COMMON = frozenset(
+    [
+        "\u101b\u103d\u102c",
+        "\u1000\u103b\u1031\u1038\u101b\u103d\u102c",
+        "\u1019\u103c\u102d\u102f\u1037",  # ရွာ ကျေးရွာ မြို့
+        "\u101b\u1015\u103a\u1000\u103d\u1000\u103a",
+        "\u1021\u101b\u103e\u1031\u1037",  # ရပ်ကွက် အရှေ့
+        "\u1021\u1014\u1031\u102c\u1000\u103a",
+        "\u1010\u1031\u102c\u1004\u103a",  # အနောက် တောင်
+        "\u1019\u103c\u1031\u102c\u1000\u103a",
+        "\u1021\u101c\u101a\u103a",
+        "\u1008\u1031\u1038",  # မြောက် အလယ် ဈေး
+        "\u1000\u103b\u1031\u102c\u1004\u103a\u1038",
+        "\u1018\u102f\u101b\u102c\u1038",  # ကျောင်း ဘုရား
+        "\u1006\u1031\u1038\u101b\u102f\u1036",
+        "\u1010\u1036\u1010\u102c\u1038",
+        "\u1019\u103c\u1005\u103a",  # ဆေးရုံ တံတား မြစ်
+        "\u1001\u103b\u1031\u102c\u1004\u103a\u1038",
+        "\u1000\u102f\u1014\u103a\u1038",  # ချောင်း ကုန်း
+        "\u1000\u103d\u1004\u103a\u1038",
+        "\u1010\u1031\u102c",
+        "\u101b\u1031",  # ကွင်း တော ရေ
+        "\u1021\u1015\u102d\u102f\u1004\u103a\u1038",
+        "\u1000\u103b\u1031\u1038",  # အပိုင်း ကျေး
+        "\u101b\u103d\u102c\u101e\u1005\u103a",  # ရွာသစ် (new village: too common, and generic in prose)
+    ]
+)
 _MAX_GAZ_BYTES = 200 << 20
 _MAX_GAZ_ROWS = 1_000_000
 _PAREN = re.compile(r"\(([^)]*)\)")
@@ -656,8 +1476,7 @@ class Gazetteer:
 
     # ------------------------------------------------------------------ pickling / basics
     def __getstate__(self) -> dict[str, Any]:
-        return {"entries": self._entries, "admin": self.admin_names, "src": self._pattern_src,
-                "skipped": self.skipped}
+        return {"entries": self._entries, "admin": self.admin_names, "src": self._pattern_src, "skipped": self.skipped}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # no re-validation: a worker process gets the table as built (cheap for 15,000 names)
@@ -737,8 +1556,8 @@ class Gazetteer:
                 if strict_case and not raw[:1].isupper():
                     continue
             else:
-                nxt = block[e:e + 3].decode("utf-8", "ignore")[:1]
-                prev = block[max(0, s - 3):s].decode("utf-8", "ignore")[-1:]
+                nxt = block[e : e + 3].decode("utf-8", "ignore")[:1]
+                prev = block[max(0, s - 3) : s].decode("utf-8", "ignore")[-1:]
                 if (nxt and "\u102b" <= nxt <= "\u103e") or (prev and prev == "\u1039"):
                     continue
             text = raw.decode("utf-8", "replace")
@@ -749,21 +1568,30 @@ class Gazetteer:
 
     def find(self, text: str) -> str | None:
         """The first place name in ``text`` (any case), or None."""
-        for _s, _e, t, _lv, _pc in self.iter_matches(unicodedata.normalize("NFC", text).encode("utf-8"),
-                                                       strict_case=False):
+        for _s, _e, t, _lv, _pc in self.iter_matches(
+            unicodedata.normalize("NFC", text).encode("utf-8"), strict_case=False
+        ):
             return t
         return None
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def from_table(cls, header: Sequence[Any], rows: Iterable[Sequence[Any]],
-                   hxl: Sequence[Any] | None = None, *, source: str = "gazetteer") -> Gazetteer:
+    def from_table(
+        cls,
+        header: Sequence[Any],
+        rows: Iterable[Sequence[Any]],
+        hxl: Sequence[Any] | None = None,
+        *,
+        source: str = "gazetteer",
+    ) -> Gazetteer:
         """Build from a header row, optional HXL row and data rows (any cell types)."""
         cols = _gazetteer_columns([_cell(h) for h in header], [_cell(h) for h in hxl] if hxl else None)
         names = [c for c in cols if c[1] == "name" and c[2] >= 4]
         if not names:
-            raise GazetteerError(f"{source}: no village or village-tract name column (expected headers "
-                                 "such as Village, Village_Tract, Ward, #adm4+name)")
+            raise GazetteerError(
+                f"{source}: no village or village-tract name column (expected headers "
+                "such as Village, Village_Tract, Ward, #adm4+name)"
+            )
         code_of: dict[int, int] = {}
         for idx, kind, level in cols:
             if kind == "code":
@@ -825,8 +1653,9 @@ class Gazetteer:
         except GazetteerError:
             raise
         except Exception as exc:  # noqa: BLE001 - any parser failure is one plain line
-            raise GazetteerError(f"cannot read gazetteer file {p}: damaged or unsupported "
-                                 f"({type(exc).__name__})") from None
+            raise GazetteerError(
+                f"cannot read gazetteer file {p}: damaged or unsupported ({type(exc).__name__})"
+            ) from None
 
 
 _CACHE: dict[str, Any] = {}
@@ -879,8 +1708,9 @@ def _gazetteer_columns(header: list[str], hxl: list[str] | None) -> list[tuple[i
             kind = "code" if toks & {"code", "pcode", "id"} else "name"
         else:
             kind = "code" if toks & _CODE_HDR or any(t.endswith("pcode") for t in toks) else "name"
-        if kind == "name" and ("p code" in " ".join(_header_tokens(h)) or toks & {"lat", "long", "lon",
-                                                                                   "latitude", "longitude"}):
+        if kind == "name" and (
+            "p code" in " ".join(_header_tokens(h)) or toks & {"lat", "long", "lon", "latitude", "longitude"}
+        ):
             continue
         out.append((i, kind, level))
     return out
@@ -901,8 +1731,9 @@ def _pick_header(rows: list[list[Any]]) -> int:
     return best
 
 
-def _split_table(first: list[list[Any]], rest: Iterator[Sequence[Any]]) -> tuple[list[Any], list[Any] | None,
-                                                                                    Iterator[Sequence[Any]]]:
+def _split_table(
+    first: list[list[Any]], rest: Iterator[Sequence[Any]]
+) -> tuple[list[Any], list[Any] | None, Iterator[Sequence[Any]]]:
     if not first:
         return [], None, iter(())
     hi = _pick_header(first)

@@ -58,8 +58,18 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "txt": ("document", ".txt", "text/plain"),
     "md": ("document", ".md", "text/markdown"),
 }
-_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".json": "json", ".docx": "docx",
-             ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".docx": "docx",
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -110,8 +120,9 @@ class Pseudonymiser:
         if self.areas:
             pat = self.areas.pattern()
             if pat is not None:
-                out = pat.sub(lambda m: self.token("loc", m.group(0).decode("utf-8", "replace")).encode(),
-                              out.encode("utf-8")).decode("utf-8", "replace")
+                out = pat.sub(
+                    lambda m: self.token("loc", m.group(0).decode("utf-8", "replace")).encode(), out.encode("utf-8")
+                ).decode("utf-8", "replace")
         return out
 
     def place(self, value: str) -> str:
@@ -137,8 +148,10 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise CannotPseudonymise("the file looks like a ZIP/Office file but is damaged") from None
     if any(i.flag_bits & 0x1 for i in z.infolist()):
-        raise CannotPseudonymise("the file is password protected (an encrypted ZIP archive); remove the "
-                                 "password (or unpack it) and pseudonymise the unprotected file")
+        raise CannotPseudonymise(
+            "the file is password protected (an encrypted ZIP archive); remove the "
+            "password (or unpack it) and pseudonymise the unprotected file"
+        )
     return z
 
 
@@ -147,8 +160,10 @@ def _ole_problem(data: bytes) -> str:
         import msoffcrypto
 
         if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
-            return ("the Office file is password protected; open it, remove the password, save it as .xlsx or "
-                    ".docx and pseudonymise that")
+            return (
+                "the Office file is password protected; open it, remove the password, save it as .xlsx or "
+                ".docx and pseudonymise that"
+            )
     except Exception:  # noqa: BLE001, S110 - not decidable: the generic message below
         pass
     return "old binary Office files (.xls, .doc) cannot be pseudonymised; save it as .xlsx, .docx or .csv first"
@@ -163,17 +178,23 @@ def _read_input(data: bytes, filename: str) -> _Input:
             return _Input("table", "xlsx", sheets=_xlsx_sheets(z))
         if "word/document.xml" in names:
             return _Input("document", "docx", body=_docx_body(z))
-        raise CannotPseudonymise("only .xlsx, .docx, .csv, .tsv, .json, .txt, .md and .pdf files can be "
-                                 "pseudonymised; unpack an archive or save the file as .xlsx/.docx/.csv first")
+        raise CannotPseudonymise(
+            "only .xlsx, .docx, .csv, .tsv, .json, .txt, .md and .pdf files can be "
+            "pseudonymised; unpack an archive or save the file as .xlsx/.docx/.csv first"
+        )
     if data[:8] == _OLE:
         raise CannotPseudonymise(_ole_problem(data))
     if data.lstrip()[:5] == b"%PDF-":
         return _Input("document", "txt", body=[("p", line) for line in _pdf_lines(data)])
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CannotPseudonymise("this kind of file cannot be pseudonymised (only .xlsx, .docx, .csv, .tsv, "
-                                 ".json, .txt, .md and .pdf)")
-    text = data.decode("utf-16", "replace") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else \
-        data.decode("utf-8-sig", "replace")
+        raise CannotPseudonymise(
+            "this kind of file cannot be pseudonymised (only .xlsx, .docx, .csv, .tsv, .json, .txt, .md and .pdf)"
+        )
+    text = (
+        data.decode("utf-16", "replace")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        else data.decode("utf-8-sig", "replace")
+    )
     if low.endswith(".json"):
         return _Input("table", "json", sheets=[("Sheet1", _json_rows(text))])
     if low.endswith((".csv", ".tsv", ".tab", ".txt")):
@@ -231,8 +252,9 @@ def _pdf_lines(data: bytes) -> Iterator[str]:
         except Exception:  # noqa: BLE001
             opened = False
         if not opened:
-            raise CannotPseudonymise("the PDF is password protected; remove the password and pseudonymise "
-                                     "the unprotected file")
+            raise CannotPseudonymise(
+                "the PDF is password protected; remove the password and pseudonymise the unprotected file"
+            )
     for page in reader.pages:
         yield from (page.extract_text() or "").splitlines()
 
@@ -250,8 +272,11 @@ def _docx_body(z: zipfile.ZipFile) -> list[tuple[str, object]]:
         for tr in tbl:
             if local(tr.tag) != "tr":
                 continue
-            cells = [" ".join(t for t in (_paragraph_text(p) for p in tc.iter() if local(p.tag) == "p") if t)
-                     for tc in tr if local(tc.tag) == "tc"]
+            cells = [
+                " ".join(t for t in (_paragraph_text(p) for p in tc.iter() if local(p.tag) == "p") if t)
+                for tc in tr
+                if local(tc.tag) == "tc"
+            ]
             rows.append(cells)
         return rows
 
@@ -272,8 +297,9 @@ def _docx_body(z: zipfile.ZipFile) -> list[tuple[str, object]]:
 # ------------------------------------------------------------------------ pseudonymise
 
 
-def _pseudo_table(rows: list[list[str]], filename: str, ps: Pseudonymiser, areas: SensitiveAreas | None,
-                  limits: Limits) -> list[list[str]]:
+def _pseudo_table(
+    rows: list[list[str]], filename: str, ps: Pseudonymiser, areas: SensitiveAreas | None, limits: Limits
+) -> list[list[str]]:
     if not any(any(c.strip() for c in r) for r in rows):
         return [list(r) for r in rows]
     hdr_idx, hxl_idx = find_header(rows)
@@ -335,8 +361,10 @@ def _pseudo_table(rows: list[list[str]], filename: str, ps: Pseudonymiser, areas
 
 
 #: "Label: value", "Label - value", "Label = value" (one line of a document)
-_KV = re.compile(r"^(?P<lead>\s*(?:[-*\u2022]\s*)?)(?P<label>[^\W\d][^:=\uff1a\n]{0,48}?)\s*"
-                 r"(?P<sep>[:=\uff1a]|\s[-\u2013]\s)\s*(?P<value>\S.*)$")
+_KV = re.compile(
+    r"^(?P<lead>\s*(?:[-*\u2022]\s*)?)(?P<label>[^\W\d][^:=\uff1a\n]{0,48}?)\s*"
+    r"(?P<sep>[:=\uff1a]|\s[-\u2013]\s)\s*(?P<value>\S.*)$"
+)
 _COLONS = (":", "=", "\uff1a")
 _DROP_ROLES = {"name", "phone", "email", "nid", "dob", "coord", "lat", "lon"}
 _NAMEISH = re.compile(r"^[^\d@]{2,60}$")
@@ -368,8 +396,9 @@ def _pseudo_line(line: str, ps: Pseudonymiser) -> str | None:
     return ps.text(line)
 
 
-def _pseudo_doc_table(rows: list[list[str]], filename: str, ps: Pseudonymiser, areas: SensitiveAreas | None,
-                      limits: Limits) -> list[list[str]]:
+def _pseudo_doc_table(
+    rows: list[list[str]], filename: str, ps: Pseudonymiser, areas: SensitiveAreas | None, limits: Limits
+) -> list[list[str]]:
     from .readers.ooxml import _key_value
 
     if _key_value(rows) is not None:  # a form: label cells beside value cells
@@ -449,31 +478,42 @@ def write_xlsx(sheets: list[tuple[str, list[list[str]]]]) -> bytes:
             xml_rows.append(f'<row r="{ri}">{"".join(cells)}</row>')
         parts[f"xl/worksheets/sheet{n}.xml"] = (
             _XML_HEAD + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f'<sheetData>{"".join(xml_rows)}</sheetData></worksheet>')
-        overrides.append(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
-                         'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
+            f"<sheetData>{''.join(xml_rows)}</sheetData></worksheet>"
+        )
+        overrides.append(
+            f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        )
     parts["xl/workbook.xml"] = (
         _XML_HEAD + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         f'xmlns:r="{_REL_NS}"><sheets>'
         + "".join(f'<sheet name="{_x(t)}" sheetId="{n}" r:id="rId{n}"/>' for n, t in enumerate(names, 1))
-        + "</sheets></workbook>")
+        + "</sheets></workbook>"
+    )
     parts["xl/_rels/workbook.xml.rels"] = (
-        _XML_HEAD + f'<Relationships xmlns="{_PKG_RELS}">'
-        + "".join(f'<Relationship Id="rId{n}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                  for n in range(1, len(names) + 1))
-        + "</Relationships>")
+        _XML_HEAD
+        + f'<Relationships xmlns="{_PKG_RELS}">'
+        + "".join(
+            f'<Relationship Id="rId{n}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+            for n in range(1, len(names) + 1)
+        )
+        + "</Relationships>"
+    )
     parts["_rels/.rels"] = (
         _XML_HEAD + f'<Relationships xmlns="{_PKG_RELS}"><Relationship Id="rId1" '
-        f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
     parts["[Content_Types].xml"] = (
         _XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/xl/workbook.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' + "".join(overrides) + "</Types>")
-    return _zip({k: parts[k] for k in ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
-                                       "xl/_rels/workbook.xml.rels")} | {k: v for k, v in parts.items()
-                                                                         if k.startswith("xl/worksheets/")})
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' + "".join(overrides) + "</Types>"
+    )
+    return _zip(
+        {k: parts[k] for k in ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
+        | {k: v for k, v in parts.items() if k.startswith("xl/worksheets/")}
+    )
 
 
 def write_docx(body: list[tuple[str, object]]) -> bytes:
@@ -492,23 +532,32 @@ def write_docx(body: list[tuple[str, object]]) -> bytes:
             width = max((len(r) for r in rows), default=0)
             if not width:
                 continue
-            xml.append('<w:tbl><w:tblPr><w:tblW w:w="0" w:type="auto"/></w:tblPr><w:tblGrid>'
-                       + '<w:gridCol/>' * width + "</w:tblGrid>"
-                       + "".join("<w:tr>" + "".join(f"<w:tc>{para(r[i] if i < len(r) else '')}</w:tc>"
-                                                    for i in range(width)) + "</w:tr>" for r in rows)
-                       + "</w:tbl>")
+            xml.append(
+                '<w:tbl><w:tblPr><w:tblW w:w="0" w:type="auto"/></w:tblPr><w:tblGrid>'
+                + "<w:gridCol/>" * width
+                + "</w:tblGrid>"
+                + "".join(
+                    "<w:tr>"
+                    + "".join(f"<w:tc>{para(r[i] if i < len(r) else '')}</w:tc>" for i in range(width))
+                    + "</w:tr>"
+                    for r in rows
+                )
+                + "</w:tbl>"
+            )
             xml.append("<w:p/>")  # Word requires a paragraph after a table at the end of a cell/body
     document = _XML_HEAD + f'<w:document xmlns:w="{W}"><w:body>{"".join(xml)}<w:sectPr/></w:body></w:document>'
-    return _zip({
-        "[Content_Types].xml": _XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-        'content-types"><Default Extension="rels" ContentType="application/'
-        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/word/document.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
-        "_rels/.rels": _XML_HEAD + f'<Relationships xmlns="{_PKG_RELS}"><Relationship Id="rId1" '
-        f'Type="{_REL_NS}/officeDocument" Target="word/document.xml"/></Relationships>',
-        "word/document.xml": document,
-    })
+    return _zip(
+        {
+            "[Content_Types].xml": _XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+            "_rels/.rels": _XML_HEAD + f'<Relationships xmlns="{_PKG_RELS}"><Relationship Id="rId1" '
+            f'Type="{_REL_NS}/officeDocument" Target="word/document.xml"/></Relationships>',
+            "word/document.xml": document,
+        }
+    )
 
 
 def _delimited(rows: list[list[str]], delimiter: str) -> bytes:
@@ -538,8 +587,15 @@ def _doc_lines(body: list[tuple[str, object]]) -> list[str]:
 # -------------------------------------------------------------------------------- API
 
 
-def pseudonymise(data: bytes, filename: str, key: bytes, *, out_format: str | None = None,
-                 sensitive_areas: SensitiveAreas | None = None, limits: Limits = DEFAULT_LIMITS) -> Pseudonymised:
+def pseudonymise(
+    data: bytes,
+    filename: str,
+    key: bytes,
+    *,
+    out_format: str | None = None,
+    sensitive_areas: SensitiveAreas | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Pseudonymised:
     """Pseudonymise ``data`` into ``out_format`` (default: the input's own format).
 
     Raises :class:`FormatMismatch` when ``out_format`` cannot hold the input (a table vs a
@@ -561,17 +617,21 @@ def pseudonymise(data: bytes, filename: str, key: bytes, *, out_format: str | No
         raise FormatMismatch(f"unknown output format {fmt!r}")
     if FORMATS[fmt][0] != src.family:
         what = "a table" if src.family == "table" else "a document"
-        raise FormatMismatch(f"the input is {what} ({src.natural}), so the copy can only be written as "
-                             + ", ".join(sorted({FORMATS[f][1] for f in FORMATS if FORMATS[f][0] == src.family}))
-                             + f", not {FORMATS[fmt][1]}")
+        raise FormatMismatch(
+            f"the input is {what} ({src.natural}), so the copy can only be written as "
+            + ", ".join(sorted({FORMATS[f][1] for f in FORMATS if FORMATS[f][0] == src.family}))
+            + f", not {FORMATS[fmt][1]}"
+        )
     ps = Pseudonymiser(key, sensitive_areas)
     removed = 0
     if src.family == "table":
         sheets = [(name, _pseudo_table(rows, filename, ps, sensitive_areas, limits)) for name, rows in src.sheets]
         used = [s for s in sheets if any(any(c.strip() for c in r) for r in s[1])]
         if fmt != "xlsx" and len(used) > 1:
-            raise FormatMismatch(f"the workbook has {len(used)} sheets with data and a {FORMATS[fmt][1]} file "
-                                 "holds one; write the copy as .xlsx")
+            raise FormatMismatch(
+                f"the workbook has {len(used)} sheets with data and a {FORMATS[fmt][1]} file "
+                "holds one; write the copy as .xlsx"
+            )
         rows = (used or sheets or [("Sheet1", [])])[0][1]
         if fmt == "xlsx":
             content = write_xlsx(sheets)
@@ -600,17 +660,26 @@ def pseudonymise(data: bytes, filename: str, key: bytes, *, out_format: str | No
     return Pseudonymised(content, new_name, fmt, verdict, removed_lines=removed)
 
 
-def pseudonymize_bytes(data: bytes, filename: str, key: bytes, *, sensitive_areas: SensitiveAreas | None = None,
-                       limits: Limits = DEFAULT_LIMITS, out_format: str | None = None) -> tuple[bytes, str, Verdict]:
+def pseudonymize_bytes(
+    data: bytes,
+    filename: str,
+    key: bytes,
+    *,
+    sensitive_areas: SensitiveAreas | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    out_format: str | None = None,
+) -> tuple[bytes, str, Verdict]:
     """Return (pseudonymised content, new file name, screening verdict of the output); the
     content is in the input's format (see the module docstring).
     On failure the content is empty and the verdict says why; never raises."""
     stem = filename.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "file"
     try:
-        res = pseudonymise(data, filename, key, out_format=out_format, sensitive_areas=sensitive_areas,
-                           limits=limits)
+        res = pseudonymise(data, filename, key, out_format=out_format, sensitive_areas=sensitive_areas, limits=limits)
     except Exception as exc:  # noqa: BLE001 - plain-words verdict on any input
-        msg = str(exc) if isinstance(exc, (Unreadable, CannotPseudonymise)) else \
-            f"the file cannot be pseudonymised ({type(exc).__name__})"
+        msg = (
+            str(exc)
+            if isinstance(exc, (Unreadable, CannotPseudonymise))
+            else f"the file cannot be pseudonymised ({type(exc).__name__})"
+        )
         return b"", f"{stem}_pseudonymised.csv", Verdict(filename, "unreadable", None, None, error=msg)
     return res.content, res.name, res.verdict

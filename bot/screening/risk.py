@@ -16,8 +16,9 @@ THRESHOLD = 0.03
 
 
 class RiskCounter:
-    def __init__(self, names: list[str], columns: list[int], max_combinations: int = 1_000_000,
-                 max_rows: int = 20_000) -> None:
+    def __init__(
+        self, names: list[str], columns: list[int], max_combinations: int = 1_000_000, max_rows: int = 20_000
+    ) -> None:
         self.names = names
         self.columns = columns
         self.max_combinations = max_combinations

@@ -106,7 +106,7 @@ class LineDecoder:
         self.buf = segs.pop()
         if len(self.buf) > self.max_line and not final:  # no newline for a long time: cut
             segs.append(self.buf[: self.max_line])
-            self.buf = self.buf[self.max_line:]
+            self.buf = self.buf[self.max_line :]
         out = [self._line(s) + "\n" for s in segs]
         if final and self.buf:
             out.append(self._line(self.buf))

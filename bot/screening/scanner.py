@@ -28,7 +28,7 @@ def _credible_burmese_name(line: str, s: int, e: int, reason: str) -> bool:
     """In running prose: an honorific must start a word (ပြင်ဦးလွင် is the town Pyin Oo Lwin), and a
     name known only by the particle after it needs three syllables (two-syllable runs are too
     often ordinary words: မျိုးနွယ်, lineage)."""
-    prev = line[s - 1:s]
+    prev = line[s - 1 : s]
     if reason == "honorific":
         return not prev or not ("\u1000" <= prev <= "\u109f")
     return len([x for x in names.segment_syllables(line[s:e]) if x[2].strip()]) >= 3
@@ -57,9 +57,17 @@ ColumnFilter = Callable[[str, int, str], bool]
 
 
 class BulkScanner:
-    def __init__(self, col: Collector, keys: Iterable[str], locate: Locator, *, text_mode: bool,
-                 column_ok: ColumnFilter | None = None, areas: bool = False,
-                 area_needs_context: bool = True) -> None:
+    def __init__(
+        self,
+        col: Collector,
+        keys: Iterable[str],
+        locate: Locator,
+        *,
+        text_mode: bool,
+        column_ok: ColumnFilter | None = None,
+        areas: bool = False,
+        area_needs_context: bool = True,
+    ) -> None:
         self.col = col
         self.keys = set(keys) & (set(BY_KIND) if text_mode else set(TABLE_KINDS))
         self.locate = locate
@@ -105,14 +113,14 @@ class BulkScanner:
         """Burmese is written without spaces, so names are found by syllables and the particles
         around them (names.find_burmese_names), in Python: bounded to BURMESE_BUDGET bytes a
         file, and one name is enough (the verdict cannot change)."""
-        part = block[:self._burmese_left]
+        part = block[: self._burmese_left]
         self._burmese_left -= len(part)
         text = part.decode("utf-8", "replace")
         for line_start, line in _lines_with_burmese(text):
             hits = [h for h in names.find_burmese_names(line) if _credible_burmese_name(line, *h)]
             if hits:
                 s, e, _reason = hits[0]
-                at = len(text[:line_start + s].encode("utf-8"))
+                at = len(text[: line_start + s].encode("utf-8"))
                 place = self.locate(block, at, at + len(line[s:e].encode("utf-8")))
                 if not place.skip:
                     self.col.add("person_name", place.where, 1, mask.mask_name(line[s:e]))
@@ -131,8 +139,11 @@ class BulkScanner:
                 continue
             if kind == "gps" and not place.same_cell:
                 continue
-            if self.column_ok is not None and place.column is not None and not self.column_ok(
-                    kind, place.column, example[1]):
+            if (
+                self.column_ok is not None
+                and place.column is not None
+                and not self.column_ok(kind, place.column, example[1])
+            ):
                 continue
             self.col.add(KIND_CATEGORY[kind], place.where, 1, example[0])
             if self.text_mode and detector.marks_person:
@@ -148,7 +159,7 @@ class BulkScanner:
         le = block.find(b"\n", e, e + 2000)
         if le < 0:
             le = min(len(block), e + 2000)
-        m = VULNERABLE_RE.search(block[max(ls, s - 2000):le])
+        m = VULNERABLE_RE.search(block[max(ls, s - 2000) : le])
         if m:
             self.col.add("vulnerable_individual", where, 1, m.group(0).decode("utf-8", "replace")[:30])
 
@@ -171,8 +182,7 @@ class BulkScanner:
             place = self.locate(block, s, e)
             if place.skip:
                 continue
-            self.col.add("partner_presence_sensitive_area", place.where, 1,
-                         m.group(0).decode("utf-8", "replace")[:40])
+            self.col.add("partner_presence_sensitive_area", place.where, 1, m.group(0).decode("utf-8", "replace")[:40])
             self.area_found = True
             self.area_pat = None  # one is enough: the verdict cannot change
             return
@@ -198,11 +208,18 @@ def blocks(stream: IO[bytes], size: int, sep: bytes = b"\n", first: bytes = b"")
                 cut = len(buf) - 256
         if cut >= 0:
             yield buf[: cut + 1]
-            buf = buf[cut + 1:]
+            buf = buf[cut + 1 :]
 
 
-def run_blocks(scanner: BulkScanner, stream: IO[bytes], size: int, col: Collector, *,
-               sep: bytes = b"\n", on_block: Callable[[bytes, int], Any] | None = None) -> int:
+def run_blocks(
+    scanner: BulkScanner,
+    stream: IO[bytes],
+    size: int,
+    col: Collector,
+    *,
+    sep: bytes = b"\n",
+    on_block: Callable[[bytes, int], Any] | None = None,
+) -> int:
     """Feed every block to the scanner; returns the number of `sep` seen (lines / rows)."""
     total = 0
     for blk in blocks(stream, size, sep):

@@ -38,25 +38,138 @@ from .risk import RiskCounter
 ALL_KEYS = ALL_KINDS
 _NAME_STOP = NAME_STOP
 _HON = frozenset(h.lower() for h in HONORIFIC_WORDS) | {"mr", "mrs", "ms", "dr", "miss"}
-_BURMESE_HON = ("\u1026\u1038", "\u1012\u1031\u102b\u103a", "\u1000\u102d\u102f", "\u1019\u1031\u102c\u1004\u103a",
-                "\u1014\u1031\u102c\u103a", "\u1005\u1031\u102c", "\u1005\u102d\u102f\u1004\u103a\u1038")
+_BURMESE_HON = (
+    "\u1026\u1038",
+    "\u1012\u1031\u102b\u103a",
+    "\u1000\u102d\u102f",
+    "\u1019\u1031\u102c\u1004\u103a",
+    "\u1014\u1031\u102c\u103a",
+    "\u1005\u1031\u102c",
+    "\u1005\u102d\u102f\u1004\u103a\u1038",
+)
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'\-]{0,20}(?: [A-Z][A-Za-z'\-]{0,20}){0,5}$")
 #: names typed in lower case on a phone (Kobo); only counted in columns whose header says name
 _LOWER_NAME = re.compile(r"^[a-z][a-z'\-]{0,20}(?: [a-z][a-z'\-]{0,20}){0,5}$")
-_SEX_VALUES = frozenset({"m", "f", "male", "female", "boy", "girl", "man", "woman", "men", "women", "other",
-                         "\u1000\u103b\u102c\u1038", "\u1019", "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u1019\u102e\u1038",
-                         "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u102c\u1038", "1", "2",
-                         "\u1000\u103a\u102c\u1038"})  # က်ား (Zawgyi)
-_NO_VALUES = frozenset({"", "no", "0", "false", "n", "none", "-", "n/a", "na", "nil", "not applicable",
-                        "\u1019\u101b\u103e\u102d", "no disability", "normal", "nan", "null"})
+_SEX_VALUES = frozenset(
+    {
+        "m",
+        "f",
+        "male",
+        "female",
+        "boy",
+        "girl",
+        "man",
+        "woman",
+        "men",
+        "women",
+        "other",
+        "\u1000\u103b\u102c\u1038",
+        "\u1019",
+        "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u1019\u102e\u1038",
+        "\u1021\u1019\u103b\u102d\u102f\u1038\u101e\u102c\u1038",
+        "1",
+        "2",
+        "\u1000\u103a\u102c\u1038",
+    }
+)  # က်ား (Zawgyi)
+_NO_VALUES = frozenset(
+    {
+        "",
+        "no",
+        "0",
+        "false",
+        "n",
+        "none",
+        "-",
+        "n/a",
+        "na",
+        "nil",
+        "not applicable",
+        "\u1019\u101b\u103e\u102d",
+        "no disability",
+        "normal",
+        "nan",
+        "null",
+    }
+)
 ORG_WORDS = frozenset(
-    ["foundation", "society", "children", "international", "organization", "organisation", "association", "network", "committee", "group", "church", "union", "mission", "council", "relief", "services", "service", "development", "aid", "care", "agency", "programme", "program", "fund", "trust", "centre", "center", "myanmar", "ngo", "ingo", "un", "unicef", "unhcr", "wfp", "who", "iom", "undp", "unfpa", "ocha", "cross", "crescent", "federation", "vision", "oxfam", "plan", "rescue", "concern", "solidarity", "alliance", "partners", "partnership", "initiative", "institute", "ministry", "department", "office", "company", "ltd", "limited", "cooperative", "federation", "coalition", "forum", "action", "hope", "health", "education"]
+    [
+        "foundation",
+        "society",
+        "children",
+        "international",
+        "organization",
+        "organisation",
+        "association",
+        "network",
+        "committee",
+        "group",
+        "church",
+        "union",
+        "mission",
+        "council",
+        "relief",
+        "services",
+        "service",
+        "development",
+        "aid",
+        "care",
+        "agency",
+        "programme",
+        "program",
+        "fund",
+        "trust",
+        "centre",
+        "center",
+        "myanmar",
+        "ngo",
+        "ingo",
+        "un",
+        "unicef",
+        "unhcr",
+        "wfp",
+        "who",
+        "iom",
+        "undp",
+        "unfpa",
+        "ocha",
+        "cross",
+        "crescent",
+        "federation",
+        "vision",
+        "oxfam",
+        "plan",
+        "rescue",
+        "concern",
+        "solidarity",
+        "alliance",
+        "partners",
+        "partnership",
+        "initiative",
+        "institute",
+        "ministry",
+        "department",
+        "office",
+        "company",
+        "ltd",
+        "limited",
+        "cooperative",
+        "federation",
+        "coalition",
+        "forum",
+        "action",
+        "hope",
+        "health",
+        "education",
+    ]
 )
 _FLOAT = re.compile(r"^-?\d{1,3}\.(\d+)$")
 _SIX = re.compile(r"^\d{6}$")
 _INT = re.compile(r"^\d{1,3}$")
-_TEXT_FILENAME_BENEF = re.compile(r"(?i)benef|recipient|distribution[ _-]?list|registration|registr|participant|"
-                                  r"cash[ _-]?list|payroll|caseload|case[ _-]?list|enrol")
+_TEXT_FILENAME_BENEF = re.compile(
+    r"(?i)benef|recipient|distribution[ _-]?list|registration|registr|participant|"
+    r"cash[ _-]?list|payroll|caseload|case[ _-]?list|enrol"
+)
 _TEXT_FILENAME_HH = re.compile(r"(?i)household|\bhh\b|_hh_|family")
 _TEXT_FILENAME_SURVEY = re.compile(r"(?i)survey|assessment|kobo|questionnaire|msna|interview|respons")
 
@@ -102,11 +215,48 @@ ADMIN_PCODE_SHARE = 0.8  # a column of admin 1-3 P-codes makes a table of places
 NAME_COLUMN_SCORE = 0.6  # names.name_column_score of a column of person names under a silent header
 NAME_SCORE_SAMPLE = 300
 #: roles of columns that say something about the places of a table (people, work, figures)
-_FACT_ROLES = {"org", "activity", "beneficiary", "household", "hhsize", "sex", "age", "name", "name_weak", "phone",
-               "email", "nid", "dob", "vulnerable", "disability", "popcount", "kobo", "remark", "qi_other"}
+_FACT_ROLES = {
+    "org",
+    "activity",
+    "beneficiary",
+    "household",
+    "hhsize",
+    "sex",
+    "age",
+    "name",
+    "name_weak",
+    "phone",
+    "email",
+    "nid",
+    "dob",
+    "vulnerable",
+    "disability",
+    "popcount",
+    "kobo",
+    "remark",
+    "qi_other",
+}
 _CODE_HEADER = re.compile(r"(?i)code|p_?code|\bid\b|_id\b|\bno\b|serial|\bsn\b|\bfid\b|objectid|\bsr\b|alt|elev")
-_NOT_NAME_ROLES = {"org", "admin", "precise", "measure", "metadata", "name", "name_weak", "phone", "email", "nid",
-                   "dob", "lat", "lon", "coord", "sex", "age", "remark", "activity"}
+_NOT_NAME_ROLES = {
+    "org",
+    "admin",
+    "precise",
+    "measure",
+    "metadata",
+    "name",
+    "name_weak",
+    "phone",
+    "email",
+    "nid",
+    "dob",
+    "lat",
+    "lon",
+    "coord",
+    "sex",
+    "age",
+    "remark",
+    "activity",
+}
 
 
 @dataclass(frozen=True)
@@ -129,7 +279,8 @@ class _Column:
     @property
     def measure(self) -> bool:
         return ("measure" in self.roles and "phone" not in self.roles) or (
-            self.num_share >= 0.8 and self.st.phone_cells < 0.5 * self.st.n and "phone" not in self.roles)
+            self.num_share >= 0.8 and self.st.phone_cells < 0.5 * self.st.n and "phone" not in self.roles
+        )
 
 
 @dataclass
@@ -259,8 +410,12 @@ class TableAnalyzer:
                 st.burmese += 1
                 if v.startswith(_BURMESE_HON):
                     st.honorific += 1
-            elif roles & {"name", "name_weak"} and low not in _NO_VALUES and low not in (
-                    "yes", "no", "unknown", "other", "dont know", "refused") and _LOWER_NAME.match(v):
+            elif (
+                roles & {"name", "name_weak"}
+                and low not in _NO_VALUES
+                and low not in ("yes", "no", "unknown", "other", "dont know", "refused")
+                and _LOWER_NAME.match(v)
+            ):
                 st.lower_name += 1
                 words = low.split()
                 if len(words) > 1:
@@ -281,7 +436,7 @@ class TableAnalyzer:
         for m in VULNERABLE_RE.finditer(blob):
             ls = blob.rfind(b"\n", 0, m.start()) + 1
             le = blob.find(b"\n", m.end())
-            cell = blob[ls:le if le >= 0 else len(blob)].decode("utf-8", "replace").strip().lower()
+            cell = blob[ls : le if le >= 0 else len(blob)].decode("utf-8", "replace").strip().lower()
             if cell in _NO_VALUES or len(cell) > 300:
                 continue
             st.vuln += 1
@@ -357,15 +512,30 @@ class TableAnalyzer:
     def _judge_individuals(self, cats: set[str]) -> None:
         """Is a row a person or household?  Direct identifiers, a Kobo export, or sex/age/household
         columns together (unless a column counts people: then it is a cross-tabulation)."""
-        personal = {cat for cat, *_ in self.pending} & {"person_name", "phone_number", "email_address", "national_id",
-                                                    "date_of_birth"}
+        personal = {cat for cat, *_ in self.pending} & {
+            "person_name",
+            "phone_number",
+            "email_address",
+            "national_id",
+            "date_of_birth",
+        }
         direct = bool(personal - {"email_address"}) or any(
-            cat == "email_address" and cnt >= 3 for cat, _, cnt, _ in self.pending)
+            cat == "email_address" and cnt >= 3 for cat, _, cnt, _ in self.pending
+        )
         # a column counting people (population, total ...) with large counts makes per-row sex and age
         # cells of a cross-tabulation, not individuals
         aggregated = any(st.big_count >= 0.5 * st.n for st in self.stats if st.n)
-        individual = direct or ("kobo" in cats) or (not aggregated and (
-            ("sex" in cats and ("age" in cats or "household" in cats)) or ("age" in cats and "household" in cats)))
+        individual = (
+            direct
+            or ("kobo" in cats)
+            or (
+                not aggregated
+                and (
+                    ("sex" in cats and ("age" in cats or "household" in cats))
+                    or ("age" in cats and "household" in cats)
+                )
+            )
+        )
         self.individual = individual
         if individual:
             first = self.pending[0][1] if self.pending else 0
@@ -374,13 +544,17 @@ class TableAnalyzer:
                 self._queue_table("household_record", self._first_col(("household", "hhsize")) or first)
             if "beneficiary" in cats or _TEXT_FILENAME_BENEF.search(hint):
                 self._queue_table("beneficiary_list", self._first_col(("beneficiary",)) or first)
-            if "kobo" in cats or (not direct and ("sex" in cats or "age" in cats)) or (
-                    _TEXT_FILENAME_SURVEY.search(hint) and not direct):
+            if (
+                "kobo" in cats
+                or (not direct and ("sex" in cats or "age" in cats))
+                or (_TEXT_FILENAME_SURVEY.search(hint) and not direct)
+            ):
                 self._queue_table("raw_survey", self._first_col(("kobo",)) or first)
             if "vulnerable" in cats and direct:
                 vc = getattr(self, "_vuln_col", first)
-                self.pending.append(("vulnerable_individual", vc, self.stats[vc].n,
-                                     self.stats[vc].vuln_example or self.colname(vc)))
+                self.pending.append(
+                    ("vulnerable_individual", vc, self.stats[vc].n, self.stats[vc].vuln_example or self.colname(vc))
+                )
 
     def _judge_areas(self) -> None:
         """Partner presence in a sensitive area, from the sample."""
@@ -403,14 +577,18 @@ class TableAnalyzer:
         """Re-identification risk: individual-level tables with at least two quasi-identifiers."""
         ncols = len(self.header)
         if self.individual:
-            qi = [i for i in range(ncols) if self.stats[i].n and (self.roles[i] & {"age", "sex", "admin", "precise",
-                                                                                     "hhsize", "disability",
-                                                                                     "qi_other"})
-                  and "measure" not in self.roles[i] - {"age"} and len(self.stats[i].uniq) < 0.9 * max(
-                      self.stats[i].n, 1) + 1]
+            qi = [
+                i
+                for i in range(ncols)
+                if self.stats[i].n
+                and (self.roles[i] & {"age", "sex", "admin", "precise", "hhsize", "disability", "qi_other"})
+                and "measure" not in self.roles[i] - {"age"}
+                and len(self.stats[i].uniq) < 0.9 * max(self.stats[i].n, 1) + 1
+            ]
             if len(qi) >= 2:
-                self.risk = RiskCounter([self.colname(i) for i in qi[:8]], qi[:8],
-                                        self.col.limits.max_risk_combinations)
+                self.risk = RiskCounter(
+                    [self.colname(i) for i in qi[:8]], qi[:8], self.col.limits.max_risk_combinations
+                )
 
     def _confirm_kinds(self) -> None:
         """Kinds the columns already proved need not be looked for again in the bulk scan."""
@@ -443,12 +621,22 @@ class TableAnalyzer:
     def _rule_identifiers(self, c: _Column, t: _TableFacts) -> None:
         """E-mail, NRC, precise P-codes, GPS pairs in one cell, dates of birth, ID columns."""
         st, roles, n = c.st, c.roles, c.st.n
-        for key, cat in (("email", "email_address"), ("nrc", "national_id"), ("idnum", "national_id"),
-                         ("pcode", "precise_location"), ("gps", "precise_location"), ("dob", "date_of_birth")):
+        for key, cat in (
+            ("email", "email_address"),
+            ("nrc", "national_id"),
+            ("idnum", "national_id"),
+            ("pcode", "precise_location"),
+            ("gps", "precise_location"),
+            ("dob", "date_of_birth"),
+        ):
             if st.hits.get(key):
                 self._queue(cat, c.i, st.hits[key], st.examples[key])
-        if header_id_kind(c.name) and not st.hits.get("nrc") and len(st.uniq) >= ID_DISTINCT_SHARE * min(n, 2000) \
-                and sum(1 for u in st.uniq if valid_id_cell(c.name, u)) >= 0.5 * len(st.uniq):
+        if (
+            header_id_kind(c.name)
+            and not st.hits.get("nrc")
+            and len(st.uniq) >= ID_DISTINCT_SHARE * min(n, 2000)
+            and sum(1 for u in st.uniq if valid_id_cell(c.name, u)) >= 0.5 * len(st.uniq)
+        ):
             self._queue("national_id", c.i, n, mask.mask_generic(next(iter(st.uniq))))
         elif "nid" in roles and not st.hits.get("nrc") and "measure" not in roles:
             idlike = sum(1 for u in st.uniq if any(ch.isdigit() for ch in u) and len(u) >= 5)
@@ -466,31 +654,57 @@ class TableAnalyzer:
         not_person = roles & {"org", "admin", "precise"}
         honorific_example = next((u for u in st.uniq if u.split(" ", 1)[0].lower() in _HON), None)
         if "name" in roles and c.num_share < 0.2 and not not_person:
-            latin_ok = (st.multiword >= 0.5 * n or (st.name_like >= 0.7 * n and not generic_name)
-                        or (st.name_like + st.lower_name >= 0.7 * n and not generic_name and diverse)) \
-                and st.orgish < 0.3 * n
-            if generic_name and latin_ok and st.lexicon < 0.3 * n and not t.roles_all & {
-                    "sex", "age", "phone", "email", "nid", "dob", "household", "beneficiary"}:
+            latin_ok = (
+                st.multiword >= 0.5 * n
+                or (st.name_like >= 0.7 * n and not generic_name)
+                or (st.name_like + st.lower_name >= 0.7 * n and not generic_name and diverse)
+            ) and st.orgish < 0.3 * n
+            if (
+                generic_name
+                and latin_ok
+                and st.lexicon < 0.3 * n
+                and not t.roles_all & {"sex", "age", "phone", "email", "nid", "dob", "household", "beneficiary"}
+            ):
                 latin_ok = False  # a bare "Name" column of places or organisations
             if (st.honorific >= HONORIFIC_SHARE * n or latin_ok or st.burmese >= 0.5 * n) and not (
-                    t.place_table and generic_name and st.honorific < HONORIFIC_SHARE * n):
+                t.place_table and generic_name and st.honorific < HONORIFIC_SHARE * n
+            ):
                 self._queue("person_name", i, n, mask.mask_name(honorific_example or next(iter(st.uniq))))
-        elif "name_weak" in roles and c.num_share < 0.2 and not not_person and (
-                st.honorific >= HONORIFIC_SHARE * n or st.burmese >= 0.5 * n or st.lexicon >= 0.3 * n or (
-                    st.name_like + st.lower_name >= 0.8 * n and st.multiword >= 0.5 * n and diverse
-                    and st.orgish < 0.1 * n)):
+        elif (
+            "name_weak" in roles
+            and c.num_share < 0.2
+            and not not_person
+            and (
+                st.honorific >= HONORIFIC_SHARE * n
+                or st.burmese >= 0.5 * n
+                or st.lexicon >= 0.3 * n
+                or (
+                    st.name_like + st.lower_name >= 0.8 * n
+                    and st.multiword >= 0.5 * n
+                    and diverse
+                    and st.orgish < 0.1 * n
+                )
+            )
+        ):
             self._queue("person_name", i, n, mask.mask_name(honorific_example or next(iter(st.uniq))))
         elif st.honorific >= 0.5 * n and not roles & {"org", "admin", "precise", "measure"}:
             self._queue("person_name", i, st.honorific, mask.mask_name(honorific_example or next(iter(st.uniq))))
-        elif st.lexicon >= 0.6 * n and len(st.uniq) >= 0.3 * min(n, 2000) and not roles & {
-                "org", "admin", "precise", "measure"} and (
-                not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"}):
+        elif (
+            st.lexicon >= 0.6 * n
+            and len(st.uniq) >= 0.3 * min(n, 2000)
+            and not roles & {"org", "admin", "precise", "measure"}
+            and (not roles or roles & {"beneficiary", "household", "vulnerable", "kobo_group"})
+        ):
             self._queue("person_name", i, st.lexicon, mask.mask_name(next(iter(st.uniq))))
         elif (st.hits.get("name") or st.hits.get("pname")) and c.free_text:
             kind = "name" if st.hits.get("name") else "pname"
             self._queue("person_name", i, st.hits[kind], st.examples[kind])
-        elif not roles & _NOT_NAME_ROLES and c.num_share < 0.2 and len(st.uniq) >= 3 and \
-                names.name_column_score(list(st.uniq)[:NAME_SCORE_SAMPLE]) >= NAME_COLUMN_SCORE:
+        elif (
+            not roles & _NOT_NAME_ROLES
+            and c.num_share < 0.2
+            and len(st.uniq) >= 3
+            and names.name_column_score(list(st.uniq)[:NAME_SCORE_SAMPLE]) >= NAME_COLUMN_SCORE
+        ):
             # a column of names under a header that says nothing ("token", "col3")
             self._queue("person_name", i, n, mask.mask_name(next(iter(st.uniq))))
 
@@ -562,7 +776,7 @@ class TableAnalyzer:
         self.pending.append((category, col, count if scale else -count, example))
 
     def _queue_table(self, category: str, col: int) -> None:
-        self.pending.append((category, col, self.sampled, f'{self.sampled}+ rows'))
+        self.pending.append((category, col, self.sampled, f"{self.sampled}+ rows"))
 
     def bulk_keys(self) -> set[str]:
         """Identifier kinds the raw block scan still has to look for."""
@@ -607,14 +821,22 @@ class TableAnalyzer:
                 if self.col.risk is None or rep["global_risk"] > self.col.risk.get("global_risk", 0):
                     self.col.risk = rep
                 if rep["global_risk"] > rep["threshold"]:
-                    self.col.add("reidentification_risk", "columns " + ", ".join(
-                        f'"{q}"' for q in rep["quasi_identifiers"]) + self.context,
-                        rep["records_below_k3"], f"k={rep['k_min']}, risk {rep['global_risk']:.1%}")
+                    self.col.add(
+                        "reidentification_risk",
+                        "columns " + ", ".join(f'"{q}"' for q in rep["quasi_identifiers"]) + self.context,
+                        rep["records_below_k3"],
+                        f"k={rep['k_min']}, risk {rep['global_risk']:.1%}",
+                    )
 
 
 #: HXL category -> the column role the value rules confirm
-_HXL_ROLE = {"phone_number": {"phone"}, "email_address": {"email"}, "person_name": {"name"}, "national_id": {"nid"},
-             "date_of_birth": {"dob"}}
+_HXL_ROLE = {
+    "phone_number": {"phone"},
+    "email_address": {"email"},
+    "person_name": {"name"},
+    "national_id": {"nid"},
+    "date_of_birth": {"dob"},
+}
 _PERSONAL_ROLES = {"name", "name_weak", "phone", "email", "nid", "dob", "precise", "lat", "lon", "coord"}
 
 
@@ -635,7 +857,52 @@ def _with_hxl(roles: set[str], tag: str) -> set[str]:
 
 #: values of a column that classifies places rather than naming them ("Public/Private", "Urban")
 CATEGORY_VALUES = frozenset(
-    ["public", "private", "yes", "no", "true", "false", "urban", "rural", "peri-urban", "government", "gov", "govt", "ngo", "ingo", "un", "other", "unknown", "n/a", "na", "none", "formal", "informal", "planned", "spontaneous", "open", "closed", "active", "inactive", "functional", "non-functional", "partially", "full", "partial", "camp", "village", "ward", "town", "host", "community", "idp", "idps", "returnee", "returnees"])
+    [
+        "public",
+        "private",
+        "yes",
+        "no",
+        "true",
+        "false",
+        "urban",
+        "rural",
+        "peri-urban",
+        "government",
+        "gov",
+        "govt",
+        "ngo",
+        "ingo",
+        "un",
+        "other",
+        "unknown",
+        "n/a",
+        "na",
+        "none",
+        "formal",
+        "informal",
+        "planned",
+        "spontaneous",
+        "open",
+        "closed",
+        "active",
+        "inactive",
+        "functional",
+        "non-functional",
+        "partially",
+        "full",
+        "partial",
+        "camp",
+        "village",
+        "ward",
+        "town",
+        "host",
+        "community",
+        "idp",
+        "idps",
+        "returnee",
+        "returnees",
+    ]
+)
 
 
 def _admin_names(st: ColStats) -> bool:

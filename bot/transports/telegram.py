@@ -66,8 +66,7 @@ PERSONAL_REFUSAL = (
 FILE_NOT_DELETED = " I could not remove your file from this chat: please delete it yourself."
 RATE_LIMIT_NOTICE = "You are sending messages faster than I can handle. Please wait a minute and try again."
 SECRET_NOT_DELETED = (
-    "I could not remove your message from this chat: please delete it yourself, "
-    "and treat that password as exposed."
+    "I could not remove your message from this chat: please delete it yourself, and treat that password as exposed."
 )
 # Commands whose arguments after the first are a secret: the message is deleted on arrival and
 # the core gets only the command and its first argument (e.g. the submission id).
@@ -108,9 +107,16 @@ _REDACT = _RedactFilter()
 # PTB's logger names as its get_logger() derives them (checked by tests against the installed PTB);
 # any other telegram.*, httpx or httpcore logger that exists when polling starts is covered too.
 _FILTERED_LOGGERS = (
-    "telegram", "telegram.Bot", "telegram.request.BaseRequest", "telegram.request.HTTPXRequest",
-    "telegram.ext", "telegram.ext.ExtBot", "telegram.ext.Updater", "telegram.ext.Application",
-    "httpx", "httpcore",
+    "telegram",
+    "telegram.Bot",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+    "telegram.ext",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "httpx",
+    "httpcore",
 )
 _FILTERED_PREFIXES = ("telegram.", "httpx.", "httpcore.")
 
@@ -118,7 +124,8 @@ _FILTERED_PREFIXES = ("telegram.", "httpx.", "httpcore.")
 def _install_redaction(token: str) -> None:
     _REDACT.tokens.add(token)
     existing = [
-        name for name, lg in list(logging.Logger.manager.loggerDict.items())
+        name
+        for name, lg in list(logging.Logger.manager.loggerDict.items())
         if isinstance(lg, logging.Logger) and name.startswith(_FILTERED_PREFIXES)
     ]
     for name in (*_FILTERED_LOGGERS, *existing):
@@ -332,14 +339,15 @@ class TelegramTransport:
         except TelegramError:
             raise
         except Exception as exc:  # noqa: BLE001 - PTB could not parse the batch
-            log.warning("telegram: could not read a batch of updates (%s); reading them one by one",
-                        type(exc).__name__)
+            log.warning("telegram: could not read a batch of updates (%s); reading them one by one", type(exc).__name__)
         # do_api_request is PTB's public call for a raw result; it warns that get_updates exists,
         # which is exactly what we cannot use here.
-        warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning,
-                                module=__name__)
+        warnings.filterwarnings(
+            "ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning, module=__name__
+        )
         raw = await bot.do_api_request(
-            "getUpdates", api_kwargs={"offset": self._offset, "timeout": 0, "allowed_updates": ["message"]},
+            "getUpdates",
+            api_kwargs={"offset": self._offset, "timeout": 0, "allowed_updates": ["message"]},
             read_timeout=10,
         )
         result: list[tuple[int, Update | None]] = []
@@ -376,15 +384,15 @@ class TelegramTransport:
             # Deleted even when rate limited: the data must not stay in the chat; only the
             # explanation is subject to the limit.
             personal = not any(getattr(message, kind, None) for kind in FILE_KINDS)
-            await self._refuse_file(message, chat_id, event_id, update.update_id, explain=not limited,
-                                    personal=personal)
+            await self._refuse_file(
+                message, chat_id, event_id, update.update_id, explain=not limited, personal=personal
+            )
             return
         text = message.text or ""
         command = parse_command(text) if text else None
         if command is not None and command[0] in SECRET_COMMANDS:
             # Deleted first, even when rate limited, and the secret never reaches the core.
-            text = await self._remove_secret(message, chat_id, event_id, update.update_id, command,
-                                             explain=not limited)
+            text = await self._remove_secret(message, chat_id, event_id, update.update_id, command, explain=not limited)
         if limited:
             if self._limiter.first_refusal(sender):
                 await self._safe_send(chat_id, RATE_LIMIT_NOTICE, reply_to=event_id)
@@ -404,9 +412,7 @@ class TelegramTransport:
                 text=text,
                 encrypted=False,
                 direct=message.chat.type == "private",
-                reply_to=(
-                    f"{chat_id}:{message.reply_to_message.message_id}" if message.reply_to_message else None
-                ),
+                reply_to=(f"{chat_id}:{message.reply_to_message.message_id}" if message.reply_to_message else None),
                 timestamp=message.date,
             )
         )
@@ -423,14 +429,22 @@ class TelegramTransport:
         return True
 
     async def _refuse_file(
-        self, message: Message, chat_id: str, event_id: str, update_id: int, *, explain: bool = True,
+        self,
+        message: Message,
+        chat_id: str,
+        event_id: str,
+        update_id: int,
+        *,
+        explain: bool = True,
         personal: bool = False,
     ) -> None:
         """Never download; delete the user's message first (shortest exposure), then explain."""
         deleted = await self._delete_incoming(message, chat_id)
         log.warning(
             "telegram: refused a file in chat %s (update %d); user's message %s",
-            chat_id, update_id, "deleted" if deleted else "NOT deleted",
+            chat_id,
+            update_id,
+            "deleted" if deleted else "NOT deleted",
         )
         if not explain:
             return
@@ -439,14 +453,22 @@ class TelegramTransport:
         await self._safe_send(chat_id, text, reply_to=None if deleted else event_id)
 
     async def _remove_secret(
-        self, message: Message, chat_id: str, event_id: str, update_id: int, command: tuple[str, str], *,
+        self,
+        message: Message,
+        chat_id: str,
+        event_id: str,
+        update_id: int,
+        command: tuple[str, str],
+        *,
         explain: bool,
     ) -> str:
         """Delete a message holding a secret; return what the core may see (command + first argument)."""
         deleted = await self._delete_incoming(message, chat_id)
         log.warning(
             "telegram: a message holding a secret in chat %s (update %d) was %s",
-            chat_id, update_id, "deleted" if deleted else "NOT deleted",
+            chat_id,
+            update_id,
+            "deleted" if deleted else "NOT deleted",
         )
         if not deleted and explain:
             await self._safe_send(chat_id, SECRET_NOT_DELETED, reply_to=event_id)
@@ -527,7 +549,9 @@ class TelegramTransport:
         if parsed is None or parsed[0] != chat_id:
             raise TransportError("telegram: not a message id of this chat")
         try:
-            await self._api("deleteMessage", functools.partial(bot.delete_message, chat_id=chat_id, message_id=parsed[1]))
+            await self._api(
+                "deleteMessage", functools.partial(bot.delete_message, chat_id=chat_id, message_id=parsed[1])
+            )
         except TransportError as exc:
             if "not found" in str(exc):  # already gone: that is what we wanted
                 return

@@ -44,8 +44,13 @@ async def test_inserted_entry_detected(storage: Storage) -> None:
         await s.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(seq=4))
     async with storage.session() as s, s.begin():
         fields = {
-            "seq": 3, "ts": rows[2].ts, "actor_id": "user:9", "actor_role": "imo",
-            "action": "submission.get", "object_id": "S-0001", "outcome": "allowed",
+            "seq": 3,
+            "ts": rows[2].ts,
+            "actor_id": "user:9",
+            "actor_role": "imo",
+            "action": "submission.get",
+            "object_id": "S-0001",
+            "outcome": "allowed",
         }
         s.add(AuditEntry(prev_hash=rows[2].hash, hash=entry_hash(rows[2].hash, fields), **fields))
     problem = await storage.verify_audit()

@@ -64,8 +64,13 @@ async def test_rewritten_tail_of_the_same_length_is_detected(storage: Storage) -
         await s.execute(delete(AuditEntry).where(AuditEntry.seq == 3))
     async with storage.session() as s, s.begin():
         fields = {
-            "seq": 3, "ts": rows[3].ts, "actor_id": "user:9", "actor_role": "imo",
-            "action": "help", "object_id": None, "outcome": "allowed",
+            "seq": 3,
+            "ts": rows[3].ts,
+            "actor_id": "user:9",
+            "actor_role": "imo",
+            "action": "help",
+            "object_id": None,
+            "outcome": "allowed",
         }
         s.add(AuditEntry(prev_hash=rows[2].hash, hash=entry_hash(rows[2].hash, fields), **fields))
     problem = await storage.verify_audit()
@@ -208,13 +213,22 @@ async def test_cli_processes_appending_beside_the_bot(site: Path) -> None:
     import sys
 
     key = site / "data" / "master.key"
-    store = await Storage.open(f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}", site / "data" / "blobs", key)
+    store = await Storage.open(
+        f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}", site / "data" / "blobs", key
+    )
     exe = str(Path(sys.executable).parent / "clusterbot")
     try:
         procs = [
             await asyncio.create_subprocess_exec(
-                exe, "admin", "org", "add", f"Org {i}", "--config", str(site / "clusterbot.toml"),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                exe,
+                "admin",
+                "org",
+                "add",
+                f"Org {i}",
+                "--config",
+                str(site / "clusterbot.toml"),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
             for i in range(4)
         ]
@@ -254,7 +268,8 @@ def test_consent_ledger_is_anchored_too(site: Path, capsys: pytest.CaptureFixtur
 
     async def record() -> None:
         store = await Storage.open(
-            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}", site / "data" / "blobs",
+            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}",
+            site / "data" / "blobs",
             site / "data" / "master.key",
         )
         try:

@@ -96,7 +96,9 @@ def test_keys_rotate_keeps_data_readable(site: Path, capsys: pytest.CaptureFixtu
 
     async def make_key() -> tuple[str, bytes]:
         store = await Storage.open(
-            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}", site / "data" / "blobs", site / "data" / "master.key"
+            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}",
+            site / "data" / "blobs",
+            site / "data" / "master.key",
         )
         async with store.session() as s, s.begin():
             k = await store.new_data_key(s, "test")
@@ -105,7 +107,9 @@ def test_keys_rotate_keeps_data_readable(site: Path, capsys: pytest.CaptureFixtu
 
     async def read_key(kid: str) -> bytes:
         store = await Storage.open(
-            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}", site / "data" / "blobs", site / "data" / "master.key"
+            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}",
+            site / "data" / "blobs",
+            site / "data" / "master.key",
         )
         async with store.session() as s:
             k = await store.data_key(s, kid)
@@ -143,7 +147,9 @@ def test_entry_point_installed(tmp_path: Path) -> None:
     exe = shutil.which("clusterbot") or str(Path(sys.executable).parent / "clusterbot")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "init" in out.stdout and "audit" in out.stdout
-    bad = subprocess.run([exe, "audit", "verify", "--config", str(tmp_path / "none.toml")], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [exe, "audit", "verify", "--config", str(tmp_path / "none.toml")], capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and "cannot read config file" in bad.stderr
 
 
@@ -161,14 +167,21 @@ def _seed_consent_and_incident(site: Path) -> None:
         cfg = load_config(site / "clusterbot.toml")
         t = MemoryTransport()
         t.encrypted_chats.add("!coord")
-        app = await Application.create(cfg, transports=[t], executor=ThreadPoolExecutor(1),
-                                       rooms={"coordinator": ("memory", "!coord")}, workflows=WORKFLOWS)
+        app = await Application.create(
+            cfg,
+            transports=[t],
+            executor=ThreadPoolExecutor(1),
+            rooms={"coordinator": ("memory", "!coord")},
+            workflows=WORKFLOWS,
+        )
         await app.start(scheduler=False)
         try:
             await app.directory.add_org("Relief Org")
             await app.directory.add_user("@p:x.org", role="partner", org="Relief Org")
             await app.directory.add_user("@c:x.org", role="coordinator")
-            await t.receive("@p:x.org", "public", attachments=(Attachment("t.csv", "text/csv", b"State,People\nRakhine,5\n"),))
+            await t.receive(
+                "@p:x.org", "public", attachments=(Attachment("t.csv", "text/csv", b"State,People\nRakhine,5\n"),)
+            )
             await t.receive("@p:x.org", "!consent S-0001 products yes")
             await t.receive("@p:x.org", "!consent S-0001 cluster no")
             for answer in ("!report", "laptop stolen with survey data", "skip", "skip", "skip", "skip", "yes"):

@@ -49,14 +49,22 @@ needs_pg = pytest.mark.skipif(not PG, reason=f"no PostgreSQL answers at {PG_HOST
 DROP_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"] if os.geteuid() == 0 else []
 
 
-def clusterbot(*args: str, cwd: Path | None = None, unprivileged: bool = False,
-               timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def clusterbot(
+    *args: str, cwd: Path | None = None, unprivileged: bool = False, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERBOT_")}
     env["PYTHONPATH"] = str(ROOT)
     prefix = DROP_DAC if unprivileged else []
     try:
-        return subprocess.run([*prefix, sys.executable, "-m", "bot.cli", *args], check=False, capture_output=True,
-                              text=True, timeout=timeout, cwd=cwd or ROOT, env=env)
+        return subprocess.run(
+            [*prefix, sys.executable, "-m", "bot.cli", *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd or ROOT,
+            env=env,
+        )
     except subprocess.TimeoutExpired as exc:  # e.g. a bot that started instead of refusing
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         return subprocess.CompletedProcess(exc.cmd, -9, "", f"<timed out after {timeout}s>\n{err}")
@@ -110,8 +118,9 @@ def _other_key() -> bytes:
     from storage.crypto import KeyRing
 
     ring = KeyRing.generate()
-    return json.dumps({"active": ring.active,
-                       "keys": {k: base64.b64encode(v).decode() for k, v in ring.keys.items()}}).encode()
+    return json.dumps(
+        {"active": ring.active, "keys": {k: base64.b64encode(v).decode() for k, v in ring.keys.items()}}
+    ).encode()
 
 
 # ---------------------------------------------------------------------- the table
@@ -142,6 +151,7 @@ def _write(rel: str, data: bytes, mode: int = 0o600) -> Callable[[Path], None]:
         p = site / rel
         p.write_bytes(data)
         p.chmod(mode)
+
     return go
 
 
@@ -151,11 +161,13 @@ def _chmod(rel: str, mode: int) -> Callable[[Path], None]:
 
 def _foreign_readonly(rel: str) -> Callable[[Path], None]:
     """A folder of another user, read-only (one's own 0500 folder is made 0700 again)."""
+
     def go(site: Path) -> None:
         p = site / rel
         if os.geteuid() == 0:
             os.chown(p, 65534, 65534)
         p.chmod(0o555)
+
     return go
 
 
@@ -196,8 +208,10 @@ def _matrix_ran_before(site: Path) -> None:
     from storage.store import MATRIX_DEVICE_SETTING
 
     db = sqlite3.connect(site / "data" / "clusterbot.sqlite3")
-    db.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (
-        MATRIX_DEVICE_SETTING, json.dumps({"user_id": "@clusterbot:example.org", "device_id": "OLDDEVICE"})))
+    db.execute(
+        "INSERT INTO settings (name, value) VALUES (?, ?)",
+        (MATRIX_DEVICE_SETTING, json.dumps({"user_id": "@clusterbot:example.org", "device_id": "OLDDEVICE"})),
+    )
     db.commit()
     db.close()
     shutil.rmtree(site / "data" / "matrix-store", ignore_errors=True)
@@ -211,7 +225,10 @@ def _two_users_one_linked(site: Path) -> None:
 
 
 def _one_user(site: Path) -> None:
-    assert main(["admin", "user", "add", "@a:example.org", "--role", "imo", "--config", str(site / "clusterbot.toml")]) == 0
+    assert (
+        main(["admin", "user", "add", "@a:example.org", "--role", "imo", "--config", str(site / "clusterbot.toml")])
+        == 0
+    )
 
 
 def _gazetteer_without_names(site: Path) -> None:
@@ -227,69 +244,190 @@ STORAGE_CMDS = [("admin", "user", "list"), ("audit", "verify"), ("run",)]
 
 FAULTS: list[Fault] = [
     # ---- the database
-    *[Fault(f"pg-missing-database-{c[0]}", c, _pg(f"postgresql+asyncpg://postgres:{PASSWORD}@{PG_HOST}:{PG_PORT}/{NOPE_DB}"),
-            lambda s: [NOPE_DB, "does not exist"], pg=True) for c in STORAGE_CMDS],
-    Fault("pg-wrong-port", ("admin", "user", "list"), _pg(f"postgresql+asyncpg://postgres:{PASSWORD}@{PG_HOST}:1/clusterbot"),
-          lambda s: [f"{PG_HOST}:1/clusterbot"], pg=True),
-    Fault("pg-wrong-port-run", ("run",), _pg(f"postgresql+asyncpg://postgres:{PASSWORD}@{PG_HOST}:1/clusterbot"),
-          lambda s: [f"{PG_HOST}:1/clusterbot"], pg=True),
-    Fault("pg-wrong-user", ("admin", "user", "list"),
-          _pg(f"postgresql+asyncpg://nouser_cb:{PASSWORD}@{PG_HOST}:{PG_PORT}/clusterbot"),
-          lambda s: ["nouser_cb"], pg=True),
-    *[Fault(f"sqlite-typo-{c[0]}", c, _pg("sqlite+aiosqlite:///data/clusterbot.sqlite"),
-            lambda s: [str(s / "data" / "clusterbot.sqlite")]) for c in STORAGE_CMDS],
+    *[
+        Fault(
+            f"pg-missing-database-{c[0]}",
+            c,
+            _pg(f"postgresql+asyncpg://postgres:{PASSWORD}@{PG_HOST}:{PG_PORT}/{NOPE_DB}"),
+            lambda s: [NOPE_DB, "does not exist"],
+            pg=True,
+        )
+        for c in STORAGE_CMDS
+    ],
+    Fault(
+        "pg-wrong-port",
+        ("admin", "user", "list"),
+        _pg(f"postgresql+asyncpg://postgres:{PASSWORD}@{PG_HOST}:1/clusterbot"),
+        lambda s: [f"{PG_HOST}:1/clusterbot"],
+        pg=True,
+    ),
+    Fault(
+        "pg-wrong-port-run",
+        ("run",),
+        _pg(f"postgresql+asyncpg://postgres:{PASSWORD}@{PG_HOST}:1/clusterbot"),
+        lambda s: [f"{PG_HOST}:1/clusterbot"],
+        pg=True,
+    ),
+    Fault(
+        "pg-wrong-user",
+        ("admin", "user", "list"),
+        _pg(f"postgresql+asyncpg://nouser_cb:{PASSWORD}@{PG_HOST}:{PG_PORT}/clusterbot"),
+        lambda s: ["nouser_cb"],
+        pg=True,
+    ),
+    *[
+        Fault(
+            f"sqlite-typo-{c[0]}",
+            c,
+            _pg("sqlite+aiosqlite:///data/clusterbot.sqlite"),
+            lambda s: [str(s / "data" / "clusterbot.sqlite")],
+        )
+        for c in STORAGE_CMDS
+    ],
     Fault("old-schema", ("admin", "user", "list"), _drop_alembic, lambda s: ["clusterbot db upgrade"]),
     Fault("old-schema-run", ("run",), _drop_alembic, lambda s: ["clusterbot db upgrade"]),
     # ---- the blob folder
-    Fault("blob-dir-is-a-file", ("admin", "user", "list"),
-          _blob_dir_is_a_file,
-          lambda s: [str(s / "data" / "notadir")]),
-    Fault("blob-dir-uncreatable", ("admin", "user", "list"),
-          lambda s: _set(s, "storage", "blob_dir", "sensitive_areas.txt/blobs"),
-          lambda s: [str(s / "sensitive_areas.txt" / "blobs")]),
-    Fault("blob-dir-not-writable", ("admin", "user", "list"), _foreign_readonly("data/blobs"),
-          lambda s: [str(s / "data" / "blobs")], unprivileged=True),
-    Fault("blob-dir-not-writable-run", ("run",), _foreign_readonly("data/blobs"),
-          lambda s: [str(s / "data" / "blobs")], unprivileged=True),
+    Fault(
+        "blob-dir-is-a-file", ("admin", "user", "list"), _blob_dir_is_a_file, lambda s: [str(s / "data" / "notadir")]
+    ),
+    Fault(
+        "blob-dir-uncreatable",
+        ("admin", "user", "list"),
+        lambda s: _set(s, "storage", "blob_dir", "sensitive_areas.txt/blobs"),
+        lambda s: [str(s / "sensitive_areas.txt" / "blobs")],
+    ),
+    Fault(
+        "blob-dir-not-writable",
+        ("admin", "user", "list"),
+        _foreign_readonly("data/blobs"),
+        lambda s: [str(s / "data" / "blobs")],
+        unprivileged=True,
+    ),
+    Fault(
+        "blob-dir-not-writable-run",
+        ("run",),
+        _foreign_readonly("data/blobs"),
+        lambda s: [str(s / "data" / "blobs")],
+        unprivileged=True,
+    ),
     # ---- key files
-    Fault("master-key-unreadable", ("admin", "user", "list"), _chmod("data/master.key", 0o200),
-          lambda s: [str(s / "data" / "master.key")], _key_secrets, unprivileged=True),
-    Fault("master-key-binary", ("admin", "user", "list"), _write("data/master.key", b"\xff\xfe\x00\x01garbage"),
-          lambda s: [str(s / "data" / "master.key")]),
-    *[Fault(f"master-key-mode-0644-{c[0]}", c, _chmod("data/master.key", 0o644),
-            lambda s: [str(s / "data" / "master.key"), "chmod 600"], _key_secrets)
-      for c in [*STORAGE_CMDS, ("keys", "rotate"), ("db", "upgrade")]],
-    Fault("password-file-mode-0644-run", ("run",), _chmod("secrets/matrix_password", 0o644),
-          lambda s: [str(s / "secrets" / "matrix_password"), "chmod 600"]),
-    Fault("password-file-mode-0644-admin", ("admin", "user", "list"), _chmod("secrets/matrix_password", 0o644),
-          lambda s: [str(s / "secrets" / "matrix_password"), "chmod 600"]),
-    Fault("password-file-unreadable-run", ("run",), _chmod("secrets/matrix_password", 0o200),
-          lambda s: [str(s / "secrets" / "matrix_password")], unprivileged=True),
-    Fault("pickle-key-mode-0640-run", ("run",), _chmod("secrets/pickle_key", 0o640),
-          lambda s: [str(s / "secrets" / "pickle_key"), "chmod 600"]),
-    *[Fault(f"wrong-master-key-{'-'.join(c[:2])}", c, _wrong_key,
-            lambda s: [str(s / "data" / "master.key"), "does not open this database"], _both_keys)
-      for c in [*STORAGE_CMDS, ("keys", "rotate"), ("consent", "export"), ("db", "upgrade")]],
+    Fault(
+        "master-key-unreadable",
+        ("admin", "user", "list"),
+        _chmod("data/master.key", 0o200),
+        lambda s: [str(s / "data" / "master.key")],
+        _key_secrets,
+        unprivileged=True,
+    ),
+    Fault(
+        "master-key-binary",
+        ("admin", "user", "list"),
+        _write("data/master.key", b"\xff\xfe\x00\x01garbage"),
+        lambda s: [str(s / "data" / "master.key")],
+    ),
+    *[
+        Fault(
+            f"master-key-mode-0644-{c[0]}",
+            c,
+            _chmod("data/master.key", 0o644),
+            lambda s: [str(s / "data" / "master.key"), "chmod 600"],
+            _key_secrets,
+        )
+        for c in [*STORAGE_CMDS, ("keys", "rotate"), ("db", "upgrade")]
+    ],
+    Fault(
+        "password-file-mode-0644-run",
+        ("run",),
+        _chmod("secrets/matrix_password", 0o644),
+        lambda s: [str(s / "secrets" / "matrix_password"), "chmod 600"],
+    ),
+    Fault(
+        "password-file-mode-0644-admin",
+        ("admin", "user", "list"),
+        _chmod("secrets/matrix_password", 0o644),
+        lambda s: [str(s / "secrets" / "matrix_password"), "chmod 600"],
+    ),
+    Fault(
+        "password-file-unreadable-run",
+        ("run",),
+        _chmod("secrets/matrix_password", 0o200),
+        lambda s: [str(s / "secrets" / "matrix_password")],
+        unprivileged=True,
+    ),
+    Fault(
+        "pickle-key-mode-0640-run",
+        ("run",),
+        _chmod("secrets/pickle_key", 0o640),
+        lambda s: [str(s / "secrets" / "pickle_key"), "chmod 600"],
+    ),
+    *[
+        Fault(
+            f"wrong-master-key-{'-'.join(c[:2])}",
+            c,
+            _wrong_key,
+            lambda s: [str(s / "data" / "master.key"), "does not open this database"],
+            _both_keys,
+        )
+        for c in [*STORAGE_CMDS, ("keys", "rotate"), ("consent", "export"), ("db", "upgrade")]
+    ],
     # ---- screening, Matrix store
-    Fault("sensitive-areas-missing-run", ("run",), lambda s: (s / "sensitive_areas.txt").unlink(),
-          lambda s: [str(s / "sensitive_areas.txt")]),
-    Fault("gazetteer-missing-run", ("run",), lambda s: _set(s, "screening", "gazetteer_file", "mimu.csv"),
-          lambda s: [str(s / "mimu.csv")]),
+    Fault(
+        "sensitive-areas-missing-run",
+        ("run",),
+        lambda s: (s / "sensitive_areas.txt").unlink(),
+        lambda s: [str(s / "sensitive_areas.txt")],
+    ),
+    Fault(
+        "gazetteer-missing-run",
+        ("run",),
+        lambda s: _set(s, "screening", "gazetteer_file", "mimu.csv"),
+        lambda s: [str(s / "mimu.csv")],
+    ),
     Fault("gazetteer-without-names-run", ("run",), _gazetteer_without_names, lambda s: [str(s / "mimu.csv")]),
-    Fault("matrix-store-deleted-run", ("run",), _matrix_ran_before,
-          lambda s: [str(s / "data" / "matrix-store"), "clusterbot matrix reset-device"]),
+    Fault(
+        "matrix-store-deleted-run",
+        ("run",),
+        _matrix_ran_before,
+        lambda s: [str(s / "data" / "matrix-store"), "clusterbot matrix reset-device"],
+    ),
     # ---- the directory
-    Fault("telegram-id-already-linked", ("admin", "user", "link-telegram", "@b:example.org", "123456789"),
-          _two_users_one_linked, lambda s: ["123456789", "already linked"]),
-    *[Fault(f"telegram-id-invalid-{i}", ("admin", "user", "link-telegram", "@a:example.org", bad), _one_user,
-            _named(repr(bad))) for i, bad in enumerate(("abc", "-5", "0", "@pia"))],
-    *[Fault(f"telegram-id-invalid-add-{i}", ("admin", "user", "add", bad, "--telegram", "--role", "imo"),
-            names=_named(repr(bad))) for i, bad in enumerate(("-5", "0"))],
+    Fault(
+        "telegram-id-already-linked",
+        ("admin", "user", "link-telegram", "@b:example.org", "123456789"),
+        _two_users_one_linked,
+        lambda s: ["123456789", "already linked"],
+    ),
+    *[
+        Fault(
+            f"telegram-id-invalid-{i}",
+            ("admin", "user", "link-telegram", "@a:example.org", bad),
+            _one_user,
+            _named(repr(bad)),
+        )
+        for i, bad in enumerate(("abc", "-5", "0", "@pia"))
+    ],
+    *[
+        Fault(
+            f"telegram-id-invalid-add-{i}",
+            ("admin", "user", "add", bad, "--telegram", "--role", "imo"),
+            names=_named(repr(bad)),
+        )
+        for i, bad in enumerate(("-5", "0"))
+    ],
     # ---- files named on the command line
-    Fault("init-over-a-file", ("init", "SITE/sensitive_areas.txt"), names=lambda s: [str(s / "sensitive_areas.txt")],
-          no_config=True),
-    Fault("pseudonymize-into-missing-folder", ("pseudonymize", "SITE/in.csv", "SITE/nodir/out.csv"), _csv,
-          lambda s: [str(s / "nodir")], no_config=True),
+    Fault(
+        "init-over-a-file",
+        ("init", "SITE/sensitive_areas.txt"),
+        names=lambda s: [str(s / "sensitive_areas.txt")],
+        no_config=True,
+    ),
+    Fault(
+        "pseudonymize-into-missing-folder",
+        ("pseudonymize", "SITE/in.csv", "SITE/nodir/out.csv"),
+        _csv,
+        lambda s: [str(s / "nodir")],
+        no_config=True,
+    ),
 ]
 
 
@@ -336,8 +474,12 @@ def test_storage_commands_need_no_transport_secrets(site: Path) -> None:
     (site / "secrets" / "matrix_password").unlink()
     cfg = site / "clusterbot.toml"
     cfg.write_text(cfg.read_text().replace("[telegram]\nenabled = false", "[telegram]\nenabled = true"))
-    for args in (("admin", "org", "add", "Relief Org"), ("admin", "user", "list"), ("audit", "verify"),
-                 ("consent", "verify")):
+    for args in (
+        ("admin", "org", "add", "Relief Org"),
+        ("admin", "user", "list"),
+        ("audit", "verify"),
+        ("consent", "verify"),
+    ):
         out = clusterbot(*args, "--config", str(cfg))
         assert out.returncode == 0, out.stderr
     out = clusterbot("run", "--config", str(cfg))
@@ -353,8 +495,13 @@ def test_consent_export_json_empty_is_a_json_array(site: Path) -> None:
 def test_config_is_optional_everywhere(site: Path) -> None:
     """No subcommand requires --config: it defaults to clusterbot.toml in the current folder."""
     parser = build_parser()
-    for argv in (["admin", "device", "trust", "@u:x.org", "DEV"], ["matrix", "reset-device"],
-                 ["admin", "user", "list"], ["run"], ["db", "upgrade"]):
+    for argv in (
+        ["admin", "device", "trust", "@u:x.org", "DEV"],
+        ["matrix", "reset-device"],
+        ["admin", "user", "list"],
+        ["run"],
+        ["db", "upgrade"],
+    ):
         args = parser.parse_args(argv)
         assert getattr(args, "config", None) in (None, "clusterbot.toml", os.environ.get("CLUSTERBOT_CONFIG"))
     out = clusterbot("admin", "org", "list", cwd=site)
@@ -463,8 +610,11 @@ def test_database_without_key_check_gets_one(site: Path) -> None:
     from storage.store import Storage
 
     async def seal_something() -> None:
-        store = await Storage.open(f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}",
-                                   site / "data" / "blobs", site / "data" / "master.key")
+        store = await Storage.open(
+            f"sqlite+aiosqlite:///{site / 'data' / 'clusterbot.sqlite3'}",
+            site / "data" / "blobs",
+            site / "data" / "master.key",
+        )
         await store.hmac_key()  # a wrapped data key
         await store.close()
 

@@ -48,20 +48,34 @@ def test_secrets_never_in_repr(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('homeserver = "https://matrix.example.org"', 'homeserver = 42', "matrix.homeserver: expected a string"),
+        ('homeserver = "https://matrix.example.org"', "homeserver = 42", "matrix.homeserver: expected a string"),
         ('homeserver = "https://matrix.example.org"', "", "matrix.homeserver: missing"),
         ('device_trust = "tofu"', 'device_trust = "trust-everyone"', "matrix.device_trust: must be one of"),
         ("max_file_mb = 50", "max_file_mb = 0", "screening.max_file_mb: must be at least 1"),
         ("max_file_mb = 50", "max_fiel_mb = 50", "screening.max_fiel_mb: unknown key"),
         ('password_file = "secrets/matrix_password"', 'password = "plaintext"', "secrets are not allowed"),
-        ('password_file = "secrets/matrix_password"', 'password_file = "secrets/nope"', "matrix.password_file: cannot read"),
-        ('pickle_key_file = "secrets/pickle_key"', 'pickle_key_env = "CB_TEST_UNSET_VAR"', "CB_TEST_UNSET_VAR is not set"),
+        (
+            'password_file = "secrets/matrix_password"',
+            'password_file = "secrets/nope"',
+            "matrix.password_file: cannot read",
+        ),
+        (
+            'pickle_key_file = "secrets/pickle_key"',
+            'pickle_key_env = "CB_TEST_UNSET_VAR"',
+            "CB_TEST_UNSET_VAR is not set",
+        ),
         ("enabled = false\ntoken_env", "enabled = true\ntoken_env", "telegram.token_env: environment variable"),
-        ('database_url = "sqlite+aiosqlite:///data/clusterbot.sqlite3"', 'database_url = "mysql://x"', "storage.database_url"),
+        (
+            'database_url = "sqlite+aiosqlite:///data/clusterbot.sqlite3"',
+            'database_url = "mysql://x"',
+            "storage.database_url",
+        ),
         ("[logging]", "[loging]", "loging: unknown key"),
     ],
 )
-def test_bad_config_names_the_key(tmp_path: Path, old: str, new: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_config_names_the_key(
+    tmp_path: Path, old: str, new: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CB_TEST_UNSET_VAR", raising=False)
     monkeypatch.delenv("CLUSTERBOT_TELEGRAM_TOKEN", raising=False)
     path = _example(tmp_path)

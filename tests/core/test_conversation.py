@@ -65,7 +65,9 @@ async def test_dialog_survives_restart_and_is_sealed(harness: Harness) -> None:
     async with app.storage.session() as s:
         assert (await s.execute(select(ConversationState))).first() is None
         # the draft's data key is shredded, not just the row deleted
-        assert (await s.execute(select(DataKey).where(DataKey.purpose == "conversation"))).scalar_one().wrapped_key is None
+        assert (
+            await s.execute(select(DataKey).where(DataKey.purpose == "conversation"))
+        ).scalar_one().wrapped_key is None
 
 
 async def test_back_and_cancel(harness: Harness) -> None:

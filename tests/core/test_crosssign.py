@@ -21,20 +21,29 @@ USER = "@pia:localhost"
 
 
 def _device(user: str = USER, device_id: str = "DEV1") -> dict:
-    return {"user_id": user, "device_id": device_id, "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
-            "keys": {f"ed25519:{device_id}": "edkey", f"curve25519:{device_id}": "cvkey"},
-            "unsigned": {"device_display_name": "phone"}}
+    return {
+        "user_id": user,
+        "device_id": device_id,
+        "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
+        "keys": {f"ed25519:{device_id}": "edkey", f"curve25519:{device_id}": "cvkey"},
+        "unsigned": {"device_display_name": "phone"},
+    }
 
 
 def _query(keys: CrossSigningKeys, user: str = USER, devices: dict | None = None) -> dict:
     body = keys.upload_body(user)
-    return {"master_keys": {user: body["master_key"]}, "self_signing_keys": {user: body["self_signing_key"]},
-            "device_keys": {user: devices or {}}}
+    return {
+        "master_keys": {user: body["master_key"]},
+        "self_signing_keys": {user: body["self_signing_key"]},
+        "device_keys": {user: devices or {}},
+    }
 
 
 def test_canonical_json_is_the_spec_form():
-    assert canonical_json({"b": 1, "a": "ü", "c": [1, {"y": 2, "x": 1}]}) == \
-        '{"a":"ü","b":1,"c":[1,{"x":1,"y":2}]}'.encode()
+    assert (
+        canonical_json({"b": 1, "a": "ü", "c": [1, {"y": 2, "x": 1}]})
+        == '{"a":"ü","b":1,"c":[1,{"x":1,"y":2}]}'.encode()
+    )
 
 
 def test_signed_device_verifies_and_tampering_breaks_it():

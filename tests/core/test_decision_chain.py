@@ -19,7 +19,15 @@ from storage.directory import UserInfo
 #: The same names, in the same order, as the README's architecture section and the router's
 #: docstring.
 README_CHAIN = [
-    "encryption", "rate limit", "directory", "dialog", "file", "command", "reply", "free text", "fallback",
+    "encryption",
+    "rate limit",
+    "directory",
+    "dialog",
+    "file",
+    "command",
+    "reply",
+    "free text",
+    "fallback",
 ]
 
 PARTNER = UserInfo(1, "@pia:x", None, "partner", 1, "Relief Org")
@@ -81,8 +89,16 @@ def make_router(*, dialog: Any = None, per_minute: int = 100) -> Router:
 
 
 def message(text: str = "", *, sender: str = "@pia:x", encrypted: bool = True, **kw: Any) -> IncomingMessage:
-    return IncomingMessage(transport="memory", chat_id="!c", sender_id=sender, event_id="$e", text=text,
-                           encrypted=encrypted, timestamp=datetime(2025, 1, 1, tzinfo=UTC), **kw)
+    return IncomingMessage(
+        transport="memory",
+        chat_id="!c",
+        sender_id=sender,
+        event_id="$e",
+        text=text,
+        encrypted=encrypted,
+        timestamp=datetime(2025, 1, 1, tzinfo=UTC),
+        **kw,
+    )
 
 
 def test_the_chain_is_the_readme_list() -> None:

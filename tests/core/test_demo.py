@@ -47,7 +47,7 @@ def _children() -> dict[int, int]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         out[int(entry)] = int(fields[1])
     return out
 
@@ -67,7 +67,7 @@ def _alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
+    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
 def _started_under(tmp_path: Path) -> set[int]:
@@ -115,17 +115,27 @@ class _Reader(threading.Thread):
 @pytest.mark.e2e
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scans /proc")
 @pytest.mark.skipif(not synapse_installed(), reason="matrix-synapse not installed (the demo extra)")
-@pytest.mark.parametrize(("sig", "keep", "up_when", "code"), [
-    (signal.SIGINT, True, "The homeserver stays up", 0),  # Ctrl-C after --keep
-    (signal.SIGTERM, True, "The homeserver stays up", 0),
-    (signal.SIGTERM, False, "[sends file", 128 + signal.SIGTERM),  # in the middle of the script
-], ids=["keep-sigint", "keep-sigterm", "midway-sigterm"])
-def test_demo_cleans_up_whatever_signal_stops_it(tmp_path: Path, sig: signal.Signals, keep: bool, up_when: str,
-                                                 code: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "keep", "up_when", "code"),
+    [
+        (signal.SIGINT, True, "The homeserver stays up", 0),  # Ctrl-C after --keep
+        (signal.SIGTERM, True, "The homeserver stays up", 0),
+        (signal.SIGTERM, False, "[sends file", 128 + signal.SIGTERM),  # in the middle of the script
+    ],
+    ids=["keep-sigint", "keep-sigterm", "midway-sigterm"],
+)
+def test_demo_cleans_up_whatever_signal_stops_it(
+    tmp_path: Path, sig: signal.Signals, keep: bool, up_when: str, code: int
+) -> None:
     env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo", *(["--keep"] if keep else [])],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", *(["--keep"] if keep else [])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     out = _Reader(proc.stdout)
     out.start()
     started: set[int] = set()

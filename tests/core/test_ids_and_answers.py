@@ -17,11 +17,23 @@ def test_public_ids_format_and_parse() -> None:
         assert ids.parse_public_id(ids.SUBMISSION, bad) is None, bad
 
 
-@pytest.mark.parametrize(("text", "answer"), [
-    ("yes", True), ("Y", True), ("Yes.", True), ("ok", True), ("\u101f\u102f\u1010\u103a\u1000\u1032\u1037", True),
-    ("no", False), ("N!", False), ("nope", False), ("\u1019\u101f\u102f\u1010\u103a", False),
-    ("maybe", None), ("", None), ("yes please do it", None),
-])
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("yes", True),
+        ("Y", True),
+        ("Yes.", True),
+        ("ok", True),
+        ("\u101f\u102f\u1010\u103a\u1000\u1032\u1037", True),
+        ("no", False),
+        ("N!", False),
+        ("nope", False),
+        ("\u1019\u101f\u102f\u1010\u103a", False),
+        ("maybe", None),
+        ("", None),
+        ("yes please do it", None),
+    ],
+)
 def test_yes_no(text: str, answer: bool | None) -> None:
     assert yes_no(text) is answer
 

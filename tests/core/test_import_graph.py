@@ -18,9 +18,19 @@ PACKAGES = ("bot", "handlers", "storage")
 
 #: The core modules and workflows of issue 14's "one way through the code" (router/app side).
 OURS = {
-    "bot.app", "bot.router", "bot.scheduler", "bot.policy", "bot.notices",
-    "handlers", "handlers.incidents", "handlers.incident_privacy", "handlers.help", "handlers.linking",
-    "handlers.submissions", "handlers.directory_chat", "handlers.common",
+    "bot.app",
+    "bot.router",
+    "bot.scheduler",
+    "bot.policy",
+    "bot.notices",
+    "handlers",
+    "handlers.incidents",
+    "handlers.incident_privacy",
+    "handlers.help",
+    "handlers.linking",
+    "handlers.submissions",
+    "handlers.directory_chat",
+    "handlers.common",
 }
 
 #: Loops that remain through files owned by someone else (being refactored at the same time),
@@ -141,7 +151,10 @@ def strongly_connected(g: dict[str, set[str]]) -> list[frozenset[str]]:
 
 def test_the_graph_sees_type_checking_and_late_imports() -> None:
     # the parser must see what a plain "import" scan would miss
-    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.app import A\ndef f():\n    import storage.store\n"
+    source = (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.app "
+        "import A\ndef f():\n    import storage.store\n"
+    )
     tree = ast.parse(source)
     seen = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     seen |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

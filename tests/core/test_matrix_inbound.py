@@ -39,10 +39,22 @@ PARTNER = "@partner:example.org"
 TS = 1_700_000_000_000
 
 
-def _source(content: dict[str, Any], *, event_type: str = "m.room.message", event_id: str = "$e1",
-            sender: str = PARTNER, **extra: Any) -> dict[str, Any]:
-    return {"type": event_type, "event_id": event_id, "sender": sender, "origin_server_ts": TS,
-            "content": content, **extra}
+def _source(
+    content: dict[str, Any],
+    *,
+    event_type: str = "m.room.message",
+    event_id: str = "$e1",
+    sender: str = PARTNER,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "type": event_type,
+        "event_id": event_id,
+        "sender": sender,
+        "origin_server_ts": TS,
+        "content": content,
+        **extra,
+    }
 
 
 def plain(content: dict[str, Any], **kw: Any) -> Any:
@@ -103,8 +115,7 @@ def test_encrypted_only_when_decrypted_in_an_encrypted_room() -> None:
 
 def test_reply_fallback_is_stripped_and_the_target_kept() -> None:
     body = "> <@bot:example.org> Your ticket T-0001 is open.\n> Reply to this message.\n\nthanks, done"
-    content = {"msgtype": "m.text", "body": body,
-               "m.relates_to": {"m.in_reply_to": {"event_id": "$notice"}}}
+    content = {"msgtype": "m.text", "body": body, "m.relates_to": {"m.in_reply_to": {"event_id": "$notice"}}}
     msg = convert(decrypted(content))
     assert msg.text == "thanks, done"
     assert msg.reply_to == "$notice"
@@ -123,8 +134,7 @@ def test_only_the_leading_fallback_block_is_removed() -> None:
 
 
 def test_reply_target_ignores_other_relations() -> None:
-    thread = plain({"msgtype": "m.text", "body": "x",
-                    "m.relates_to": {"rel_type": "m.thread", "event_id": "$root"}})
+    thread = plain({"msgtype": "m.text", "body": "x", "m.relates_to": {"rel_type": "m.thread", "event_id": "$root"}})
     assert reply_target(thread) is None
     assert convert(thread).reply_to is None
 
@@ -134,8 +144,14 @@ def test_reply_target_ignores_other_relations() -> None:
 
 def _encrypted_file(data: bytes, **content: Any) -> tuple[Any, bytes]:
     ciphertext, keys = encrypt_attachment(data)
-    body = {"msgtype": "m.file", "body": "list.csv", "filename": "list.csv",
-            "info": {"mimetype": "text/csv", "size": len(data)}, "file": dict(keys, url="mxc://hs/abc"), **content}
+    body = {
+        "msgtype": "m.file",
+        "body": "list.csv",
+        "filename": "list.csv",
+        "info": {"mimetype": "text/csv", "size": len(data)},
+        "file": dict(keys, url="mxc://hs/abc"),
+        **content,
+    }
     return decrypted(body), ciphertext
 
 
@@ -159,8 +175,14 @@ def test_encrypted_file_is_decrypted_and_checked() -> None:
 
 
 def test_plain_media_uses_the_declared_type_and_falls_back() -> None:
-    image = plain({"msgtype": "m.image", "body": "photo.jpg", "url": "mxc://hs/img",
-                   "info": {"mimetype": "image/jpeg", "size": 12}})
+    image = plain(
+        {
+            "msgtype": "m.image",
+            "body": "photo.jpg",
+            "url": "mxc://hs/img",
+            "info": {"mimetype": "image/jpeg", "size": 12},
+        }
+    )
     assert is_file_event(image) and declared_size(image) == 12
     msg = convert(image, encrypted_room=False)
     assert msg.text == "" and not msg.encrypted
@@ -169,7 +191,9 @@ def test_plain_media_uses_the_declared_type_and_falls_back() -> None:
     bare = plain({"msgtype": "m.file", "body": "", "url": "mxc://hs/f"})
     assert declared_size(bare) is None
     assert (attachment_from(bare, b"x").filename, attachment_from(bare, b"x").mimetype) == (
-        "file", "application/octet-stream")
+        "file",
+        "application/octet-stream",
+    )
 
 
 def test_declared_size_must_be_an_integer() -> None:
@@ -181,8 +205,16 @@ def test_declared_size_must_be_an_integer() -> None:
 
 
 def test_unknown_and_non_message_events_are_not_converted() -> None:
-    undecryptable = plain({"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AAA", "sender_key": "k",
-                           "session_id": "s", "device_id": "D"}, event_type="m.room.encrypted")
+    undecryptable = plain(
+        {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AAA",
+            "sender_key": "k",
+            "session_id": "s",
+            "device_id": "D",
+        },
+        event_type="m.room.encrypted",
+    )
     location = plain({"msgtype": "m.location", "body": "here", "geo_uri": "geo:1,2"})
     custom = plain({"anything": 1}, event_type="org.example.custom")
     member = plain({"membership": "join"}, event_type="m.room.member", state_key=PARTNER)
@@ -196,8 +228,14 @@ def test_unknown_and_non_message_events_are_not_converted() -> None:
 
 def _member(user: str, membership: str, prev: str | None, event_id: str) -> Any:
     unsigned = {"prev_content": {"membership": prev}} if prev else {}
-    return plain({"membership": membership}, event_type="m.room.member", state_key=user,
-                 event_id=event_id, sender=user, unsigned=unsigned)
+    return plain(
+        {"membership": membership},
+        event_type="m.room.member",
+        state_key=user,
+        event_id=event_id,
+        sender=user,
+        unsigned=unsigned,
+    )
 
 
 def test_history_from_before_the_bot_joined_is_dropped() -> None:
@@ -263,8 +301,15 @@ def _admission(*, rate_limit_messages: bool, per_minute: int = 2) -> tuple[Admis
     async def audit(*_: Any) -> None:
         return None
 
-    admission = Admission(host, config, devices=devices, sas=SimpleNamespace(), audit=audit,  # type: ignore[arg-type]
-                          clock=lambda: 0.0, rate_limit_messages=rate_limit_messages)
+    admission = Admission(
+        host,
+        config,
+        devices=devices,
+        sas=SimpleNamespace(),
+        audit=audit,  # type: ignore[arg-type]
+        clock=lambda: 0.0,
+        rate_limit_messages=rate_limit_messages,
+    )
     return admission, host, devices
 
 

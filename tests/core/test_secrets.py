@@ -77,11 +77,17 @@ def _run_process(site: Path) -> subprocess.CompletedProcess[str]:
     """`clusterbot run` as a process; the homeserver is unreachable, so a bot that is not
     refused would wait for it (the timeout turns that into a failure, not a hang)."""
     cfg = site / "clusterbot.toml"
-    cfg.write_text(cfg.read_text().replace('homeserver = "https://matrix.example.org"',
-                                           'homeserver = "http://127.0.0.1:9"'))
+    cfg.write_text(
+        cfg.read_text().replace('homeserver = "https://matrix.example.org"', 'homeserver = "http://127.0.0.1:9"')
+    )
     exe = str(Path(sys.executable).parent / "clusterbot")
-    proc = subprocess.Popen([exe, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "run", "--config", str(cfg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         out, err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -169,8 +175,13 @@ def test_binary_master_key_via_entry_point(site: Path) -> None:
     key.write_bytes(os.urandom(64) + b"\xff")
     key.chmod(0o600)
     exe = str(Path(sys.executable).parent / "clusterbot")
-    out = subprocess.run([exe, "keys", "rotate", "--config", str(site / "clusterbot.toml")],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [exe, "keys", "rotate", "--config", str(site / "clusterbot.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 2
     err = _one_line(out.stderr)
     assert "master key file" in err

@@ -41,15 +41,25 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]
 def new_user(synapse: SynapseServer) -> Callable[[str], RegisteredUser]:
     def make(prefix: str) -> RegisteredUser:
         return synapse.register_user(f"{prefix}{next(_counter)}x{secrets.token_hex(3)}")
+
     return make
 
 
 def bot_config(synapse: SynapseServer, user: RegisteredUser, store_dir: Path, **overrides: Any) -> MatrixConfig:
     cfg = MatrixConfig(
-        enabled=True, homeserver=synapse.url, user_id=user.user_id, password=Secret(user.password),
-        access_token=None, store_dir=store_dir, pickle_key=Secret("test-pickle-" + user.localpart),
-        imo_room=None, coordinator_room=None, admin_room=None, device_trust="tofu",
-        rate_limit_per_minute=1000, undecryptable_timeout_seconds=60.0,
+        enabled=True,
+        homeserver=synapse.url,
+        user_id=user.user_id,
+        password=Secret(user.password),
+        access_token=None,
+        store_dir=store_dir,
+        pickle_key=Secret("test-pickle-" + user.localpart),
+        imo_room=None,
+        coordinator_room=None,
+        admin_room=None,
+        device_trust="tofu",
+        rate_limit_per_minute=1000,
+        undecryptable_timeout_seconds=60.0,
     )
     return replace(cfg, **overrides)
 
@@ -66,8 +76,10 @@ class BotHarness:
     admins: set[str] = field(default_factory=set)  # who may answer emoji (SAS) verifications
     transport: MatrixTransport | None = None
 
-    async def start(self, handler: Callable[[MatrixTransport, IncomingMessage], Awaitable[None]] | None = None,
-                    ) -> MatrixTransport:
+    async def start(
+        self,
+        handler: Callable[[MatrixTransport, IncomingMessage], Awaitable[None]] | None = None,
+    ) -> MatrixTransport:
         async def is_known(user_id: str) -> bool:
             return user_id in self.known
 
@@ -80,8 +92,9 @@ class BotHarness:
         async def is_admin(user_id: str) -> bool:
             return user_id in self.admins
 
-        transport = MatrixTransport(self.config, is_known_user=is_known, audit=audit, notify_admins=notify,
-                                    is_admin=is_admin)
+        transport = MatrixTransport(
+            self.config, is_known_user=is_known, audit=audit, notify_admins=notify, is_admin=is_admin
+        )
 
         async def on_message(msg: IncomingMessage) -> None:
             self.received.append(msg)
@@ -138,4 +151,4 @@ def _quiet_nio() -> None:
 
 
 # The Element-stack (matrix-js-sdk + Rust crypto, strict) client factory; see strict_client.py.
-from tests.e2e.strict_client import strict_clients  # noqa: F401
+from tests.e2e.strict_client import strict_clients  # noqa: E402, F401

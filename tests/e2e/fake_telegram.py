@@ -98,7 +98,12 @@ class FakeTelegram:
         return {"id": chat_id, "type": chat_type, "title": "A group"}
 
     async def push_message(
-        self, user_id: int, fields: dict[str, Any], *, chat_id: int | None = None, chat_type: str = "private",
+        self,
+        user_id: int,
+        fields: dict[str, Any],
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
         message_id: int | None = None,
     ) -> dict[str, Any]:
         """Queue a message update from ``user_id``; returns the update (for ``replay``).
@@ -127,11 +132,20 @@ class FakeTelegram:
         return await self.push_message(user_id, {"text": text}, **kw)
 
     async def push_document(
-        self, user_id: int, filename: str = "beneficiaries.xlsx", mimetype: str = "application/octet-stream",
-        caption: str | None = None, **kw: Any,
+        self,
+        user_id: int,
+        filename: str = "beneficiaries.xlsx",
+        mimetype: str = "application/octet-stream",
+        caption: str | None = None,
+        **kw: Any,
     ) -> dict[str, Any]:
-        doc = {"file_id": "DOC-1", "file_unique_id": "U-DOC-1", "file_name": filename,
-               "mime_type": mimetype, "file_size": 1234}
+        doc = {
+            "file_id": "DOC-1",
+            "file_unique_id": "U-DOC-1",
+            "file_name": filename,
+            "mime_type": mimetype,
+            "file_size": 1234,
+        }
         fields: dict[str, Any] = {"document": doc}
         if caption is not None:
             fields["caption"] = caption
@@ -248,9 +262,17 @@ class FakeTelegram:
         return await handler(request, params)
 
     async def _get_me(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-        return self._ok({"id": BOT_ID, "is_bot": True, "first_name": "Cluster Bot", "username": "cluster_test_bot",
-                         "can_join_groups": True, "can_read_all_group_messages": False,
-                         "supports_inline_queries": False})
+        return self._ok(
+            {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Cluster Bot",
+                "username": "cluster_test_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        )
 
     async def _get_updates(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
         offset = int(params.get("offset") or 0)
@@ -290,8 +312,10 @@ class FakeTelegram:
         reply_to = reply.get("message_id") if isinstance(reply, dict) else None
         if reply_to is None and params.get("reply_to_message_id"):
             reply_to = int(params["reply_to_message_id"])
-        if reply_to is not None and reply_to not in self._messages[chat_id] and not reply.get(
-            "allow_sending_without_reply"
+        if (
+            reply_to is not None
+            and reply_to not in self._messages[chat_id]
+            and not reply.get("allow_sending_without_reply")
         ):
             return self._error(400, "Bad Request: message to be replied not found")
         mid = next(self._message_ids)
@@ -301,8 +325,15 @@ class FakeTelegram:
             self.history.append(("sendMessage", chat_id, mid))
             self._changed.notify_all()
         chat = self._chat(int(chat_id), "private")
-        return self._ok({"message_id": mid, "date": int(time.time()), "chat": chat,
-                         "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cluster Bot"}, "text": text})
+        return self._ok(
+            {
+                "message_id": mid,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cluster Bot"},
+                "text": text,
+            }
+        )
 
     async def _delete_message(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
         chat_id, mid = str(params["chat_id"]), int(params["message_id"])
@@ -316,5 +347,11 @@ class FakeTelegram:
         return self._ok(True)
 
     async def _get_file(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-        return self._ok({"file_id": params.get("file_id"), "file_unique_id": "U", "file_size": 1234,
-                         "file_path": "documents/file_1.bin"})
+        return self._ok(
+            {
+                "file_id": params.get("file_id"),
+                "file_unique_id": "U",
+                "file_size": 1234,
+                "file_path": "documents/file_1.bin",
+            }
+        )

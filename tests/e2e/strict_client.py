@@ -64,8 +64,11 @@ def node_available() -> bool:
 
 def jsclient_installed() -> bool:
     modules = JSCLIENT_DIR / "node_modules"
-    return (CLIENT_SCRIPT.is_file() and (modules / "matrix-js-sdk" / "package.json").is_file()
-            and (modules / "@matrix-org" / "matrix-sdk-crypto-wasm" / "package.json").is_file())
+    return (
+        CLIENT_SCRIPT.is_file()
+        and (modules / "matrix-js-sdk" / "package.json").is_file()
+        and (modules / "@matrix-org" / "matrix-sdk-crypto-wasm" / "package.json").is_file()
+    )
 
 
 def skip_reason() -> str | None:
@@ -114,9 +117,15 @@ class StrictClient:
         env = dict(os.environ)
         env.setdefault("STRICT_CLIENT_LOG_LEVEL", "warn")
         self._proc = await asyncio.create_subprocess_exec(
-            node, str(CLIENT_SCRIPT), cwd=str(JSCLIENT_DIR), env=env,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            limit=_READ_LIMIT, start_new_session=True,
+            node,
+            str(CLIENT_SCRIPT),
+            cwd=str(JSCLIENT_DIR),
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=_READ_LIMIT,
+            start_new_session=True,
         )
         self._tasks = [asyncio.create_task(self._read_stdout()), asyncio.create_task(self._read_stderr())]
         return self
@@ -149,8 +158,7 @@ class StrictClient:
             self._exited = True
             for fut in self._pending.values():
                 if not fut.done():
-                    fut.set_exception(
-                        StrictClientError(f"{self.name}: client process ended\n{self.stderr_tail()}"))
+                    fut.set_exception(StrictClientError(f"{self.name}: client process ended\n{self.stderr_tail()}"))
             self._pending.clear()
             async with self._changed:
                 self._changed.notify_all()
@@ -217,22 +225,41 @@ class StrictClient:
             reply = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             self._pending.pop(req_id, None)
-            raise StrictClientError(f"{self.name}: `{cmd}` got no reply within {timeout:.0f}s\n"
-                                    f"{self.stderr_tail()}") from None
+            raise StrictClientError(
+                f"{self.name}: `{cmd}` got no reply within {timeout:.0f}s\n{self.stderr_tail()}"
+            ) from None
         if not reply.get("ok"):
-            raise StrictClientError(f"{self.name}: `{cmd}` failed: {reply.get('error_name')}: "
-                                    f"{reply.get('error')} (code {reply.get('error_code')})", reply)
+            raise StrictClientError(
+                f"{self.name}: `{cmd}` failed: {reply.get('error_name')}: "
+                f"{reply.get('error')} (code {reply.get('error_code')})",
+                reply,
+            )
         return reply
 
-    async def login(self, homeserver: str, user_id: str, password: str, *,
-                    device_name: str = "Element strict",
-                    cross_sign: bool = True, recovery_key: str | None = None, secret_storage: bool = True,
-                    auto_join: bool = False, isolation: str = "only_signed",
-                    timeout: float = LOGIN_TIMEOUT) -> dict[str, Any]:
-        params: dict[str, Any] = {"homeserver": homeserver, "user_id": user_id, "password": password,
-                                  "device_name": device_name, "cross_sign": cross_sign,
-                                  "secret_storage": secret_storage, "auto_join": auto_join,
-                                  "isolation": isolation}
+    async def login(
+        self,
+        homeserver: str,
+        user_id: str,
+        password: str,
+        *,
+        device_name: str = "Element strict",
+        cross_sign: bool = True,
+        recovery_key: str | None = None,
+        secret_storage: bool = True,
+        auto_join: bool = False,
+        isolation: str = "only_signed",
+        timeout: float = LOGIN_TIMEOUT,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "homeserver": homeserver,
+            "user_id": user_id,
+            "password": password,
+            "device_name": device_name,
+            "cross_sign": cross_sign,
+            "secret_storage": secret_storage,
+            "auto_join": auto_join,
+            "isolation": isolation,
+        }
         if recovery_key:
             params["recovery_key"] = recovery_key
         reply = await self.request("login", timeout=timeout, **params)
@@ -258,27 +285,49 @@ class StrictClient:
     async def invite(self, room_id: str, user_id: str) -> None:
         await self.request("invite", room_id=room_id, user_id=user_id)
 
-    async def wait_member(self, room_id: str, user_id: str, membership: str = "join",
-                          timeout: float = 20) -> None:
-        await self.request("wait_member", room_id=room_id, user_id=user_id, membership=membership,
-                           timeout_ms=int(timeout * 1000), timeout=timeout + 5)
+    async def wait_member(self, room_id: str, user_id: str, membership: str = "join", timeout: float = 20) -> None:
+        await self.request(
+            "wait_member",
+            room_id=room_id,
+            user_id=user_id,
+            membership=membership,
+            timeout_ms=int(timeout * 1000),
+            timeout=timeout + 5,
+        )
 
-    async def send_text(self, room_id: str, body: str, *, plain: bool = False, msgtype: str = "m.text",
-                        allow_failure: bool = False, **extra: Any) -> dict[str, Any]:
+    async def send_text(
+        self,
+        room_id: str,
+        body: str,
+        *,
+        plain: bool = False,
+        msgtype: str = "m.text",
+        allow_failure: bool = False,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Send a message. The reply has ``sent``; a refused send raises unless ``allow_failure``."""
         params: dict[str, Any] = {"room_id": room_id, "body": body, "plain": plain, "msgtype": msgtype}
         if extra:
             params["extra"] = extra
         return self._check_sent(await self.request("send_text", **params), allow_failure)
 
-    async def send_reply(self, room_id: str, body: str, reply_to: str, *,
-                         allow_failure: bool = False) -> dict[str, Any]:
+    async def send_reply(
+        self, room_id: str, body: str, reply_to: str, *, allow_failure: bool = False
+    ) -> dict[str, Any]:
         reply = await self.request("send_reply", room_id=room_id, body=body, reply_to=reply_to)
         return self._check_sent(reply, allow_failure)
 
-    async def send_file(self, room_id: str, *, path: Path | str | None = None, data: bytes | None = None,
-                        filename: str | None = None, mimetype: str = "application/octet-stream",
-                        msgtype: str = "m.file", allow_failure: bool = False) -> dict[str, Any]:
+    async def send_file(
+        self,
+        room_id: str,
+        *,
+        path: Path | str | None = None,
+        data: bytes | None = None,
+        filename: str | None = None,
+        mimetype: str = "application/octet-stream",
+        msgtype: str = "m.file",
+        allow_failure: bool = False,
+    ) -> dict[str, Any]:
         import base64
 
         params: dict[str, Any] = {"room_id": room_id, "mimetype": mimetype, "msgtype": msgtype}
@@ -294,8 +343,11 @@ class StrictClient:
 
     def _check_sent(self, reply: dict[str, Any], allow_failure: bool) -> dict[str, Any]:
         if not reply.get("sent") and not allow_failure:
-            raise StrictClientError(f"{self.name}: send refused: {reply.get('error_name')}: "
-                                    f"{reply.get('error')} (code {reply.get('error_code')})", reply)
+            raise StrictClientError(
+                f"{self.name}: send refused: {reply.get('error_name')}: "
+                f"{reply.get('error')} (code {reply.get('error_code')})",
+                reply,
+            )
         return reply
 
     async def download(self, event_id: str) -> bytes:
@@ -332,8 +384,9 @@ class StrictClient:
     async def verify_user(self, user_id: str) -> None:
         await self.request("verify_user", user_id=user_id, timeout=45)
 
-    async def verify_user_in_dm(self, user_id: str, room_id: str, *, confirm: bool | None = None,
-                                timeout: float = 120) -> str:
+    async def verify_user_in_dm(
+        self, user_id: str, room_id: str, *, confirm: bool | None = None, timeout: float = 120
+    ) -> str:
         """Element's "Verify user" in a DM (in-room emoji verification); returns the transaction id
         (the request's event id). Progress arrives as ``verification`` events (:meth:`wait_for_verification`);
         ``confirm`` answers the emoji at once, otherwise :meth:`verification_answer` does."""
@@ -343,8 +396,13 @@ class StrictClient:
         return str((await self.request("verify_user_in_dm", timeout=45, **params))["transaction_id"])
 
     async def verification_answer(self, transaction_id: str, match: bool, timeout: float = 30) -> None:
-        await self.request("verification_answer", transaction_id=transaction_id, match=match,
-                           timeout_ms=int(timeout * 1000), timeout=timeout + 5)
+        await self.request(
+            "verification_answer",
+            transaction_id=transaction_id,
+            match=match,
+            timeout_ms=int(timeout * 1000),
+            timeout=timeout + 5,
+        )
 
     async def verification_status(self, transaction_id: str) -> dict[str, Any]:
         return await self.request("verification_status", transaction_id=transaction_id)
@@ -352,6 +410,7 @@ class StrictClient:
     async def wait_for_verification(self, transaction_id: str, *phases: str, timeout: float = 60) -> dict[str, Any]:
         """The first ``verification`` event of that flow in one of ``phases`` (or an error/cancel line if
         ``cancelled``/``error`` is not among them, which then raises)."""
+
         def find() -> dict[str, Any] | None:
             for ev in self.events:
                 if ev.get("event") != "verification" or ev.get("transaction_id") != transaction_id:
@@ -368,8 +427,7 @@ class StrictClient:
         await self.request("pin_identity", user_id=user_id)
 
     async def set_isolation(self, mode: str, *, error_on_verified_user_problems: bool = False) -> None:
-        await self.request("set_isolation", mode=mode,
-                           error_on_verified_user_problems=error_on_verified_user_problems)
+        await self.request("set_isolation", mode=mode, error_on_verified_user_problems=error_on_verified_user_problems)
 
     # -- events --------------------------------------------------------------------------
 
@@ -389,6 +447,7 @@ class StrictClient:
 
     async def wait_until(self, check: Callable[[], Any], timeout: float = 60) -> Any:
         """Bounded wait until ``check()`` is truthy (re-checked at each event line); return its value."""
+
         async def _wait() -> Any:
             async with self._changed:
                 while True:
@@ -404,32 +463,44 @@ class StrictClient:
         except TimeoutError:
             raise TimeoutError(f"{self.name}: condition not met within {timeout:.0f}s") from None
 
-    async def wait_for_message(self, sender: str, room_id: str | None = None,
-                               predicate: Callable[[Message], bool] | None = None,
-                               timeout: float = 60) -> Message:
+    async def wait_for_message(
+        self,
+        sender: str,
+        room_id: str | None = None,
+        predicate: Callable[[Message], bool] | None = None,
+        timeout: float = 60,
+    ) -> Message:
         """Wait for a message line from ``sender`` (in ``room_id``) matching ``predicate``; return it.
 
         Every line counts, including updates of the same event (late decryption, shield changes), so a
         predicate such as ``lambda m: m["decrypted"]`` waits for the decryption.
         """
+
         def find() -> Message | None:
             for ev in self.events:
-                if (ev.get("event") == "message" and ev.get("sender") == sender
-                        and (room_id is None or ev.get("room_id") == room_id)
-                        and (predicate is None or predicate(ev))):
+                if (
+                    ev.get("event") == "message"
+                    and ev.get("sender") == sender
+                    and (room_id is None or ev.get("room_id") == room_id)
+                    and (predicate is None or predicate(ev))
+                ):
                     return ev
             return None
 
         try:
             return await self.wait_until(find, timeout)
         except TimeoutError:
-            seen = [{k: m.get(k) for k in ("event_id", "body", "decrypted", "decryption_error", "shield")}
-                    for m in self.messages(sender, room_id)]
-            raise TimeoutError(f"{self.name}: no matching message from {sender} in {room_id} within "
-                               f"{timeout:.0f}s; seen: {seen}") from None
+            seen = [
+                {k: m.get(k) for k in ("event_id", "body", "decrypted", "decryption_error", "shield")}
+                for m in self.messages(sender, room_id)
+            ]
+            raise TimeoutError(
+                f"{self.name}: no matching message from {sender} in {room_id} within {timeout:.0f}s; seen: {seen}"
+            ) from None
 
-    async def wait_for_event(self, kind: str, predicate: Callable[[dict[str, Any]], bool] | None = None,
-                             timeout: float = 60) -> dict[str, Any]:
+    async def wait_for_event(
+        self, kind: str, predicate: Callable[[dict[str, Any]], bool] | None = None, timeout: float = 60
+    ) -> dict[str, Any]:
         def find() -> dict[str, Any] | None:
             for ev in self.events:
                 if ev.get("event") == kind and (predicate is None or predicate(ev)):
@@ -453,16 +524,29 @@ async def strict_clients(synapse: Any, tmp_path: Path) -> AsyncIterator[StrictCl
     require_strict_client()
     clients: list[StrictClient] = []
 
-    async def make(user: Any, *, device_name: str | None = None, cross_sign: bool = True,
-                   recovery_key: str | None = None, login: bool = True, **login_opts: Any) -> StrictClient:
+    async def make(
+        user: Any,
+        *,
+        device_name: str | None = None,
+        cross_sign: bool = True,
+        recovery_key: str | None = None,
+        login: bool = True,
+        **login_opts: Any,
+    ) -> StrictClient:
         name = f"{user.localpart}-{len(clients)}"
         client = StrictClient(name, log_path=tmp_path / f"strict-{name}.log")
         clients.append(client)
         await client.start()
         if login:
-            await client.login(synapse.url, user.user_id, user.password,
-                               device_name=device_name or f"Element strict {len(clients)}",
-                               cross_sign=cross_sign, recovery_key=recovery_key, **login_opts)
+            await client.login(
+                synapse.url,
+                user.user_id,
+                user.password,
+                device_name=device_name or f"Element strict {len(clients)}",
+                cross_sign=cross_sign,
+                recovery_key=recovery_key,
+                **login_opts,
+            )
         return client
 
     try:

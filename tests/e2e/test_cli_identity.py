@@ -22,20 +22,28 @@ EXE = str(Path(sys.executable).parent / "clusterbot")
 
 async def _server_master(synapse, user) -> str | None:
     async with aiohttp.ClientSession() as session:
-        async with session.post(synapse.url + "/_matrix/client/v3/login", json={
-                "type": "m.login.password", "identifier": {"type": "m.id.user", "user": user.user_id},
-                "password": user.password}) as resp:
+        async with session.post(
+            synapse.url + "/_matrix/client/v3/login",
+            json={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": user.user_id},
+                "password": user.password,
+            },
+        ) as resp:
             token = (await resp.json())["access_token"]
-        async with session.post(synapse.url + "/_matrix/client/v3/keys/query",
-                                json={"device_keys": {user.user_id: []}},
-                                headers={"Authorization": f"Bearer {token}"}) as resp:
+        async with session.post(
+            synapse.url + "/_matrix/client/v3/keys/query",
+            json={"device_keys": {user.user_id: []}},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
             identity = identity_from_query(await resp.json(), user.user_id)
     return identity.master if identity else None
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, check=False,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL
+    )
 
 
 async def test_identity_commands(synapse, new_user, tmp_path):
@@ -62,15 +70,26 @@ async def test_identity_commands(synapse, new_user, tmp_path):
     # Somebody replaces the identity on the server: `run` refuses in one line, exit 2.
     foreign = CrossSigningKeys.generate()
     async with aiohttp.ClientSession() as session:
-        async with session.post(synapse.url + "/_matrix/client/v3/login", json={
-                "type": "m.login.password", "identifier": {"type": "m.id.user", "user": bot_user.user_id},
-                "password": bot_user.password}) as resp:
+        async with session.post(
+            synapse.url + "/_matrix/client/v3/login",
+            json={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": bot_user.user_id},
+                "password": bot_user.password,
+            },
+        ) as resp:
             token = (await resp.json())["access_token"]
         body = foreign.upload_body(bot_user.user_id)
-        body["auth"] = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": bot_user.user_id},
-                        "password": bot_user.password}
-        async with session.post(synapse.url + "/_matrix/client/v3/keys/device_signing/upload", json=body,
-                                headers={"Authorization": f"Bearer {token}"}) as resp:
+        body["auth"] = {
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": bot_user.user_id},
+            "password": bot_user.password,
+        }
+        async with session.post(
+            synapse.url + "/_matrix/client/v3/keys/device_signing/upload",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
             assert resp.status == 200, await resp.text()
     out = await asyncio.to_thread(_cli, "run", "--config", str(cfg))
     assert out.returncode == 2, out.stderr[-2000:]

@@ -85,9 +85,24 @@ async def test_run_process_restart_exactly_once(synapse, new_user, scripted, tmp
     cfg = write_site(base, synapse.url, bot_user.user_id, bot_user.password)
     assert await asyncio.to_thread(cli_main, ["db", "upgrade", "--config", str(cfg)]) == 0
     assert await asyncio.to_thread(cli_main, ["admin", "org", "add", "Relief Org", "--config", str(cfg)]) == 0
-    assert await asyncio.to_thread(
-        cli_main, ["admin", "user", "add", partner_user.user_id, "--org", "Relief Org", "--role", "partner", "--config", str(cfg)]
-    ) == 0
+    assert (
+        await asyncio.to_thread(
+            cli_main,
+            [
+                "admin",
+                "user",
+                "add",
+                partner_user.user_id,
+                "--org",
+                "Relief Org",
+                "--role",
+                "partner",
+                "--config",
+                str(cfg),
+            ],
+        )
+        == 0
+    )
     log = tmp_path / "bot.log"
     proc = await asyncio.to_thread(start_bot, cfg, log)
     try:

@@ -82,8 +82,12 @@ def _restart_postgres() -> bool:
     versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
     if not versions:
         return False
-    done = subprocess.run([tool, "--skip-systemctl-redirect", versions[-1], "main", "restart"],
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [tool, "--skip-systemctl-redirect", versions[-1], "main", "restart"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     return done.returncode == 0
 
 
@@ -92,15 +96,21 @@ async def test_kill_9_loses_nothing_and_answers_once(synapse, new_user, scripted
     bot_user = new_user("bot")
     base = tmp_path / "site"
     cfg = write_site(base, synapse.url, bot_user.user_id, bot_user.password)
-    text = cfg.read_text().replace('database_url = "sqlite+aiosqlite:///bot.sqlite3"',
-                                   f'database_url = "{database_url}"')
+    text = cfg.read_text().replace(
+        'database_url = "sqlite+aiosqlite:///bot.sqlite3"', f'database_url = "{database_url}"'
+    )
     cfg.write_text(text)
     assert await asyncio.to_thread(cli_main, ["db", "upgrade", "--config", str(cfg)]) == 0
     assert await asyncio.to_thread(cli_main, ["admin", "org", "add", "Relief Org", "--config", str(cfg)]) == 0
     users = [new_user("partner") for _ in range(PARTNERS)]
     for u in users:
-        assert await asyncio.to_thread(cli_main, ["admin", "user", "add", u.user_id, "--org", "Relief Org",
-                                                  "--role", "partner", "--config", str(cfg)]) == 0
+        assert (
+            await asyncio.to_thread(
+                cli_main,
+                ["admin", "user", "add", u.user_id, "--org", "Relief Org", "--role", "partner", "--config", str(cfg)],
+            )
+            == 0
+        )
     log = tmp_path / "bot.log"
     log.touch()
     proc = _spawn(cfg, log)
@@ -144,10 +154,7 @@ async def test_kill_9_loses_nothing_and_answers_once(synapse, new_user, scripted
 
         # let the last process finish everything, then check
         def all_answered() -> bool:
-            for i, event in sent_help + sent_files:
-                if event not in _replies(partners[i], bot_user.user_id):
-                    return False
-            return True
+            return all(event in _replies(partners[i], bot_user.user_id) for i, event in sent_help + sent_files)
 
         deadline = time.monotonic() + 180
         while not all_answered() and time.monotonic() < deadline:
@@ -189,5 +196,7 @@ async def test_kill_9_loses_nothing_and_answers_once(synapse, new_user, scripted
             stored = [f"S-{r[0]:04d}" for r in await conn.execute(sql("SELECT id FROM submissions"))]
         await engine.dispose()
     assert sorted(stored) == sorted(ids), "stored submissions differ from the ones announced (lost or twice)"
-    print(f"kill test: {kills} kills, {len(sent_help) + len(sent_files)} messages, "
-          f"{len(sent_files)} uploads, 0 lost, 0 duplicated")
+    print(
+        f"kill test: {kills} kills, {len(sent_help) + len(sent_files)} messages, "
+        f"{len(sent_files)} uploads, 0 lost, 0 duplicated"
+    )

@@ -14,7 +14,9 @@ from tests.e2e.synapse import ScriptedUser
 
 pytestmark = pytest.mark.e2e
 
-AGGREGATE = b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,1200\nKachin,Myitkyina,MMR001001,800\n"
+AGGREGATE = (
+    b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,1200\nKachin,Myitkyina,MMR001001,800\n"
+)
 
 
 @pytest.fixture
@@ -67,7 +69,8 @@ async def test_partner_added_from_the_imo_room_submits_within_a_minute(stack, sy
     # announced in the admin room, one line; audited in the hash chain
     note = await admin.wait_for_message(bot, admin_room, contains="Directory:", timeout=60)
     assert note.decrypted and note.body == (
-        f"Directory: {imo.user_id} (imo) added {newcomer.user_id} as partner of Relief Org.")
+        f"Directory: {imo.user_id} (imo) added {newcomer.user_id} as partner of Relief Org."
+    )
     user = await stack.app.directory.lookup("matrix", newcomer.user_id)
     assert user is not None and user.role == "partner"
     entries = [(e.actor_role, e.action, e.object_id, e.outcome) for e in await stack.app.storage.audit_entries()]

@@ -14,17 +14,29 @@ pytestmark = pytest.mark.e2e
 
 
 async def _query(synapse, token: str, user_id: str) -> dict:
-    async with aiohttp.ClientSession() as session, session.post(
-            synapse.url + "/_matrix/client/v3/keys/query", json={"device_keys": {user_id: []}},
-            headers={"Authorization": f"Bearer {token}"}) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            synapse.url + "/_matrix/client/v3/keys/query",
+            json={"device_keys": {user_id: []}},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp,
+    ):
         return dict(await resp.json())
 
 
 async def _login_token(synapse, user) -> str:
-    async with aiohttp.ClientSession() as session, session.post(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
             synapse.url + "/_matrix/client/v3/login",
-            json={"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user.user_id},
-                  "password": user.password}) as resp:
+            json={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": user.user_id},
+                "password": user.password,
+            },
+        ) as resp,
+    ):
         return str((await resp.json())["access_token"])
 
 
@@ -82,9 +94,12 @@ async def test_identity_the_bot_does_not_hold_stops_start(synapse, new_user, bot
         url = synapse.url + "/_matrix/client/v3/keys/device_signing/upload"
         async with session.post(url, json=body, headers=headers) as resp:
             session_id = (await resp.json()).get("session")
-        body["auth"] = {"type": "m.login.password", "session": session_id,
-                        "identifier": {"type": "m.id.user", "user": bot_user.user_id},
-                        "password": bot_user.password}
+        body["auth"] = {
+            "type": "m.login.password",
+            "session": session_id,
+            "identifier": {"type": "m.id.user", "user": bot_user.user_id},
+            "password": bot_user.password,
+        }
         async with session.post(url, json=body, headers=headers) as resp:
             assert resp.status == 200
 

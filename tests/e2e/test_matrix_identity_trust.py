@@ -91,8 +91,7 @@ async def test_identity_change_holds_everything_until_confirmed(synapse, new_use
     from nio import MegolmEvent
 
     def undecryptable_from_bot():
-        return [e for r, e in phone.events if r == room and isinstance(e, MegolmEvent)
-                and e.sender == bot_user.user_id]
+        return [e for r, e in phone.events if r == room and isinstance(e, MegolmEvent) and e.sender == bot_user.user_id]
 
     await phone.wait_until(lambda: bool(undecryptable_from_bot()), 30)
     await asyncio.sleep(1)
@@ -125,8 +124,9 @@ async def test_plain_event_from_second_session_is_not_acted_on(synapse, new_user
 async def test_direct_chat_takeover_is_refused(synapse, new_user, scripted, bots, tmp_path):
     """Another organisation's partner builds a {bot, victim} room, leaves, and would rejoin later."""
     victim_user, attacker_user = new_user("victim"), new_user("attacker")
-    bot_user, harness, transport = await _bot(synapse, new_user, bots, tmp_path,
-                                              known={victim_user.user_id, attacker_user.user_id})
+    bot_user, harness, transport = await _bot(
+        synapse, new_user, bots, tmp_path, known={victim_user.user_id, attacker_user.user_id}
+    )
     victim = await scripted(victim_user)
     attacker = await scripted(attacker_user)
     trap = await attacker.create_room([bot_user.user_id, victim_user.user_id], name="trap")

@@ -28,8 +28,7 @@ async def _setup(synapse, new_user, scripted, bots, tmp_path):
     return harness, bot_user, partner_user, partner, room
 
 
-async def test_restart_keeps_decrypting_and_answers_missed_message_once(
-        synapse, new_user, scripted, bots, tmp_path):
+async def test_restart_keeps_decrypting_and_answers_missed_message_once(synapse, new_user, scripted, bots, tmp_path):
     harness, bot_user, partner_user, partner, room = await _setup(synapse, new_user, scripted, bots, tmp_path)
     device_before = harness.transport.device_id
     await harness.stop()
@@ -46,8 +45,7 @@ async def test_restart_keeps_decrypting_and_answers_missed_message_once(
     await asyncio.sleep(1)
     assert [m.text for m in again.received] == ["while down", "after"]
     bodies = [e.body for e in partner.messages_from(bot_user.user_id, room)]
-    assert bodies == ["echo: before encrypted=True", "echo: while down encrypted=True",
-                      "echo: after encrypted=True"]
+    assert bodies == ["echo: before encrypted=True", "echo: while down encrypted=True", "echo: after encrypted=True"]
 
 
 async def test_bot_reconnects_after_homeserver_restart(synapse, new_user, scripted, bots, tmp_path):
@@ -93,7 +91,8 @@ async def test_lost_store_is_reported_and_reset_device_recovers(synapse, new_use
 
 
 async def test_whole_store_folder_deleted_reset_device_deletes_the_device_the_database_remembers(
-        synapse, new_user, scripted, bots, tmp_path):
+    synapse, new_user, scripted, bots, tmp_path
+):
     """The store folder is gone (nothing on disk names the old device): `clusterbot run` refuses
     (tests/core/test_cli_faults.py) and reset-device deletes the device the database recorded."""
     harness, bot_user, partner_user, partner, room = await _setup(synapse, new_user, scripted, bots, tmp_path)

@@ -54,8 +54,7 @@ async def _setup(synapse, new_user, scripted, bots, tmp_path, *, partner_known: 
     known = {admin_user.user_id} | ({partner_user.user_id} if partner_known else set())
     harness = SasHarness(cfg, known=known, admins={admin_user.user_id})
     bots.append(harness)
-    trust_device(cfg, admin_user.user_id, admin.client.device_id,
-                 admin.client.olm.account.identity_keys["ed25519"])
+    trust_device(cfg, admin_user.user_id, admin.client.device_id, admin.client.olm.account.identity_keys["ed25519"])
     transport = await harness.start(echo)
     await admin.wait_joined(admin_room, bot_user.user_id)
     phone = await scripted(partner_user, "phone")
@@ -80,8 +79,11 @@ async def _start_sas(user: Any, bot_user_id: str, bot_device_id: str) -> str:
     """The user's device starts SAS with the bot's device; returns the transaction id."""
     client = user.client
     await client.start_key_verification(await _bot_device(user, bot_user_id, bot_device_id))
-    return next(txn for txn, sas in client.key_verifications.items()
-                if sas.other_olm_device.id == bot_device_id and not sas.canceled)
+    return next(
+        txn
+        for txn, sas in client.key_verifications.items()
+        if sas.other_olm_device.id == bot_device_id and not sas.canceled
+    )
 
 
 async def test_sas_match_trusts_device_across_restart(synapse, new_user, scripted, bots, tmp_path):
@@ -93,8 +95,7 @@ async def test_sas_match_trusts_device_across_restart(synapse, new_user, scripte
     await phone.wait_joined(room, bot_user.user_id)
 
     def undecryptable_from_bot() -> list[Any]:
-        return [e for r, e in phone.events if r == room and isinstance(e, MegolmEvent)
-                and e.sender == bot_user.user_id]
+        return [e for r, e in phone.events if r == room and isinstance(e, MegolmEvent) and e.sender == bot_user.user_id]
 
     # Before: the bot answers, but does not share its room key with the unverified phone.
     await phone.send_text(room, "hi")
@@ -136,8 +137,7 @@ async def test_sas_match_trusts_device_across_restart(synapse, new_user, scripte
     assert time.monotonic() - t0 < 60
 
 
-async def test_sas_mismatch_and_non_admin_answer_keep_device_untrusted(
-        synapse, new_user, scripted, bots, tmp_path):
+async def test_sas_mismatch_and_non_admin_answer_keep_device_untrusted(synapse, new_user, scripted, bots, tmp_path):
     s = await _setup(synapse, new_user, scripted, bots, tmp_path)
     harness, transport, admin, admin_room, phone = s.harness, s.transport, s.admin, s.admin_room, s.phone
     bot_user, partner_user = s.bot_user, s.partner_user
@@ -150,8 +150,7 @@ async def test_sas_mismatch_and_non_admin_answer_keep_device_untrusted(
 
     # The partner is not an admin: their own "match" is refused and changes nothing.
     await phone.send_text(room, f"!devices sas {txn} match")
-    await _wait(lambda: (partner_user.user_id, "matrix.device_sas", txn, "denied") in harness.audits,
-                30, "the refusal")
+    await _wait(lambda: (partner_user.user_id, "matrix.device_sas", txn, "denied") in harness.audits, 30, "the refusal")
     assert not transport.client.key_verifications[txn].sas_accepted
 
     await admin.send_text(admin_room, f"!devices sas {txn} mismatch")
@@ -209,9 +208,19 @@ async def test_sas_after_verification_request_sends_ready_and_done(synapse, new_
     phone.client.add_to_device_callback(on_to_device, UnknownToDeviceEvent)
     bot_device = await _bot_device(phone, bot_user.user_id, transport.device_id)
     txn = "ReqTxn" + str(time.time_ns())  # mixed case: transaction ids are case-sensitive
-    await phone.client.to_device(ToDeviceMessage("m.key.verification.request", bot_user.user_id, transport.device_id, {
-        "from_device": phone.client.device_id, "methods": ["m.sas.v1"],
-        "timestamp": int(time.time() * 1000), "transaction_id": txn}))
+    await phone.client.to_device(
+        ToDeviceMessage(
+            "m.key.verification.request",
+            bot_user.user_id,
+            transport.device_id,
+            {
+                "from_device": phone.client.device_id,
+                "methods": ["m.sas.v1"],
+                "timestamp": int(time.time() * 1000),
+                "transaction_id": txn,
+            },
+        )
+    )
     await _wait(lambda: got("m.key.verification.ready", txn), 30, "ready")
 
     olm = phone.client.olm

@@ -47,8 +47,17 @@ async def dm_with_bot(client: StrictClient, stack: BotStack) -> str:
     return room
 
 
-async def ask_bot(client: StrictClient, bot: str, room: str | None, text: str | None, expect: str, *,
-                  where: str | None = None, file: tuple[bytes, str] | None = None, timeout: float = 60) -> Message:
+async def ask_bot(
+    client: StrictClient,
+    bot: str,
+    room: str | None,
+    text: str | None,
+    expect: str,
+    *,
+    where: str | None = None,
+    file: tuple[bytes, str] | None = None,
+    timeout: float = 60,
+) -> Message:
     """Send ``text`` (or ``file``) into ``room``; wait for a *new*, clean bot message containing ``expect``
     (in ``where``: the same room by default, any room with ``where=""``)."""
     seen = {m["event_id"] for m in client.messages(bot)}
@@ -58,8 +67,11 @@ async def ask_bot(client: StrictClient, bot: str, room: str | None, text: str | 
         await client.send_text(room, text)
     target = room if where is None else (where or None)
     return await client.wait_for_message(
-        bot, target, predicate=lambda m: m["event_id"] not in seen and clean(m)
-        and expect.lower() in (m["body"] or "").lower(), timeout=timeout)
+        bot,
+        target,
+        predicate=lambda m: m["event_id"] not in seen and clean(m) and expect.lower() in (m["body"] or "").lower(),
+        timeout=timeout,
+    )
 
 
 async def _round(stack, partner, imo, room, imo_room, tag: str) -> None:
@@ -73,16 +85,27 @@ async def _round(stack, partner, imo, room, imo_room, tag: str) -> None:
 
     ack = await ask_bot(partner, bot, room, f"!ask round {tag}: can we share township totals?", "Q-")
     qid = re.search(r"Q-\d{4}", ack["body"]).group(0)
-    notice = await imo.wait_for_message(bot, imo_room, predicate=lambda m: clean(m)
-                                        and f"Question {qid}" in (m["body"] or ""), timeout=60)
+    notice = await imo.wait_for_message(
+        bot, imo_room, predicate=lambda m: clean(m) and f"Question {qid}" in (m["body"] or ""), timeout=60
+    )
     assert f"round {tag}" in notice["body"]
     seen = {m["event_id"] for m in partner.messages(bot)}
     await imo.send_text(imo_room, f"!reply {qid} Yes for round {tag}.")
-    await partner.wait_for_message(bot, None, predicate=lambda m: m["event_id"] not in seen and clean(m)
-                                   and f"The IMO answered {qid}" in (m["body"] or ""), timeout=60)
+    await partner.wait_for_message(
+        bot,
+        None,
+        predicate=lambda m: m["event_id"] not in seen and clean(m) and f"The IMO answered {qid}" in (m["body"] or ""),
+        timeout=60,
+    )
 
-    answers = ["!report", f"round {tag}: a laptop with a beneficiary list was stolen", "yesterday",
-               "names and phone numbers of 40 people", "no", "passwords changed"]
+    answers = [
+        "!report",
+        f"round {tag}: a laptop with a beneficiary list was stolen",
+        "yesterday",
+        "names and phone numbers of 40 people",
+        "no",
+        "passwords changed",
+    ]
     for text in answers:
         await ask_bot(partner, bot, room, text, "")
     final = await ask_bot(partner, bot, room, "yes", "K")
@@ -93,7 +116,8 @@ async def _round(stack, partner, imo, room, imo_room, tag: str) -> None:
 
 
 async def test_strict_element_client_main_workflows_survive_restart_and_reset_device(
-        stack, synapse, new_user, strict_clients):
+    stack, synapse, new_user, strict_clients
+):
     imo = await strict_person(stack, new_user, strict_clients, "imo")
     imo_room = await imo.create_dm(stack.bot_user.user_id, name="cluster imo")
     await imo.wait_member(imo_room, stack.bot_user.user_id, timeout=30)
@@ -130,19 +154,20 @@ async def test_unsigned_partner_session_gets_no_keys_and_is_not_acted_on(stack, 
     laptop = await strict_clients(user, device_name="laptop", cross_sign=False, auto_join=True, isolation="all")
     await laptop.join(room)
     await laptop.send_text(room, "!mydata")
-    refusal = await phone.wait_for_message(bot, room, predicate=lambda m: clean(m) and "not verified by you"
-                                           in (m["body"] or ""), timeout=60)
+    refusal = await phone.wait_for_message(
+        bot, room, predicate=lambda m: clean(m) and "not verified by you" in (m["body"] or ""), timeout=60
+    )
     assert "Settings > Sessions" in refusal["body"]
     # the laptop gets no key for anything the bot sends (withheld, "unverified")
-    withheld = await laptop.wait_for_message(bot, room, predicate=lambda m: m["withheld_code"] is not None,
-                                             timeout=60)
+    withheld = await laptop.wait_for_message(bot, room, predicate=lambda m: m["withheld_code"] is not None, timeout=60)
     assert withheld["withheld_code"] == "m.unverified" and not withheld["decrypted"]
     assert not any("Your organisation" in (m["body"] or "") for m in phone.messages(bot))  # !mydata not run
 
     # The plain-event attack from that session: ignored, and the owner sees why.
     await laptop.send_text(room, "!guidance all send me your beneficiary list", plain=True)
-    await phone.wait_for_message(bot, room, predicate=lambda m: clean(m) and "arrived unencrypted"
-                                 in (m["body"] or ""), timeout=60)
+    await phone.wait_for_message(
+        bot, room, predicate=lambda m: clean(m) and "arrived unencrypted" in (m["body"] or ""), timeout=60
+    )
 
 
 async def test_partner_identity_reset_holds_until_confirmed(stack, synapse, new_user, strict_clients):
@@ -161,12 +186,17 @@ async def test_partner_identity_reset_holds_until_confirmed(stack, synapse, new_
     held = await phone.wait_until(lambda: [m for m in phone.messages(bot, room)[before:] if settled(m)], 60)
     assert not any(clean(m) and "!label" in (m["body"] or "") for m in held)  # not acted on
     # nothing readable was sent: no key, and Element is told why (withheld, "unverified")
-    await phone.wait_until(lambda: any(m["withheld_code"] == "m.unverified" and not m["decrypted"]
-                                       for m in phone.messages(bot, room)[before:]), 60)
+    await phone.wait_until(
+        lambda: any(
+            m["withheld_code"] == "m.unverified" and not m["decrypted"] for m in phone.messages(bot, room)[before:]
+        ),
+        60,
+    )
 
     await phone.send_text(room, "!devices confirm")  # from this session, signed by the new identity
-    await phone.wait_for_message(bot, None, predicate=lambda m: clean(m) and "new identity is confirmed"
-                                 in (m["body"] or ""), timeout=60)
+    await phone.wait_for_message(
+        bot, None, predicate=lambda m: clean(m) and "new identity is confirmed" in (m["body"] or ""), timeout=60
+    )
     await ask_bot(phone, bot, room, "!help", "Commands you can use")
 
 

@@ -34,8 +34,7 @@ async def test_encrypted_text_roundtrip(synapse, new_user, scripted, bots, tmp_p
 
 async def _bot_and_partner(synapse, new_user, scripted, bots, tmp_path, handler=echo, **overrides):
     bot_user, partner_user = new_user("bot"), new_user("partner")
-    harness = BotHarness(bot_config(synapse, bot_user, tmp_path / "bot", **overrides),
-                         known={partner_user.user_id})
+    harness = BotHarness(bot_config(synapse, bot_user, tmp_path / "bot", **overrides), known={partner_user.user_id})
     bots.append(harness)
     await harness.start(handler)
     partner = await scripted(partner_user)
@@ -65,8 +64,7 @@ async def test_encrypted_file_both_directions(synapse, new_user, scripted, bots,
     assert decrypt_attachment(blob.body, sent.key["k"], sent.hashes["sha256"], sent.iv) == b"report body"
 
 
-async def test_unencrypted_room_is_reported_truthfully_and_files_refused(
-        synapse, new_user, scripted, bots, tmp_path):
+async def test_unencrypted_room_is_reported_truthfully_and_files_refused(synapse, new_user, scripted, bots, tmp_path):
     from bot.events import OutgoingFile
     from bot.transport import TransportError
 
@@ -110,8 +108,10 @@ async def test_invite_from_unknown_user_is_rejected_and_audited(synapse, new_use
         if len(harness.audits) >= 3:
             break
         await asyncio.sleep(0.2)
-    assert harness.audits[1:] == [(stranger_user.user_id, "matrix.invite.stranger", direct, "allowed"),
-                                  (stranger_user.user_id, "matrix.invite", again, "denied")]
+    assert harness.audits[1:] == [
+        (stranger_user.user_id, "matrix.invite.stranger", direct, "allowed"),
+        (stranger_user.user_id, "matrix.invite", again, "denied"),
+    ]
 
 
 async def test_configured_room_must_be_encrypted(synapse, new_user, scripted, bots, tmp_path):
@@ -135,7 +135,8 @@ async def test_configured_room_must_be_encrypted(synapse, new_user, scripted, bo
 
 async def test_rate_limit_answers_politely_once(synapse, new_user, scripted, bots, tmp_path):
     harness, bot_user, partner, room = await _bot_and_partner(
-        synapse, new_user, scripted, bots, tmp_path, rate_limit_per_minute=2)
+        synapse, new_user, scripted, bots, tmp_path, rate_limit_per_minute=2
+    )
     for i in range(4):
         await partner.send_text(room, f"m{i}")
     await partner.wait_for_message(bot_user.user_id, room, contains="faster than")
@@ -145,18 +146,23 @@ async def test_rate_limit_answers_politely_once(synapse, new_user, scripted, bot
 
     await asyncio.sleep(2)
     bodies = [ev.body for ev in partner.messages_from(bot_user.user_id, room)]
-    assert sorted(b for b in bodies if b.startswith("echo")) == ["echo: m0 encrypted=True",
-                                                                 "echo: m1 encrypted=True"]
+    assert sorted(b for b in bodies if b.startswith("echo")) == ["echo: m0 encrypted=True", "echo: m1 encrypted=True"]
     assert sum("faster than" in b for b in bodies) == 1 and len(bodies) == 3
     assert [m.text for m in harness.received] == ["m0", "m1"]
 
 
 async def test_undecryptable_message_is_reported_to_the_sender(synapse, new_user, scripted, bots, tmp_path):
     harness, bot_user, partner, room = await _bot_and_partner(
-        synapse, new_user, scripted, bots, tmp_path, undecryptable_timeout_seconds=2.0)
+        synapse, new_user, scripted, bots, tmp_path, undecryptable_timeout_seconds=2.0
+    )
     curve = partner.client.olm.account.identity_keys["curve25519"]
-    content = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEhA" + "A" * 40, "sender_key": curve,
-               "session_id": "bogus-session-" + partner.client.device_id, "device_id": partner.client.device_id}
+    content = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "ciphertext": "AwgAEhA" + "A" * 40,
+        "sender_key": curve,
+        "session_id": "bogus-session-" + partner.client.device_id,
+        "device_id": partner.client.device_id,
+    }
     from nio import Api, RoomSendResponse
 
     # Bypass nio's encryption: post a ciphertext whose key nobody will ever share.

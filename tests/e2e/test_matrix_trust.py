@@ -11,8 +11,7 @@ from tests.e2e.conftest import BotHarness, bot_config, echo
 pytestmark = pytest.mark.e2e
 
 
-async def test_new_partner_device_triggers_tofu_notice_until_confirmed(
-        synapse, new_user, scripted, bots, tmp_path):
+async def test_new_partner_device_triggers_tofu_notice_until_confirmed(synapse, new_user, scripted, bots, tmp_path):
     bot_user, partner_user = new_user("bot"), new_user("partner")
     harness = BotHarness(bot_config(synapse, bot_user, tmp_path / "bot"), known={partner_user.user_id})
     bots.append(harness)
@@ -66,8 +65,7 @@ async def test_admin_trust_in_verified_mode(synapse, new_user, scripted, bots, t
     from nio import MegolmEvent
 
     def undecryptable_from_bot():
-        return [e for r, e in phone.events if r == room and isinstance(e, MegolmEvent)
-                and e.sender == bot_user.user_id]
+        return [e for r, e in phone.events if r == room and isinstance(e, MegolmEvent) and e.sender == bot_user.user_id]
 
     # Not trusted: the bot answered, but did not share its room key with this device.
     await phone.wait_until(lambda: bool(undecryptable_from_bot()), 30)

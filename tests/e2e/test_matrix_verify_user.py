@@ -58,8 +58,7 @@ async def _setup(synapse, new_user, scripted, bots, strict_clients, tmp_path, mo
     cfg = bot_config(synapse, bot_user, tmp_path / "bot", device_trust=mode, admin_room=admin_room)
     harness = BotHarness(cfg, known={admin_user.user_id, partner_user.user_id}, admins={admin_user.user_id})
     bots.append(harness)
-    trust_device(cfg, admin_user.user_id, admin.client.device_id,
-                 admin.client.olm.account.identity_keys["ed25519"])
+    trust_device(cfg, admin_user.user_id, admin.client.device_id, admin.client.olm.account.identity_keys["ed25519"])
     transport = await harness.start(echo)
     await admin.wait_joined(admin_room, bot_user.user_id)
     partner = await strict_clients(partner_user, device_name="Element partner")
@@ -84,7 +83,8 @@ async def _start(s: Setup, *, confirm: bool | None) -> tuple[str, dict[str, Any]
 
 @pytest.mark.parametrize(("mode", "user_first"), [("verified", True), ("tofu", False)])
 async def test_verify_user_in_dm_match_verifies_both_identities(
-        synapse, new_user, scripted, bots, strict_clients, tmp_path, mode, user_first):
+    synapse, new_user, scripted, bots, strict_clients, tmp_path, mode, user_first
+):
     """``verified`` mode, the user confirms before the admin; ``tofu`` (identity already pinned on first
     contact, not verified), the admin confirms first and the bot waits for the user's MAC."""
     t0 = time.monotonic()
@@ -95,8 +95,7 @@ async def test_verify_user_in_dm_match_verifies_both_identities(
 
     await partner.send_text(s.room, "hi")
     if mode == "verified":  # before: the bot answers, but withholds its room key from the unverified partner
-        await partner.wait_for_message(s.bot_id, s.room, predicate=lambda m: bool(m["decryption_error"]),
-                                       timeout=30)
+        await partner.wait_for_message(s.bot_id, s.room, predicate=lambda m: bool(m["decryption_error"]), timeout=30)
         assert not [m for m in partner.messages(s.bot_id, s.room) if m["decrypted"]]
     else:
         await partner.wait_for_message(s.bot_id, s.room, predicate=lambda m: m["decrypted"], timeout=30)
@@ -133,13 +132,15 @@ async def test_verify_user_in_dm_match_verifies_both_identities(
     # After: the bot's answers are readable on the partner's device, with no warning shield.
     await partner.send_text(s.room, "hi again")
     reply = await partner.wait_for_message(
-        s.bot_id, s.room, predicate=lambda m: m["decrypted"] and "hi again" in (m["body"] or ""), timeout=30)
+        s.bot_id, s.room, predicate=lambda m: m["decrypted"] and "hi again" in (m["body"] or ""), timeout=30
+    )
     assert reply["shield"] is None or reply["shield"]["colour"] == "NONE", reply["shield"]
     assert time.monotonic() - t0 < 90
 
 
 async def test_verify_user_in_dm_mismatch_cancels_and_trusts_nothing(
-        synapse, new_user, scripted, bots, strict_clients, tmp_path):
+    synapse, new_user, scripted, bots, strict_clients, tmp_path
+):
     s = await _setup(synapse, new_user, scripted, bots, strict_clients, tmp_path)
     transport, partner, admin = s.transport, s.partner, s.admin
 
@@ -168,7 +169,8 @@ async def test_verify_user_in_dm_mismatch_cancels_and_trusts_nothing(
 
 
 async def test_verify_user_in_dm_times_out_without_an_answer(
-        synapse, new_user, scripted, bots, strict_clients, tmp_path):
+    synapse, new_user, scripted, bots, strict_clients, tmp_path
+):
     s = await _setup(synapse, new_user, scripted, bots, strict_clients, tmp_path)
     s.transport.sas.timeout_seconds = 5.0
     txn, _shown, _post = await _start(s, confirm=True)

@@ -19,7 +19,9 @@ from tests.e2e.synapse import ScriptedUser
 
 pytestmark = pytest.mark.e2e
 
-AGGREGATE = b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,1200\nKachin,Myitkyina,MMR001001,800\n"
+AGGREGATE = (
+    b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,1200\nKachin,Myitkyina,MMR001001,800\n"
+)
 PRODUCT = b"State,Township,Township Pcode,People reached\nRakhine,Sittwe,MMR012001,5400\n"
 
 
@@ -114,7 +116,8 @@ async def test_guidance_question_answered_by_imo(stack, synapse, new_user, scrip
 
 
 async def test_product_broadcast_encrypted_to_two_partners_then_refused_without_consent(
-        stack, synapse, new_user, scripted):
+    stack, synapse, new_user, scripted
+):
     from nio import RoomEncryptedFile
     from nio.crypto.attachments import decrypt_attachment
 

@@ -23,12 +23,15 @@ from tests.e2e.test_cli_run import start_bot, stop_bot, write_site
 pytestmark = pytest.mark.e2e
 
 EXE = str(Path(sys.executable).parent / "clusterbot")
-AGGREGATE = b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,%d\nKachin,Myitkyina,MMR001001,800\n"
+AGGREGATE = (
+    b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,%d\nKachin,Myitkyina,MMR001001,800\n"
+)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, check=False,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL
+    )
 
 
 def _one_line(err: str) -> str:
@@ -66,9 +69,12 @@ async def test_rotate_refused_while_the_bot_runs_then_works(synapse, new_user, s
     conf = ["--config", str(cfg)]
     assert await asyncio.to_thread(cli_main, ["db", "upgrade", *conf]) == 0
     assert await asyncio.to_thread(cli_main, ["admin", "org", "add", "Relief Org", *conf]) == 0
-    assert await asyncio.to_thread(
-        cli_main, ["admin", "user", "add", partner_user.user_id, "--org", "Relief Org", "--role", "partner", *conf]
-    ) == 0
+    assert (
+        await asyncio.to_thread(
+            cli_main, ["admin", "user", "add", partner_user.user_id, "--org", "Relief Org", "--role", "partner", *conf]
+        )
+        == 0
+    )
     key_file = base / "master.key"
     log = tmp_path / "bot.log"
     first, second = AGGREGATE % 1200, AGGREGATE % 1300
@@ -135,8 +141,13 @@ def test_maintenance_commands_wait_for_a_stopped_bot(tmp_path: Path) -> None:
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        for command in (["keys", "rotate"], ["db", "upgrade"], ["audit", "reanchor"],
-                        ["matrix", "reset-device", "--yes"], ["matrix", "reset-identity", "--yes"]):
+        for command in (
+            ["keys", "rotate"],
+            ["db", "upgrade"],
+            ["audit", "reanchor"],
+            ["matrix", "reset-device", "--yes"],
+            ["matrix", "reset-identity", "--yes"],
+        ):
             out = _cli(*command, *conf)
             assert out.returncode == 2, (command, out.stdout, out.stderr)
             err = _one_line(out.stderr)

@@ -46,8 +46,7 @@ async def open_dm(alice: StrictClient, bob: StrictClient) -> str:
     return room
 
 
-async def test_two_strict_clients_exchange_text(strict_clients: StrictClientFactory,
-                                                new_user: NewUser) -> None:
+async def test_two_strict_clients_exchange_text(strict_clients: StrictClientFactory, new_user: NewUser) -> None:
     alice, bob = await asyncio.gather(strict_clients(new_user("alice")), strict_clients(new_user("bob")))
     for c in (alice, bob):
         assert c.login_reply["cross_signed"] is True
@@ -76,8 +75,7 @@ async def test_two_strict_clients_exchange_text(strict_clients: StrictClientFact
     assert user["known"] and user["has_cross_signing_keys"] and not user["verified"]
 
 
-async def test_insecure_device_is_excluded_both_ways(strict_clients: StrictClientFactory,
-                                                     new_user: NewUser) -> None:
+async def test_insecure_device_is_excluded_both_ways(strict_clients: StrictClientFactory, new_user: NewUser) -> None:
     alice_user, bob_user = new_user("alice"), new_user("bob")
     alice, bob = await asyncio.gather(strict_clients(alice_user), strict_clients(bob_user))
     insecure = await strict_clients(bob_user, cross_sign=False, device_name="insecure")
@@ -105,34 +103,29 @@ async def test_insecure_device_is_excluded_both_ways(strict_clients: StrictClien
     # A lax client (legacy "all devices" mode) on that device can send; strict receivers refuse it.
     await insecure.set_isolation("all")
     sent = await insecure.send_text(room, "from an insecure device")
-    got = await alice.wait_for_message(bob_user.user_id, room, lambda m: m["event_id"] == sent["event_id"],
-                                       timeout=20)
+    got = await alice.wait_for_message(bob_user.user_id, room, lambda m: m["event_id"] == sent["event_id"], timeout=20)
     assert not got["decrypted"] and got["body"] is None
     assert got["decryption_error"] == "UNSIGNED_SENDER_DEVICE"
     assert got["shield"] is None
 
 
-async def test_plain_event_into_encrypted_room(strict_clients: StrictClientFactory,
-                                               new_user: NewUser) -> None:
+async def test_plain_event_into_encrypted_room(strict_clients: StrictClientFactory, new_user: NewUser) -> None:
     alice, bob = await asyncio.gather(strict_clients(new_user("alice")), strict_clients(new_user("bob")))
     room = await open_dm(alice, bob)
     sent = await alice.send_text(room, "cleartext in an encrypted room", plain=True)
     assert sent["sent"] and sent["plain"]
-    got = await bob.wait_for_message(alice.user_id or "", room, lambda m: m["event_id"] == sent["event_id"],
-                                     timeout=20)
+    got = await bob.wait_for_message(alice.user_id or "", room, lambda m: m["event_id"] == sent["event_id"], timeout=20)
     assert got["body"] == "cleartext in an encrypted room"
     assert got["encrypted"] is False and got["decrypted"] is False and got["room_encrypted"] is True
     assert got["shield"] is None
 
 
-async def test_encrypted_file_and_reply_round_trip(strict_clients: StrictClientFactory,
-                                                   new_user: NewUser) -> None:
+async def test_encrypted_file_and_reply_round_trip(strict_clients: StrictClientFactory, new_user: NewUser) -> None:
     alice, bob = await asyncio.gather(strict_clients(new_user("alice")), strict_clients(new_user("bob")))
     room = await open_dm(alice, bob)
     data = b"%PDF-1.4\n" + bytes(range(256)) * 64
     sent = await alice.send_file(room, data=data, filename="sitrep.pdf", mimetype="application/pdf")
-    got = await bob.wait_for_message(alice.user_id or "", room, lambda m: m["event_id"] == sent["event_id"],
-                                     timeout=20)
+    got = await bob.wait_for_message(alice.user_id or "", room, lambda m: m["event_id"] == sent["event_id"], timeout=20)
     assert got["decrypted"] and got["msgtype"] == "m.file" and got["body"] == "sitrep.pdf"
     assert got["shield"] == {"colour": "NONE", "reason": None}
     assert got["url"] is None  # encrypted attachments carry their mxc inside "file"
@@ -143,14 +136,16 @@ async def test_encrypted_file_and_reply_round_trip(strict_clients: StrictClientF
     assert got["file"]["hashes"]["sha256"]  # of the ciphertext; download's decryptAttachment checks it
 
     reply = await bob.send_reply(room, "received, thanks", reply_to=got["event_id"])
-    answer = await alice.wait_for_message(bob.user_id or "", room,
-                                          lambda m: m["event_id"] == reply["event_id"], timeout=20)
+    answer = await alice.wait_for_message(
+        bob.user_id or "", room, lambda m: m["event_id"] == reply["event_id"], timeout=20
+    )
     assert answer["decrypted"] and answer["body"] == "received, thanks"
     assert answer["relates_to"] == {"m.in_reply_to": {"event_id": got["event_id"]}}
 
 
-async def test_second_device_signed_by_recovery_key_or_by_first_device(strict_clients: StrictClientFactory,
-                                                                       new_user: NewUser) -> None:
+async def test_second_device_signed_by_recovery_key_or_by_first_device(
+    strict_clients: StrictClientFactory, new_user: NewUser
+) -> None:
     alice_user, bob_user = new_user("alice"), new_user("bob")
     alice, bob = await asyncio.gather(strict_clients(alice_user), strict_clients(bob_user))
     # Element's "verify with recovery key": private keys come from secret storage, the device signs itself.
@@ -165,8 +160,7 @@ async def test_second_device_signed_by_recovery_key_or_by_first_device(strict_cl
     assert (await bob.cross_sign_device(later.device_id or ""))["signed_by_owner"] is True
 
     room = await open_dm(alice, bob)
-    await asyncio.gather(second.wait_member(room, bob_user.user_id),
-                         later.wait_member(room, bob_user.user_id))
+    await asyncio.gather(second.wait_member(room, bob_user.user_id), later.wait_member(room, bob_user.user_id))
     for device in (second, later):
         info = await alice.device_info(bob_user.user_id, device.device_id or "")
         assert info["signed_by_owner"] is True
@@ -180,13 +174,13 @@ async def test_second_device_signed_by_recovery_key_or_by_first_device(strict_cl
     assert attempt["sent"] is False and "your device is not verified" in attempt["error"]
     await later.verify_user(bob_user.user_id)
     sent = await later.send_text(room, "from the device signed later")
-    got = await alice.wait_for_message(bob_user.user_id, room, lambda m: m["event_id"] == sent["event_id"],
-                                       timeout=20)
+    got = await alice.wait_for_message(bob_user.user_id, room, lambda m: m["event_id"] == sent["event_id"], timeout=20)
     assert got["decrypted"] and got["shield"] == {"colour": "NONE", "reason": None}
 
 
-async def test_identity_reset_of_a_verified_user_blocks_sending(strict_clients: StrictClientFactory,
-                                                                 new_user: NewUser) -> None:
+async def test_identity_reset_of_a_verified_user_blocks_sending(
+    strict_clients: StrictClientFactory, new_user: NewUser
+) -> None:
     alice, bob = await asyncio.gather(strict_clients(new_user("alice")), strict_clients(new_user("bob")))
     assert alice.login_reply["uia"] == ["none"]  # Synapse: first cross-signing upload needs no UIA
     room = await open_dm(alice, bob)
@@ -205,13 +199,12 @@ async def test_identity_reset_of_a_verified_user_blocks_sending(strict_clients: 
 
 
 async def test_nio_device_without_cross_signing_is_refused(
-        strict_clients: StrictClientFactory, new_user: NewUser,
-        scripted: Callable[..., Awaitable[ScriptedUser]]) -> None:
+    strict_clients: StrictClientFactory, new_user: NewUser, scripted: Callable[..., Awaitable[ScriptedUser]]
+) -> None:
     """What a bot device without cross-signing gets from Element in strict mode (and from a lax client)."""
     alice_user = new_user("alice")
     alice = await strict_clients(alice_user)
-    lax = await strict_clients(alice_user, recovery_key=alice.recovery_key, device_name="lax",
-                               isolation="all")
+    lax = await strict_clients(alice_user, recovery_key=alice.recovery_key, device_name="lax", isolation="all")
     nio_user = await scripted(new_user("niobot"), "nio-bot")
     room = await nio_user.create_room([alice_user.user_id])
     await alice.wait_for_event("invite", lambda e: e["room_id"] == room, timeout=20)
@@ -219,11 +212,9 @@ async def test_nio_device_without_cross_signing_is_refused(
     await nio_user.wait_joined(room, alice_user.user_id)
 
     event_id = await nio_user.send_text(room, "hello from an unsigned nio device")
-    strict_view = await alice.wait_for_message(nio_user.user_id, room, lambda m: m["event_id"] == event_id,
-                                               timeout=20)
+    strict_view = await alice.wait_for_message(nio_user.user_id, room, lambda m: m["event_id"] == event_id, timeout=20)
     assert not strict_view["decrypted"] and strict_view["decryption_error"] == "UNSIGNED_SENDER_DEVICE"
-    lax_view = await lax.wait_for_message(nio_user.user_id, room, lambda m: m["event_id"] == event_id,
-                                          timeout=20)
+    lax_view = await lax.wait_for_message(nio_user.user_id, room, lambda m: m["event_id"] == event_id, timeout=20)
     assert lax_view["decrypted"] and lax_view["body"] == "hello from an unsigned nio device"
     assert lax_view["shield"] == {"colour": "RED", "reason": "UNSIGNED_DEVICE"}
 
@@ -232,7 +223,8 @@ async def test_nio_device_without_cross_signing_is_refused(
     assert sent["sent"]
     from nio import MegolmEvent
 
-    await nio_user.wait_until(lambda: any(getattr(ev, "event_id", None) == sent["event_id"]
-                                          for _, ev in nio_user.events), 20)
+    await nio_user.wait_until(
+        lambda: any(getattr(ev, "event_id", None) == sent["event_id"] for _, ev in nio_user.events), 20
+    )
     got = next(ev for _, ev in nio_user.events if getattr(ev, "event_id", None) == sent["event_id"])
     assert isinstance(got, MegolmEvent)  # still encrypted: no room key for an unsigned device

@@ -79,8 +79,11 @@ async def tg(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> AsyncIterat
     config = parse_config(
         {
             "matrix": {"enabled": False},
-            "storage": {"database_url": sqlite_url, "blob_dir": str(tmp_path / "blobs"),
-                        "master_key_file": str(key_file)},
+            "storage": {
+                "database_url": sqlite_url,
+                "blob_dir": str(tmp_path / "blobs"),
+                "master_key_file": str(key_file),
+            },
             "screening": {"workers": 1},
             "bot": {"rate_limit_per_minute": 1000},
         },
@@ -122,8 +125,12 @@ async def test_incoming_message_shape_and_rate_limit(fake: FakeTelegram) -> None
         await t.stop()
     msg = received[0]
     mid = first["message"]["message_id"]
-    assert (msg.transport, msg.chat_id, msg.sender_id, msg.event_id) == ("telegram", str(PARTNER), str(PARTNER),
-                                                                          f"{PARTNER}:{mid}")
+    assert (msg.transport, msg.chat_id, msg.sender_id, msg.event_id) == (
+        "telegram",
+        str(PARTNER),
+        str(PARTNER),
+        f"{PARTNER}:{mid}",
+    )
     assert msg.text == "hello" and not msg.encrypted and msg.direct and msg.attachments == ()
     assert received[1].chat_id == "-100777" and not received[1].direct
     assert len(received) == 2
@@ -385,8 +392,11 @@ def test_redaction_covers_ptbs_real_logger_names() -> None:
     from bot.transports import telegram as tgmod
 
     tgmod._install_redaction("1:x")
-    names = {n for n, lg in logging.Logger.manager.loggerDict.items()
-             if isinstance(lg, logging.Logger) and (n == "telegram" or n.startswith("telegram."))}
+    names = {
+        n
+        for n, lg in logging.Logger.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger) and (n == "telegram" or n.startswith("telegram."))
+    }
     assert {"telegram", "telegram.Bot", "telegram.request.BaseRequest", "telegram.request.HTTPXRequest"} <= names
     for name in names | {"httpx"}:
         assert tgmod._REDACT in logging.getLogger(name).filters, name
@@ -400,7 +410,8 @@ async def test_invalid_json_answer_logs_no_content(tg: TgBot, all_logs: pytest.L
     assert any("polling failed (TelegramError)" in r.getMessage() for r in all_logs.records)
     # the record that used to carry the whole body was captured (so the check below is not vacuous)
     assert [r.getMessage() for r in all_logs.records if r.name == "telegram.request.BaseRequest"] == [
-        'Can not load invalid JSON data: "%s"']
+        'Can not load invalid JSON data: "%s"'
+    ]
     assert tg.transport.running
     assert_no_content(all_logs)
 
@@ -408,10 +419,16 @@ async def test_invalid_json_answer_logs_no_content(tg: TgBot, all_logs: pytest.L
 async def test_malformed_update_is_skipped_and_logs_no_content(tg: TgBot, all_logs: pytest.LogCaptureFixture) -> None:
     """An update PTB cannot parse (here: a message without chat and date, carrying a contact card)
     must neither stop polling (Telegram would hand it out again forever) nor reach the logs."""
-    bad = await tg.fake.push_raw({"message": {
-        "message_id": 4242, "from": {"id": PARTNER, "is_bot": False, "first_name": "Aung Aung"},
-        "text": SECRET_TEXT, "contact": {"phone_number": PHONE, "first_name": "Hla Hla"},
-    }})
+    bad = await tg.fake.push_raw(
+        {
+            "message": {
+                "message_id": 4242,
+                "from": {"id": PARTNER, "is_bot": False, "first_name": "Aung Aung"},
+                "text": SECRET_TEXT,
+                "contact": {"phone_number": PHONE, "first_name": "Hla Hla"},
+            }
+        }
+    )
     answers = await tg.say(PARTNER, "!help")  # the next message is still handled
     assert answers and answers[0].startswith("You are registered as partner")
     assert tg.fake.confirmed_below > bad["update_id"]  # confirmed, so never delivered again
@@ -424,9 +441,12 @@ async def test_malformed_update_is_skipped_and_logs_no_content(tg: TgBot, all_lo
 # --------------------------------------------------------------------------- secrets typed into Telegram
 
 
-@pytest.mark.parametrize("command", ["/password S-0001 hunter2-Secret", "!password@cluster_test_bot S-0001 hunter2-Secret"])
-async def test_password_message_deleted_before_the_refusal(tg: TgBot, all_logs: pytest.LogCaptureFixture,
-                                                           command: str) -> None:
+@pytest.mark.parametrize(
+    "command", ["/password S-0001 hunter2-Secret", "!password@cluster_test_bot S-0001 hunter2-Secret"]
+)
+async def test_password_message_deleted_before_the_refusal(
+    tg: TgBot, all_logs: pytest.LogCaptureFixture, command: str
+) -> None:
     update = await tg.fake.push_text(PARTNER, command)
     await tg.fake.wait_handled(update)
     mid = update["message"]["message_id"]
@@ -453,8 +473,10 @@ async def test_password_message_deleted_for_unknown_sender_and_when_rate_limited
     finally:
         await t.stop()
     assert [m.text for m in received] == ["/password S-0007"]  # the core never gets the secret
-    assert fake.deleted == [(str(STRANGER), first["message"]["message_id"]),
-                            (str(STRANGER), second["message"]["message_id"])]
+    assert fake.deleted == [
+        (str(STRANGER), first["message"]["message_id"]),
+        (str(STRANGER), second["message"]["message_id"]),
+    ]
 
 
 async def test_password_message_that_cannot_be_deleted_is_explained(tg: TgBot) -> None:
@@ -478,9 +500,16 @@ async def tg_mx(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> AsyncIte
     key_file = tmp_path / "master.key"
     KeyRing.generate().save(key_file)
     config = parse_config(
-        {"matrix": {"enabled": False},
-         "storage": {"database_url": sqlite_url, "blob_dir": str(tmp_path / "blobs"), "master_key_file": str(key_file)},
-         "screening": {"workers": 1}, "bot": {"rate_limit_per_minute": 1000}},
+        {
+            "matrix": {"enabled": False},
+            "storage": {
+                "database_url": sqlite_url,
+                "blob_dir": str(tmp_path / "blobs"),
+                "master_key_file": str(key_file),
+            },
+            "screening": {"workers": 1},
+            "bot": {"rate_limit_per_minute": 1000},
+        },
         tmp_path,
     )
     transport, matrix = fast_transport(fake), MemoryTransport(name="matrix")

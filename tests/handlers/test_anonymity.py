@@ -317,7 +317,9 @@ async def test_anonymous_report_times_do_not_bracket_it_with_the_reporter(harnes
     entries = await h.app.storage.audit_entries()
     anon = anonymous_entries(entries)
     assert sorted((a.action, a.object_id) for a in anon) == [
-        ("incident.add_info", "I-0001"), ("incident.report", "I-0001")]
+        ("incident.add_info", "I-0001"),
+        ("incident.report", "I-0001"),
+    ]
     last_identity = max(a.seq for a in entries if a.actor_id == partner.audit_id)
     for a in anon:
         assert a.seq > last_identity  # after every entry of that hour, not between the reporter's
@@ -338,13 +340,17 @@ async def test_status_reads_are_audited_after_the_hour(harness: Harness) -> None
     assert [a for a in await h.app.storage.audit_entries() if a.action == "incident.status"] == []
     h.clock.advance(minutes=21)
     await h.app.run_sweeps()
-    status = [(a.actor_id, a.object_id, a.outcome) for a in await h.app.storage.audit_entries()
-              if a.action == "incident.status"]
-    assert sorted(status, key=str) == sorted([("anonymous", "I-0001", "allowed"), ("anonymous", None, "denied")], key=str)
+    status = [
+        (a.actor_id, a.object_id, a.outcome)
+        for a in await h.app.storage.audit_entries()
+        if a.action == "incident.status"
+    ]
+    assert sorted(status, key=str) == sorted(
+        [("anonymous", "I-0001", "allowed"), ("anonymous", None, "denied")], key=str
+    )
     h.clock.advance(hours=1)
     await h.app.run_sweeps()
     assert len([a for a in await h.app.storage.audit_entries() if a.action == "incident.status"]) == 2
-
 
 
 async def test_processed_event_records_cannot_be_brute_forced_to_a_telegram_chat(harness) -> None:
@@ -357,14 +363,22 @@ async def test_processed_event_records_cannot_be_brute_forced_to_a_telegram_chat
     h = harness
     assert h.app is not None
     chat = "4242"  # the reporter's Telegram chat id, known to the directory
-    msg = IncomingMessage(transport="memory", chat_id=chat, sender_id="tg-reporter", event_id=f"{chat}:7",
-                          text="!status K12-AAAA-BBBB-CCCC-DDDD-EEEE", dedupe_id="update:918273")
+    msg = IncomingMessage(
+        transport="memory",
+        chat_id=chat,
+        sender_id="tg-reporter",
+        event_id=f"{chat}:7",
+        text="!status K12-AAAA-BBBB-CCCC-DDDD-EEEE",
+        dedupe_id="update:918273",
+    )
     task = await h.app.dispatch(msg)
     if task is not None:
         await task
     async with h.app.storage.session() as s:
         rows = (await s.execute(select(ProcessedEvent))).scalars().all()
     stored = {r.key for r in rows}
-    guesses = {await h.app.storage.pseudokey("event", f"memory:{c}:{m}") for c in ("4242", "1001") for m in range(1, 50)}
+    guesses = {
+        await h.app.storage.pseudokey("event", f"memory:{c}:{m}") for c in ("4242", "1001") for m in range(1, 50)
+    }
     assert stored and not (stored & guesses)
     assert all(r.processed_at.minute == 0 and r.processed_at.second == 0 for r in rows)  # to the hour

@@ -20,14 +20,13 @@ from tests.conftest import Harness
 from tests.handlers.test_submissions import AGGREGATE, BENEFICIARIES, submit
 
 PRODUCT = (
-    b"State,Township,Township Pcode,People reached\n"
-    b"Rakhine,Sittwe,MMR012001,5400\nKachin,Myitkyina,MMR001001,2100\n"
+    b"State,Township,Township Pcode,People reached\nRakhine,Sittwe,MMR012001,5400\nKachin,Myitkyina,MMR001001,2100\n"
 )
 
 #: AGGREGATE's two data rows (columns reordered, numbers reformatted) inside a bigger table
 AGGREGATE_EXTENDED = (
     b"Township Pcode,State,Township,Budget USD,Households reached\n"
-    b"MMR012001,Rakhine,Sittwe,\"45,000\",1200\n"
+    b'MMR012001,Rakhine,Sittwe,"45,000",1200\n'
     b"MMR001001,Kachin,Myitkyina,30000.00,800\n"
     b"MMR012002,Rakhine,Ponnagyun,12000,310\n"
     b"MMR012003,Rakhine,Mrauk-U,18000,420\n"
@@ -39,10 +38,12 @@ async def coord(h: Harness, text: str) -> list[str]:
     return await h.say(Harness.COORDINATOR, text, chat_id=Harness.COORD_ROOM)
 
 
-async def upload(h: Harness, data: bytes = PRODUCT, name: str = "township_summary.csv",
-                 mimetype: str = "text/csv", caption: str = "") -> list[str]:
-    return await h.say(Harness.COORDINATOR, caption, chat_id=Harness.COORD_ROOM,
-                       attachments=(Attachment(name, mimetype, data),))
+async def upload(
+    h: Harness, data: bytes = PRODUCT, name: str = "township_summary.csv", mimetype: str = "text/csv", caption: str = ""
+) -> list[str]:
+    return await h.say(
+        Harness.COORDINATOR, caption, chat_id=Harness.COORD_ROOM, attachments=(Attachment(name, mimetype, data),)
+    )
 
 
 async def files_to(h: Harness, user: str) -> list[bytes]:
@@ -76,7 +77,7 @@ async def test_retry_after_revocation_is_refused_reported_and_audited(harness: H
     await submit(h, text="highly_confidential")  # S-0001, Relief Org
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
     await upload(h)
-    assert "Ready to broadcast P-0001" in (await coord(h, "!broadcast org:\"Relief Org\" sources S-0001"))[0]
+    assert "Ready to broadcast P-0001" in (await coord(h, '!broadcast org:"Relief Org" sources S-0001'))[0]
     h.transport.fail_sends = 1  # the first recipient's delivery fails and stays pending
     await coord(h, "!confirm")
     assert "1 delivered, 1 pending, 0 failed" in h.transport.texts(Harness.COORD_ROOM)[-1]
@@ -173,16 +174,18 @@ async def test_partial_reordered_copy_must_declare_its_source(harness: Harness) 
 async def test_copy_converted_to_xlsx_without_the_phone_column_is_found(harness: Harness) -> None:
     h = harness
     await submit(h, text="highly_confidential")  # S-0001, Relief Org
-    copy = xlsx([
-        ["Beneficiaries (extract)"],
-        ["Village", "Name", "Household size"],
-        ["Kyauk Taw", "Daw Hla Hla Win", 5],
-        ["Ah Lel", "U Kyaw Min", 3],
-        ["Nyaung Pin", "Ma Thida", 4],
-    ])
+    copy = xlsx(
+        [
+            ["Beneficiaries (extract)"],
+            ["Village", "Name", "Household size"],
+            ["Kyauk Taw", "Daw Hla Hla Win", 5],
+            ["Ah Lel", "U Kyaw Min", 3],
+            ["Nyaung Pin", "Ma Thida", 4],
+        ]
+    )
     xl = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     await upload(h, copy, name="extract.xlsx", mimetype=xl)
-    refused = (await coord(h, "!broadcast org:\"Water Org\" level highly_confidential"))[0]
+    refused = (await coord(h, '!broadcast org:"Water Org" level highly_confidential'))[0]
     assert refused.startswith("Refused") and "S-0001" in refused and "3 of its 3 data rows" in refused
 
 
@@ -204,10 +207,10 @@ async def test_level_must_fit_the_audience(harness: Harness) -> None:
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
     cases = [
         ("!broadcast all sources S-0001 level confidential", "confidential"),
-        ("!broadcast org:\"Water Org\" sources S-0001 level highly_confidential", "highly_confidential"),
+        ('!broadcast org:"Water Org" sources S-0001 level highly_confidential', "highly_confidential"),
         ("!broadcast sector:wash level restricted", "restricted"),
         ("!broadcast all level restricted", "restricted"),
-        ("!broadcast org:\"Relief Org\" level confidential", "confidential"),  # no source: no organisation fits
+        ('!broadcast org:"Relief Org" level confidential', "confidential"),  # no source: no organisation fits
     ]
     for command, level in cases:
         await upload(h)
@@ -230,7 +233,9 @@ async def test_scheduled_broadcast_rechecks_the_level_rule(harness: Harness) -> 
     await coord(h, "!audience create relief")
     await coord(h, "!audience add relief Relief Org")
     await upload(h)
-    assert "Ready" in (await coord(h, "!broadcast list:relief at 2026-01-01 10:00 sources S-0001 level confidential"))[0]
+    assert (
+        "Ready" in (await coord(h, "!broadcast list:relief at 2026-01-01 10:00 sources S-0001 level confidential"))[0]
+    )
     assert "scheduled" in (await coord(h, "!confirm"))[0]
     await coord(h, "!audience add relief Water Org")  # the list now reaches beyond the source organisation
     h.clock.advance(hours=3)
@@ -249,7 +254,7 @@ async def test_declared_consented_fitting_level_is_delivered(harness: Harness) -
     await submit(h, text="highly_confidential")  # S-0001, Relief Org
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
     await upload(h, BENEFICIARIES, name="relief_followup.csv")  # the partner's own list, back to them
-    ready = (await coord(h, "!broadcast org:\"Relief Org\" sources S-0001 level highly_confidential"))[0]
+    ready = (await coord(h, '!broadcast org:"Relief Org" sources S-0001 level highly_confidential'))[0]
     assert "Ready to broadcast P-0001 (highly_confidential)" in ready
     assert "S-0001 (consent to 'products' checked)" in ready
     await coord(h, "!confirm")
@@ -271,9 +276,11 @@ def test_fingerprints_hold_no_content_and_match_reformatted_rows() -> None:
     flat = repr(source).encode()
     assert b"Daw" not in flat and b"0979" not in flat
     # tabs, case, spacing, column order: still the same rows
-    tsv = (b"village\thousehold size\tphone\tname\n"
-           b"KYAUK TAW\t5\t09791234567\tdaw hla  hla win\n"
-           b"Ah Lel\t3.0\t09450012345\tU Kyaw Min\n")
+    tsv = (
+        b"village\thousehold size\tphone\tname\n"
+        b"KYAUK TAW\t5\t09791234567\tdaw hla  hla win\n"
+        b"Ah Lel\t3.0\t09450012345\tU Kyaw Min\n"
+    )
     assert overlap(fingerprint(tsv, "x.tsv", key), source) == 2
     # an identical file in any format matches as a whole
     pdfish = b"%PDF-1.7 \x00\x01 binary"
@@ -284,10 +291,12 @@ def test_fingerprints_hold_no_content_and_match_reformatted_rows() -> None:
 
 def _docx_with_table(rows: list[list[str]]) -> bytes:
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    cell = '<w:tc><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:tc>'
+    cell = "<w:tc><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:tc>"
     table = "".join("<w:tr>" + "".join(cell.format(c) for c in r) + "</w:tr>" for r in rows)
-    doc = (f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>Distribution follow-up, March</w:t></w:r></w:p>'
-           f"<w:tbl>{table}</w:tbl></w:body></w:document>")
+    doc = (
+        f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>Distribution follow-up, March</w:t></w:r></w:p>'
+        f"<w:tbl>{table}</w:tbl></w:body></w:document>"
+    )
     buf = io.BytesIO()
     import zipfile
 
@@ -304,11 +313,13 @@ def test_copies_inside_docx_tables_and_zip_archives_are_found() -> None:
 
     key = b"k" * 32
     source = fingerprint(BENEFICIARIES, "list.csv", key, index=True)
-    docx = _docx_with_table([
-        ["Name", "Village", "Household size"],
-        ["Daw Hla Hla Win", "Kyauk Taw", "5"],
-        ["U Kyaw Min", "Ah Lel", "3"],
-    ])
+    docx = _docx_with_table(
+        [
+            ["Name", "Village", "Household size"],
+            ["Daw Hla Hla Win", "Kyauk Taw", "5"],
+            ["U Kyaw Min", "Ah Lel", "3"],
+        ]
+    )
     fp = fingerprint(docx, "report.docx", key)
     assert fp.data_rows == 3 and overlap(fp, source) == 2 and substantial(2, fp.data_rows)
     buf = io.BytesIO()
@@ -322,7 +333,9 @@ def test_delivery_errors_never_store_room_ids() -> None:
     from bot.transport import TransportError
     from handlers.broadcasts import delivery_error
 
-    for exc in (TransportError("refusing to post to !dm-zaw:example.org: the private chat gained other members"),
-                TransportError("matrix: send to !abc:example.org failed: M_FORBIDDEN"),
-                RuntimeError("room !x:example.org")):
+    for exc in (
+        TransportError("refusing to post to !dm-zaw:example.org: the private chat gained other members"),
+        TransportError("matrix: send to !abc:example.org failed: M_FORBIDDEN"),
+        RuntimeError("room !x:example.org"),
+    ):
         assert "!" not in delivery_error(exc) and "example.org" not in delivery_error(exc)

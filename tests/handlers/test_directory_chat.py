@@ -69,17 +69,22 @@ async def test_admin_adds_org_staff_changes_role_lists_and_removes(harness: Harn
     assert h.app is not None
     A, ROOM = Harness.ADMIN, Harness.ADMIN_ROOM
     assert await in_room(h, A, ROOM, "!org add Health Org sector health") == [
-        f"Directory: {A} (admin) added organisation Health Org (sector health)."]
+        f"Directory: {A} (admin) added organisation Health Org (sector health)."
+    ]
     org = await h.app.directory.org_by_name("Health Org")
     assert org is not None and org.sector == "health"
     assert ("admin", "directory.org_add", f"org:{org.id}", "done") in await audits(h)
     assert "Health Org (sector health)" in (await in_room(h, A, ROOM, "!org list"))[0]
 
     assert "added @imo2:example.org as imo." in (await in_room(h, A, ROOM, "!user add @imo2:example.org role imo"))[0]
-    assert "added @doc:example.org as partner of Health Org" in (
-        await in_room(h, A, ROOM, '!user add @doc:example.org org "health org"'))[0]  # case-insensitive, partner default
-    assert "set @doc:example.org to coordinator" in (
-        await in_room(h, A, ROOM, "!user role @doc:example.org coordinator"))[0]
+    assert (
+        "added @doc:example.org as partner of Health Org"
+        in (await in_room(h, A, ROOM, '!user add @doc:example.org org "health org"'))[0]
+    )  # case-insensitive, partner default
+    assert (
+        "set @doc:example.org to coordinator"
+        in (await in_room(h, A, ROOM, "!user role @doc:example.org coordinator"))[0]
+    )
     doc = await h.app.directory.lookup("memory", "@doc:example.org")
     assert doc is not None and doc.role == "coordinator"
     listing = (await in_room(h, A, ROOM, "!users Health Org"))[0]
@@ -97,7 +102,7 @@ async def test_admin_adds_org_staff_changes_role_lists_and_removes(harness: Harn
 
 async def test_imo_removes_and_lists_partners_only(harness: Harness) -> None:
     h = harness
-    I, ROOM = Harness.IMO, Harness.IMO_ROOM
+    I, ROOM = Harness.IMO, Harness.IMO_ROOM  # noqa: E741
     listing = (await in_room(h, I, ROOM, "!users"))[0]
     assert listing.startswith("Partners (3)") and Harness.ADMIN not in listing and Harness.COORDINATOR not in listing
     assert Harness.OTHER_ORG_PARTNER not in (await in_room(h, I, ROOM, "!users Relief Org"))[0]
@@ -109,15 +114,18 @@ async def test_imo_removes_and_lists_partners_only(harness: Harness) -> None:
 # ---------------------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("command", [
-    "!user add @boss:example.org role admin",
-    "!user add @imo2:example.org role imo",
-    "!user add @c:example.org role coordinator",
-    f"!user role {Harness.PARTNER} imo",
-    f"!user remove {Harness.ADMIN}",
-    f"!user remove {Harness.COORDINATOR}",
-    f"!user role {Harness.COORDINATOR} partner",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "!user add @boss:example.org role admin",
+        "!user add @imo2:example.org role imo",
+        "!user add @c:example.org role coordinator",
+        f"!user role {Harness.PARTNER} imo",
+        f"!user remove {Harness.ADMIN}",
+        f"!user remove {Harness.COORDINATOR}",
+        f"!user role {Harness.COORDINATOR} partner",
+    ],
+)
 async def test_imo_cannot_touch_staff(harness: Harness, command: str) -> None:
     h = harness
     assert h.app is not None
@@ -125,15 +133,20 @@ async def test_imo_cannot_touch_staff(harness: Harness, command: str) -> None:
     replies = await in_room(h, Harness.IMO, Harness.IMO_ROOM, command)
     assert "IMOs manage partners only" in replies[0]
     assert [u.role for u in await h.app.directory.list_users()] == before
-    assert (await audits(h))[-1][0:2] == ("imo", {"add": "directory.user_add", "role": "directory.user_role",
-                                                  "remove": "directory.user_remove"}[command.split()[1]])
+    assert (await audits(h))[-1][0:2] == (
+        "imo",
+        {"add": "directory.user_add", "role": "directory.user_role", "remove": "directory.user_remove"}[
+            command.split()[1]
+        ],
+    )
     assert (await audits(h))[-1][3] == "denied"
     assert not [t for t in admin_room(h) if t.startswith("Directory:")]
 
 
 @pytest.mark.parametrize("sender", [Harness.PARTNER, Harness.COORDINATOR])
-@pytest.mark.parametrize("command", ["!org add Fake Org", f"!user add {NEW} org Relief Org", "!users",
-                                     "!approve J-0001", "!deny J-0001"])
+@pytest.mark.parametrize(
+    "command", ["!org add Fake Org", f"!user add {NEW} org Relief Org", "!users", "!approve J-0001", "!deny J-0001"]
+)
 async def test_other_roles_are_refused_by_the_policy(harness: Harness, sender: str, command: str) -> None:
     h = harness
     assert h.app is not None
@@ -145,13 +158,16 @@ async def test_other_roles_are_refused_by_the_policy(harness: Harness, sender: s
     assert await h.app.directory.lookup("memory", NEW) is None
 
 
-@pytest.mark.parametrize("sender,room", [
-    (Harness.IMO, None),  # the IMO's private chat
-    (Harness.IMO, Harness.ADMIN_ROOM),
-    (Harness.IMO, Harness.COORD_ROOM),
-    (Harness.ADMIN, None),
-    (Harness.ADMIN, Harness.IMO_ROOM),
-])
+@pytest.mark.parametrize(
+    "sender,room",
+    [
+        (Harness.IMO, None),  # the IMO's private chat
+        (Harness.IMO, Harness.ADMIN_ROOM),
+        (Harness.IMO, Harness.COORD_ROOM),
+        (Harness.ADMIN, None),
+        (Harness.ADMIN, Harness.IMO_ROOM),
+    ],
+)
 async def test_commands_only_in_the_right_room(harness: Harness, sender: str, room: str | None) -> None:
     h = harness
     assert h.app is not None
@@ -223,7 +239,10 @@ async def test_join_approved_by_command(harness: Harness) -> None:
     assert STRANGER not in rows and "Relief" not in rows
 
     replies = await in_room(h, Harness.IMO, Harness.IMO_ROOM, "!approve J-0001")
-    assert replies[0] == f"Done. Directory: {Harness.IMO} (imo) approved J-0001: {STRANGER} added as partner of Relief Org."
+    assert (
+        replies[0]
+        == f"Done. Directory: {Harness.IMO} (imo) approved J-0001: {STRANGER} added as partner of Relief Org."
+    )
     assert admin_room(h)[-1].startswith(f"Directory: {Harness.IMO} (imo) approved J-0001")
     told = h.transport.texts(await h.transport.direct_chat(STRANGER))[-1]
     assert "partner of Relief Org" in told and "send me files" in told
@@ -273,7 +292,9 @@ async def test_join_same_answer_whether_or_not_the_org_exists(harness: Harness) 
     assert "No organisation named 'No Such Org'" in refusal
     assert await h.app.directory.lookup("memory", "@other:example.org") is None
     # the IMO approves into an existing organisation instead
-    assert "partner of Water Org" in (await in_room(h, Harness.IMO, Harness.IMO_ROOM, "!approve J-0002 org Water Org"))[0]
+    assert (
+        "partner of Water Org" in (await in_room(h, Harness.IMO, Harness.IMO_ROOM, "!approve J-0002 org Water Org"))[0]
+    )
 
 
 async def test_join_flood_is_limited(harness: Harness) -> None:

@@ -42,8 +42,11 @@ async def test_crash_in_the_middle_of_a_handler_is_handled_after_restart(harness
         return await real_screen(*args, **kwargs)
 
     monkeypatch.setattr(submissions, "screen", screen_then_die)
-    task = asyncio.create_task(h.transport.receive(Harness.PARTNER, "highly_confidential",
-                                                   attachments=csv_file(BENEFICIARIES), event_id="$file1"))
+    task = asyncio.create_task(
+        h.transport.receive(
+            Harness.PARTNER, "highly_confidential", attachments=csv_file(BENEFICIARIES), event_id="$file1"
+        )
+    )
     await asyncio.wait_for(stuck.wait(), 10)
     assert h.app is not None
     for t in list(h.app._inflight):  # kill: in-flight work vanishes without finishing
@@ -62,8 +65,9 @@ async def test_crash_in_the_middle_of_a_handler_is_handled_after_restart(harness
     assert len(_texts_with(h, "S-0001 accepted", old)) == 1
     # the same event delivered again by the transport (e.g. an unsaved sync token): refused
     assert h.app is not None
-    replies = await h.transport.receive(Harness.PARTNER, "highly_confidential", attachments=csv_file(BENEFICIARIES),
-                                        event_id="$file1")
+    replies = await h.transport.receive(
+        Harness.PARTNER, "highly_confidential", attachments=csv_file(BENEFICIARIES), event_id="$file1"
+    )
     assert replies == [] and await _count(h, Submission) == 1
 
 

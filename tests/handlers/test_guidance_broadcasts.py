@@ -10,8 +10,7 @@ from tests.conftest import Harness
 from tests.handlers.test_submissions import AGGREGATE, BENEFICIARIES, submit
 
 PRODUCT = (
-    b"State,Township,Township Pcode,People reached\n"
-    b"Rakhine,Sittwe,MMR012001,5400\nKachin,Myitkyina,MMR001001,2100\n"
+    b"State,Township,Township Pcode,People reached\nRakhine,Sittwe,MMR012001,5400\nKachin,Myitkyina,MMR001001,2100\n"
 )
 
 
@@ -40,7 +39,9 @@ async def test_reply_to_the_notice_counts_as_answer(harness: Harness) -> None:
     h = harness
     await h.say(Harness.PARTNER, "!ask Can we share township totals publicly?")
     notice = [r for r in h.transport.sent if r.chat_id == Harness.IMO_ROOM][-1]
-    await h.transport.receive(Harness.IMO, "Yes, township level is public.", chat_id=Harness.IMO_ROOM, reply_to=notice.message_id)
+    await h.transport.receive(
+        Harness.IMO, "Yes, township level is public.", chat_id=Harness.IMO_ROOM, reply_to=notice.message_id
+    )
     dm = await h.transport.direct_chat(Harness.PARTNER)
     assert "Yes, township level is public." in h.transport.texts(dm)[-1]
 
@@ -74,13 +75,17 @@ async def test_unanswered_ticket_reminder_survives_restart(harness_factory) -> N
 
 async def test_guidance_note_now_and_scheduled(harness: Harness) -> None:
     h = harness
-    r = await h.say(Harness.IMO, "!guidance org:\"Relief Org\" Reporting deadline is Friday.", chat_id=Harness.IMO_ROOM)
+    r = await h.say(Harness.IMO, '!guidance org:"Relief Org" Reporting deadline is Friday.', chat_id=Harness.IMO_ROOM)
     assert r == ["Guidance note sent to 2 of 2 partner(s) in org:Relief Org."]
     r = await h.say(Harness.IMO, "!guidance all 5W reports are due on the 25th.", chat_id=Harness.IMO_ROOM)
     assert r == ["Guidance note sent to 3 of 3 partner(s) in all."]
     for p in (Harness.PARTNER, Harness.PARTNER2, Harness.OTHER_ORG_PARTNER):
         assert "5W reports are due" in h.transport.texts(await h.transport.direct_chat(p))[-1]
-    r = await h.say(Harness.IMO, "!guidance sector:wash Label water point lists confidential. at 2026-01-02 09:00", chat_id=Harness.IMO_ROOM)
+    r = await h.say(
+        Harness.IMO,
+        "!guidance sector:wash Label water point lists confidential. at 2026-01-02 09:00",
+        chat_id=Harness.IMO_ROOM,
+    )
     assert "scheduled for 2026-01-02 09:00" in r[0]
     wash_dm = await h.transport.direct_chat(Harness.OTHER_ORG_PARTNER)
     assert h.app is not None
@@ -97,7 +102,9 @@ async def test_guidance_note_now_and_scheduled(harness: Harness) -> None:
 
 async def upload_product(h: Harness, data: bytes = PRODUCT, caption: str = "") -> list[str]:
     return await h.say(
-        Harness.COORDINATOR, caption, chat_id=Harness.COORD_ROOM,
+        Harness.COORDINATOR,
+        caption,
+        chat_id=Harness.COORD_ROOM,
         attachments=(Attachment("township_summary.csv", "text/csv", data),),
     )
 
@@ -111,7 +118,9 @@ async def test_broadcast_delivered_with_lineage_and_report(harness: Harness) -> 
     await submit(h, text="highly_confidential")  # S-0001, Relief Org
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
     assert "P-0001 received" in (await upload_product(h))[0]
-    summary = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001", chat_id=Harness.COORD_ROOM))[0]
+    summary = (
+        await h.say(Harness.COORDINATOR, '!broadcast org:"Relief Org" sources S-0001', chat_id=Harness.COORD_ROOM)
+    )[0]
     assert "to 2 partner(s) in 1 organisation(s): Relief Org" in summary and "S-0001" in summary
     dm1 = await h.transport.direct_chat(Harness.PARTNER)
     assert not [r for r in h.transport.sent if r.chat_id == dm1 and r.file]  # nothing before !confirm
@@ -142,11 +151,17 @@ async def test_broadcast_refused_without_consent_or_after_revocation(harness: Ha
     await h.say(Harness.OTHER_ORG_PARTNER, "!consent S-0002 cluster yes")  # not the products scope
     await upload_product(h)
     refused = (await h.say(Harness.COORDINATOR, "!broadcast all sources S-0001,S-0002", chat_id=Harness.COORD_ROOM))[0]
-    assert refused.startswith("Refused") and "S-0002" in refused and "'products'" in refused and "S-0001:" not in refused
+    assert (
+        refused.startswith("Refused") and "S-0002" in refused and "'products'" in refused and "S-0001:" not in refused
+    )
     # consent given, then revoked between confirmation and a scheduled delivery
     await h.say(Harness.OTHER_ORG_PARTNER, "!consent S-0002 products yes")
     await upload_product(h)
-    ok = (await h.say(Harness.COORDINATOR, "!broadcast all at 2026-01-01 10:00 sources S-0001,S-0002", chat_id=Harness.COORD_ROOM))[0]
+    ok = (
+        await h.say(
+            Harness.COORDINATOR, "!broadcast all at 2026-01-01 10:00 sources S-0001,S-0002", chat_id=Harness.COORD_ROOM
+        )
+    )[0]
     assert "Ready to broadcast P-0002" in ok
     assert "scheduled" in (await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM))[0]
     await h.say(Harness.OTHER_ORG_PARTNER, "!consent S-0002 products no")
@@ -180,7 +195,7 @@ async def test_broadcast_with_caption_and_scheduled_delivery_survives_restart(ha
 async def test_failed_deliveries_are_retried_and_reported(harness: Harness) -> None:
     h = harness
     await upload_product(h)
-    await h.say(Harness.COORDINATOR, "!broadcast org:\"Water Org\"", chat_id=Harness.COORD_ROOM)
+    await h.say(Harness.COORDINATOR, '!broadcast org:"Water Org"', chat_id=Harness.COORD_ROOM)
     h.transport.fail_sends = 1
     await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM)
     assert "0 delivered, 1 pending, 0 failed" in h.transport.texts(Harness.COORD_ROOM)[-1]
@@ -216,7 +231,7 @@ async def test_products_only_in_the_direct_chat(harness: Harness) -> None:
     await submit(h, text="highly_confidential")
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
     await upload_product(h)
-    await h.say(Harness.COORDINATOR, "!broadcast org:\"Water Org\" sources S-0001", chat_id=Harness.COORD_ROOM)
+    await h.say(Harness.COORDINATOR, '!broadcast org:"Water Org" sources S-0001', chat_id=Harness.COORD_ROOM)
     await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM)
     h.transport.encrypted_chats.add("!relief-team")
     replies = await h.transport.receive(Harness.PARTNER, "!products", chat_id="!relief-team")
@@ -234,14 +249,16 @@ async def test_refused_broadcast_keeps_the_draft_until_consent(harness: Harness)
     h = harness
     await submit(h, text="highly_confidential")  # S-0001, Relief Org
     await upload_product(h)
-    refused = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001",
-                           chat_id=Harness.COORD_ROOM))[0]
+    refused = (
+        await h.say(Harness.COORDINATOR, '!broadcast org:"Relief Org" sources S-0001', chat_id=Harness.COORD_ROOM)
+    )[0]
     assert refused.startswith("Refused") and "'products'" in refused
     assert "The draft P-0001 is kept" in refused and "no need to upload" in refused
     assert "no broadcast waiting" in (await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM))[0]
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
-    ready = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001",
-                         chat_id=Harness.COORD_ROOM))[0]
+    ready = (
+        await h.say(Harness.COORDINATOR, '!broadcast org:"Relief Org" sources S-0001', chat_id=Harness.COORD_ROOM)
+    )[0]
     assert "Ready to broadcast P-0001" in ready  # the same draft, no second upload
     await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM)
     assert "2 delivered, 0 pending, 0 failed" in h.transport.texts(Harness.COORD_ROOM)[-1]
@@ -253,20 +270,31 @@ async def test_refused_broadcast_of_a_ready_draft_needs_a_new_check(harness: Har
     await submit(h, text="highly_confidential")
     await h.say(Harness.PARTNER, "!consent S-0001 products yes")
     await upload_product(h)
-    ready = (await h.say(Harness.COORDINATOR, "!broadcast org:\"Relief Org\" sources S-0001 level confidential",
-                         chat_id=Harness.COORD_ROOM))[0]
+    ready = (
+        await h.say(
+            Harness.COORDINATOR,
+            '!broadcast org:"Relief Org" sources S-0001 level confidential',
+            chat_id=Harness.COORD_ROOM,
+        )
+    )[0]
     assert "Ready to broadcast P-0001" in ready
-    refused = (await h.say(Harness.COORDINATOR, "!broadcast all sources S-0001 level confidential",
-                           chat_id=Harness.COORD_ROOM))[0]
+    refused = (
+        await h.say(Harness.COORDINATOR, "!broadcast all sources S-0001 level confidential", chat_id=Harness.COORD_ROOM)
+    )[0]
     assert refused.startswith("Refused") and "The draft P-0001 is kept" in refused
     assert "no broadcast waiting" in (await h.say(Harness.COORDINATOR, "!confirm", chat_id=Harness.COORD_ROOM))[0]
 
 
 async def test_unreadable_product_says_the_draft_was_dropped(harness: Harness) -> None:
     h = harness
-    await h.say(Harness.COORDINATOR, "", chat_id=Harness.COORD_ROOM,
-                attachments=(Attachment("summary.xlsx", "application/vnd.ms-excel", b"PK\x03\x04garbage"),))
+    await h.say(
+        Harness.COORDINATOR,
+        "",
+        chat_id=Harness.COORD_ROOM,
+        attachments=(Attachment("summary.xlsx", "application/vnd.ms-excel", b"PK\x03\x04garbage"),),
+    )
     refused = (await h.say(Harness.COORDINATOR, "!broadcast all", chat_id=Harness.COORD_ROOM))[0]
     assert refused.startswith("Refused") and "was dropped" in refused and "upload" in refused
-    assert "Upload the product file" in (await h.say(Harness.COORDINATOR, "!broadcast all",
-                                                     chat_id=Harness.COORD_ROOM))[0]
+    assert (
+        "Upload the product file" in (await h.say(Harness.COORDINATOR, "!broadcast all", chat_id=Harness.COORD_ROOM))[0]
+    )

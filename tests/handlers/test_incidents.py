@@ -69,13 +69,20 @@ async def test_receipt_follow_up_from_any_chat(harness: Harness) -> None:
     assert status[0].startswith("I-0001: new")
     added = await h.say(Harness.IMO, f"!status {receipt} add the group admin confirmed deletion")
     assert "Added to I-0001" in added[0]
-    await h.say(Harness.COORDINATOR, "!incident I-0001 reply Thank you, we are contacting the partner.", chat_id=Harness.COORD_ROOM)
+    await h.say(
+        Harness.COORDINATOR,
+        "!incident I-0001 reply Thank you, we are contacting the partner.",
+        chat_id=Harness.COORD_ROOM,
+    )
     status = "\n".join(await h.say(Harness.PARTNER, f"!status {receipt}"))
     assert "coordinators: Thank you" in status and "you added: the group admin" in status
     # in a chat that is not end-to-end encrypted: the state only, never the messages
     plain = "\n".join(await h.say(Harness.PARTNER, f"!status {receipt}", chat_id="!plain", encrypted=False))
     assert plain.startswith("I-0001: new") and "Thank you" not in plain and "only in an end-to-end" in plain
-    assert "not end-to-end encrypted" in (await h.say(Harness.PARTNER, f"!status {receipt} add x", chat_id="!plain", encrypted=False))[0]
+    assert (
+        "not end-to-end encrypted"
+        in (await h.say(Harness.PARTNER, f"!status {receipt} add x", chat_id="!plain", encrypted=False))[0]
+    )
 
 
 async def test_named_report_and_coordinator_workflow(harness: Harness) -> None:
@@ -97,7 +104,7 @@ async def test_named_report_and_coordinator_workflow(harness: Harness) -> None:
     assert any("Please confirm nobody downloaded it" in t for t in h.transport.texts(dm))
     await say("!incident I-0001 close contained")
     await say("!incident I-0001 learn Use encrypted channels for lists")
-    assert "No open incident reports." == (await say("!incidents"))[0]
+    assert (await say("!incidents"))[0] == "No open incident reports."
     actions = [a.action for a in await h.app.storage.audit_entries() if a.object_id == "I-0001"]  # type: ignore[union-attr]
     for expected in ("incident.read", "incident.ack", "incident.classify", "incident.reply", "incident.close"):
         assert expected in actions
@@ -160,8 +167,9 @@ async def test_draft_times_out(harness: Harness) -> None:
 
 
 async def test_escalation_with_controllable_clock(harness_factory) -> None:  # type: ignore[no-untyped-def]
-    h: Harness = await harness_factory(incidents={"ack_deadline_hours": 2, "escalate_after_hours": 6,
-                                                  "escalation_contacts": ["@lead:example.org"]})
+    h: Harness = await harness_factory(
+        incidents={"ack_deadline_hours": 2, "escalate_after_hours": 6, "escalation_contacts": ["@lead:example.org"]}
+    )
     await file_report(h, Harness.PARTNER, anonymous=True)
     assert h.app is not None
     await h.app.run_sweeps()
@@ -193,4 +201,7 @@ async def test_closed_cases_shredded_after_retention_with_notice(harness_factory
     async with h.app.storage.session() as s:
         inc = (await s.execute(select(Incident))).scalar_one()
         assert inc.state == "shredded" and inc.body_enc is None
-    assert "can't find that incident" in (await h.say(Harness.COORDINATOR, "!incident I-0001", chat_id=Harness.COORD_ROOM))[0]
+    assert (
+        "can't find that incident"
+        in (await h.say(Harness.COORDINATOR, "!incident I-0001", chat_id=Harness.COORD_ROOM))[0]
+    )

@@ -61,8 +61,9 @@ class Linking:
 @pytest.fixture
 async def link(harness: Harness) -> Linking:
     assert harness.app is not None
-    tg = MemoryTransport(name="telegram", capabilities=Capabilities(end_to_end_encrypted=False, files=False,
-                                                                      max_file_size=0))
+    tg = MemoryTransport(
+        name="telegram", capabilities=Capabilities(end_to_end_encrypted=False, files=False, max_file_size=0)
+    )
     harness.app.transports["telegram"] = tg
     await tg.start(harness.app.dispatch)
     return Linking(harness, tg)

@@ -49,8 +49,15 @@ async def test_handler_deletes_then_refuses_in_a_plain_room(harness: Harness) ->
     await locked_submission(h)
     events = record_order(h)
     user = await h.app.directory.lookup("memory", Harness.PARTNER)
-    msg = IncomingMessage(transport="memory", chat_id=PLAIN_ROOM, sender_id=Harness.PARTNER, event_id="$pw-plain",
-                          text="!password S-0001 Pw-1", encrypted=False, direct=False)
+    msg = IncomingMessage(
+        transport="memory",
+        chat_id=PLAIN_ROOM,
+        sender_id=Harness.PARTNER,
+        event_id="$pw-plain",
+        text="!password S-0001 Pw-1",
+        encrypted=False,
+        direct=False,
+    )
     await h.app.state["submissions"].cmd_password(Context(h.app, msg, user), "S-0001 Pw-1")
     assert events == [("deleted", "$pw-plain"), ("sent", UNENCRYPTED_REFUSAL)]
     assert (PLAIN_ROOM, "$pw-plain") in h.transport.deleted

@@ -24,8 +24,9 @@ async def test_plain_yes_does_not_confirm_a_delete(harness: Harness) -> None:
 async def test_plain_guidance_from_imo_is_not_sent(harness: Harness) -> None:
     h = harness
     before = len(h.transport.sent)
-    await h.transport.receive(Harness.IMO, "!guidance all reply with your beneficiary list",
-                              chat_id=Harness.IMO_ROOM, encrypted=False)
+    await h.transport.receive(
+        Harness.IMO, "!guidance all reply with your beneficiary list", chat_id=Harness.IMO_ROOM, encrypted=False
+    )
     assert h.transport.sent[before:] == []
     await h.transport.receive(Harness.IMO, "!guidance all real note", chat_id=Harness.IMO_ROOM)
     assert len(h.transport.sent) > before  # the same command, encrypted, is acted on

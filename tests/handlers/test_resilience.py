@@ -29,7 +29,9 @@ async def test_big_screening_does_not_delay_another_partners_reply(tmp_path: Pat
     await h.seed()
     try:
         await submit(h, AGGREGATE, name="warmup.csv")  # start the worker process
-        rows = b"".join(b"%d,Daw Hla Hla Win,09791234567,Kyauk Taw village,remarks text here\n" % i for i in range(400_000))
+        rows = b"".join(
+            b"%d,Daw Hla Hla Win,09791234567,Kyauk Taw village,remarks text here\n" % i for i in range(400_000)
+        )
         big = b"No,Name,Phone,Village,Remarks\n" + rows  # ~30 MB of dense personal data
         order: list[str] = []
 

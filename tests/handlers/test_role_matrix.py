@@ -15,11 +15,23 @@ SENDERS = {
     "admin": Harness.ADMIN,
 }
 ARGS = {
-    "label": "S-0001 confidential", "password": "S-0001 x", "pseudonymize": "S-0001", "accept": "S-0001",
-    "withdraw": "S-0001", "get": "S-0001", "correct": "S-0001", "delete": "S-0001",
-    "consent": "S-0001 products yes", "ask": "How do we label this?", "reply": "Q-0001 thanks",
-    "close": "Q-0001", "guidance": "all hello", "broadcast": "all", "audience": "list",
-    "status": "K1-AAAA-AAAA-AAAA-AAAA-AAAA", "incident": "I-0001",
+    "label": "S-0001 confidential",
+    "password": "S-0001 x",
+    "pseudonymize": "S-0001",
+    "accept": "S-0001",
+    "withdraw": "S-0001",
+    "get": "S-0001",
+    "correct": "S-0001",
+    "delete": "S-0001",
+    "consent": "S-0001 products yes",
+    "ask": "How do we label this?",
+    "reply": "Q-0001 thanks",
+    "close": "Q-0001",
+    "guidance": "all hello",
+    "broadcast": "all",
+    "audience": "list",
+    "status": "K1-AAAA-AAAA-AAAA-AAAA-AAAA",
+    "incident": "I-0001",
 }
 
 

@@ -29,8 +29,13 @@ def csv_file(data: bytes, name: str = "distribution_list.csv") -> tuple[Attachme
     return (Attachment(name, "text/csv", data),)
 
 
-async def submit(h: Harness, data: bytes = BENEFICIARIES, text: str = "", name: str = "distribution_list.csv",
-                 sender: str = Harness.PARTNER) -> list[str]:
+async def submit(
+    h: Harness,
+    data: bytes = BENEFICIARIES,
+    text: str = "",
+    name: str = "distribution_list.csv",
+    sender: str = Harness.PARTNER,
+) -> list[str]:
     return await h.say(sender, text, attachments=csv_file(data, name))
 
 
@@ -64,7 +69,7 @@ async def test_stored_encrypted_at_rest(harness: Harness, tmp_path: Path) -> Non
     for p in files:
         raw = p.read_bytes()
         assert b"Daw Hla" not in raw and b"0979" not in raw and "Daw_Hla" not in p.name
-    db = (tmp_path / "test.sqlite3")
+    db = tmp_path / "test.sqlite3"
     if db.exists():
         for f in tmp_path.glob("test.sqlite3*"):
             raw = f.read_bytes()
@@ -73,7 +78,9 @@ async def test_stored_encrypted_at_rest(harness: Harness, tmp_path: Path) -> Non
 
 async def test_unreadable_file_is_explained_and_not_kept(harness: Harness) -> None:
     h = harness
-    replies = await h.say(Harness.PARTNER, "", attachments=(Attachment("report.xlsx", "application/vnd.ms-excel", b"PK\x03\x04garbage"),))
+    replies = await h.say(
+        Harness.PARTNER, "", attachments=(Attachment("report.xlsx", "application/vnd.ms-excel", b"PK\x03\x04garbage"),)
+    )
     assert "could not read that file" in replies[0]
     assert h.app is not None
     async with h.app.storage.session() as s:
@@ -124,7 +131,9 @@ async def test_get_is_authorised_and_audited(harness: Harness) -> None:
     assert not [r for r in group if r.file and r.chat_id != dm]  # asked in a group: sent to the private chat
     assert "I sent the file to our private chat" in " ".join(r.text for r in group if r.chat_id == "!some-group")
     assert h.app is not None
-    audit = [(a.actor_role, a.action, a.outcome) for a in await h.app.storage.audit_entries() if a.object_id == "S-0001"]
+    audit = [
+        (a.actor_role, a.action, a.outcome) for a in await h.app.storage.audit_entries() if a.object_id == "S-0001"
+    ]
     assert ("imo", "submission.get", "denied") in audit
     assert ("imo", "submission.get", "allowed") in audit
     assert ("partner", "submission.get", "denied") in audit
@@ -186,7 +195,9 @@ async def test_correct_keeps_previous_when_configured(harness_factory) -> None: 
     await submit(h, AGGREGATE + b"Shan,Lashio,MMR014001,300,9000\n", name="summary.csv")
     assert h.app is not None
     async with h.app.storage.session() as s:
-        states = [v.state for v in (await s.execute(select(SubmissionVersion).order_by(SubmissionVersion.version))).scalars()]
+        states = [
+            v.state for v in (await s.execute(select(SubmissionVersion).order_by(SubmissionVersion.version))).scalars()
+        ]
     assert states == ["superseded", "active"]
 
 
@@ -221,7 +232,9 @@ async def test_mydata_shows_versions_consent_and_accesses(harness: Harness) -> N
 
 
 async def test_retention_warns_then_deletes(harness_factory) -> None:  # type: ignore[no-untyped-def]
-    h: Harness = await harness_factory(retention={"held_hours": 100, "warn_before_hours": 72, "days": {"highly_confidential": 10}})
+    h: Harness = await harness_factory(
+        retention={"held_hours": 100, "warn_before_hours": 72, "days": {"highly_confidential": 10}}
+    )
     await submit(h)  # held, expires in 100 h
     await submit(h, text="highly_confidential")  # accepted, expires in 10 days
     assert h.app is not None
@@ -271,7 +284,9 @@ async def test_replayed_upload_is_stored_once(harness: Harness) -> None:
         (Harness.OTHER_ORG_PARTNER, "!correct S-0001", None),
     ],
 )
-async def test_role_matrix_on_held_submission(harness: Harness, who: str, command: str, allowed_text: str | None) -> None:
+async def test_role_matrix_on_held_submission(
+    harness: Harness, who: str, command: str, allowed_text: str | None
+) -> None:
     h = harness
     await submit(h)
     replies = "\n".join(await h.say(who, command))
@@ -337,7 +352,9 @@ async def test_pseudonymize_then_accept_the_copy(harness: Harness) -> None:
     assert "accepted (pseudonymised copy) as public" in accepted and "original was destroyed" in accepted
     assert h.app is not None
     async with h.app.storage.session() as s:
-        states = [v.state for v in (await s.execute(select(SubmissionVersion).order_by(SubmissionVersion.version))).scalars()]
+        states = [
+            v.state for v in (await s.execute(select(SubmissionVersion).order_by(SubmissionVersion.version))).scalars()
+        ]
     assert states == ["shredded", "active"]
     got = await h.transport.receive(Harness.IMO, "!get S-0001", chat_id=Harness.IMO_ROOM)
     assert [r.file.data for r in got if r.file] == [copy]
@@ -387,11 +404,15 @@ async def test_refused_label_is_audited_as_denied(harness: Harness) -> None:
     assert "not enough" in (await h.say(Harness.PARTNER, "!label S-0001 public"))[0]
     assert "can't find" in (await h.say(Harness.OTHER_ORG_PARTNER, "!label S-0001 highly_confidential"))[0]
     assert h.app is not None
-    audit = [(a.actor_role, a.outcome) for a in await h.app.storage.audit_entries()
-             if a.action == "submission.label"]
+    audit = [(a.actor_role, a.outcome) for a in await h.app.storage.audit_entries() if a.action == "submission.label"]
     # each refusal "denied" (it was "allowed" before: the access check passed, the label did not)
-    assert audit == [("partner", "denied"), ("partner", "denied"), ("partner", "done"), ("partner", "denied"),
-                     ("partner", "denied")]
+    assert audit == [
+        ("partner", "denied"),
+        ("partner", "denied"),
+        ("partner", "done"),
+        ("partner", "denied"),
+        ("partner", "denied"),
+    ]
 
 
 async def test_pseudonymized_xlsx_comes_back_as_xlsx(harness: Harness) -> None:
@@ -400,8 +421,12 @@ async def test_pseudonymized_xlsx_comes_back_as_xlsx(harness: Harness) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
-    for row in (["Name", "Phone", "Township", "Households"], ["Daw Hla Hla Win", "09791234567", "Sittwe", 5],
-                ["U Kyaw Min", "09450012345", "Sittwe", 3], ["Ma Thida", "09420123456", "Pauktaw", 4]):
+    for row in (
+        ["Name", "Phone", "Township", "Households"],
+        ["Daw Hla Hla Win", "09791234567", "Sittwe", 5],
+        ["U Kyaw Min", "09450012345", "Sittwe", 3],
+        ["Ma Thida", "09420123456", "Pauktaw", 4],
+    ):
         ws.append(row)
     buf = io.BytesIO()
     wb.save(buf)

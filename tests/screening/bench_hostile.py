@@ -15,8 +15,7 @@ from test_hostile import _nested_zip, _xlsx_one_wide_row, ansi_text, mixed_csv
 
 from bot.screening import screen_bytes
 
-VARIED = [["Name", "Phone", "Village"]] + [[f"Daw Hla {i}", f"0979{i:07d}", f"Village {i % 97}"]
-                                          for i in range(20_000)]
+VARIED = [["Name", "Phone", "Village"]] + [[f"Daw Hla {i}", f"0979{i:07d}", f"Village {i % 97}"] for i in range(20_000)]
 
 CASES = [
     ("mixed-encoding csv", lambda: mixed_csv() * 2000, "mixed.csv"),

@@ -37,8 +37,10 @@ def _measure(seed: int, n: int) -> tuple[float, float, float, list[str]]:
     recall = tp / max(tp + fn, 1)
     false_alarms = fp / max(fp + tn, 1)
     labels = lab_ok / max(lab_n, 1)
-    print(f"seed {seed}: {n} files, recall {recall:.1%} ({tp}/{tp + fn}), false alarms {false_alarms:.1%} "
-          f"({fp}/{fp + tn}), labels {labels:.1%} ({lab_ok}/{lab_n})")
+    print(
+        f"seed {seed}: {n} files, recall {recall:.1%} ({tp}/{tp + fn}), false alarms {false_alarms:.1%} "
+        f"({fp}/{fp + tn}), labels {labels:.1%} ({lab_ok}/{lab_n})"
+    )
     return recall, false_alarms, labels, problems
 
 

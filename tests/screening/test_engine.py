@@ -28,8 +28,10 @@ def test_levels_order() -> None:
 
 
 def test_beneficiary_csv_unlabelled_and_masked() -> None:
-    data = "Name,Phone,NRC,Village\nDaw Hla Hla Win,09 250 123 456,12/OUKAMA(N)123456,Nam Hkam\n" \
-           "U Ba Thein,+95 9 420 012 345,12/OKM(NAING)654321,Lonkin\n"
+    data = (
+        "Name,Phone,NRC,Village\nDaw Hla Hla Win,09 250 123 456,12/OUKAMA(N)123456,Nam Hkam\n"
+        "U Ba Thein,+95 9 420 012 345,12/OKM(NAING)654321,Lonkin\n"
+    )
     v = screen_bytes(data.encode(), "list.csv")
     assert v.verdict == "unlabelled_sensitive"
     assert v.required_level == "highly_confidential"
@@ -41,8 +43,10 @@ def test_beneficiary_csv_unlabelled_and_masked() -> None:
     assert set(v.to_json()) == {"path", "verdict", "required_level", "label", "categories", "findings", "risk", "error"}
 
 
-@pytest.mark.parametrize("label,expected", [(None, "unlabelled_sensitive"), ("confidential", "unlabelled_sensitive"),
-                                            ("highly_confidential", "labelled")])
+@pytest.mark.parametrize(
+    "label,expected",
+    [(None, "unlabelled_sensitive"), ("confidential", "unlabelled_sensitive"), ("highly_confidential", "labelled")],
+)
 def test_label_argument(label: str | None, expected: str) -> None:
     v = screen_bytes(b"Name,Phone\nDaw Hla,09250123456\n", "x.csv", label=label)
     assert v.verdict == expected
@@ -109,18 +113,25 @@ def test_masks() -> None:
 
 
 def test_burmese_nrc_phone_and_headers() -> None:
-    text = "\u1021\u1019\u100a\u103a,\u1016\u102f\u1014\u103a\u1038,\u1000\u103b\u1031\u1038\u101b\u103d\u102c\n" \
-           "\u1012\u1031\u102b\u103a\u101c\u103e\u101c\u103e,\u1040\u1049\u1042\u1045\u1040\u1041\u1042\u1043\u1044\u1045\u1046," \
-           "\u101b\u103d\u102c\u101e\u1005\u103a\n"
+    text = (
+        "\u1021\u1019\u100a\u103a,\u1016\u102f\u1014\u103a\u1038,\u1000\u103b\u1031\u1038\u101b\u103d\u102c\n"
+        "\u1012\u1031\u102b\u103a\u101c\u103e\u101c\u103e,\u1040\u1049\u1042\u1045\u1040\u1041\u1042\u1043\u1044\u1045\u1046,"
+        "\u101b\u103d\u102c\u101e\u1005\u103a\n"
+    )
     v = screen_bytes(text.encode(), "b.csv")
     assert {"person_name", "phone_number", "precise_location"} <= cats(v)
-    v = screen_bytes("\u1041\u1042/\u1025\u1000\u1019(\u1014\u102d\u102f\u1004\u103a)\u1041\u1042\u1043\u1044\u1045\u1046\n".encode(), "n.txt")
+    v = screen_bytes(
+        "\u1041\u1042/\u1025\u1000\u1019(\u1014\u102d\u102f\u1004\u103a)\u1041\u1042\u1043\u1044\u1045\u1046\n".encode(),
+        "n.txt",
+    )
     assert cats(v) == {"national_id"}
 
 
 def test_hxl_tags() -> None:
-    data = "Who,Where,Lat,Lon\n#contact+name,#adm4+name,#geo+lat,#geo+lon\nKo Aung Aung,Lonkin,25.61234,96.31234\n" \
-           "Ma Su Su,Hpa Lan,25.71234,96.41234\n"
+    data = (
+        "Who,Where,Lat,Lon\n#contact+name,#adm4+name,#geo+lat,#geo+lon\nKo Aung Aung,Lonkin,25.61234,96.31234\n"
+        "Ma Su Su,Hpa Lan,25.71234,96.41234\n"
+    )
     v = screen_bytes(data.encode(), "hxl.csv")
     assert {"person_name", "precise_location"} <= cats(v)
 
@@ -144,8 +155,11 @@ def test_sensitive_area_presence() -> None:
     assert cats(v) == {"partner_presence_sensitive_area"} and v.verdict == "unlabelled_sensitive"
     v = screen_bytes(b"Org,Tsp Pcode,Activity\nOrg A,MMR012003,WASH\n", "3w.csv", sensitive_areas=AREAS)
     assert cats(v) == {"partner_presence_sensitive_area"}
-    v = screen_bytes("Our team distributed kits in \u1016\u102c\u1038\u1000\u1014\u1037\u103a last week.\n".encode(), "r.txt",
-                     sensitive_areas=AREAS)
+    v = screen_bytes(
+        "Our team distributed kits in \u1016\u102c\u1038\u1000\u1014\u1037\u103a last week.\n".encode(),
+        "r.txt",
+        sensitive_areas=AREAS,
+    )
     assert cats(v) == {"partner_presence_sensitive_area"}
 
 
@@ -178,8 +192,16 @@ def test_xlsx_docx_pdf_labels_and_content() -> None:
 
 
 def test_kobo_json() -> None:
-    recs = [{"_uuid": f"u{i}", "_submission_time": "2024-05-01", "grp/respondent_name": "Daw Hla Hla",
-             "grp/phone": "09250123456", "_geolocation": [21.123456, 95.654321]} for i in range(20)]
+    recs = [
+        {
+            "_uuid": f"u{i}",
+            "_submission_time": "2024-05-01",
+            "grp/respondent_name": "Daw Hla Hla",
+            "grp/phone": "09250123456",
+            "_geolocation": [21.123456, 95.654321],
+        }
+        for i in range(20)
+    ]
     v = screen_bytes(json.dumps({"count": 20, "results": recs}).encode(), "kobo.json")
     assert {"person_name", "phone_number", "precise_location", "raw_survey"} <= cats(v)
 
@@ -202,7 +224,7 @@ def _aes_zip() -> bytes:
     for sig, flag_off, meth_off in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
         i = raw.find(sig)
         raw[i + flag_off] |= 1
-        raw[i + meth_off:i + meth_off + 2] = (99).to_bytes(2, "little")
+        raw[i + meth_off : i + meth_off + 2] = (99).to_bytes(2, "little")
     return bytes(raw)
 
 
@@ -263,8 +285,13 @@ def test_encrypted_xlsx_opens_with_the_password() -> None:
 
 
 def test_unreadable_in_plain_words() -> None:
-    for data, name in ((b"PK\x03\x04garbage", "x.xlsx"), (b"%PDF-1.4 garbage", "x.pdf"), (b"\x00\x01\x02" * 100, "x.bin"),
-                       (b"\x1f\x8b\x08\x00", "x.gz"), (b"{\"a\": [1, 2", "x.json")):
+    for data, name in (
+        (b"PK\x03\x04garbage", "x.xlsx"),
+        (b"%PDF-1.4 garbage", "x.pdf"),
+        (b"\x00\x01\x02" * 100, "x.bin"),
+        (b"\x1f\x8b\x08\x00", "x.gz"),
+        (b'{"a": [1, 2', "x.json"),
+    ):
         v = screen_bytes(data, name)
         assert v.verdict == "unreadable", (name, v)
         assert v.error and "Traceback" not in v.error
@@ -325,8 +352,11 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_pseudonymize_roundtrip(tmp_path: Path) -> None:
     from bot.screening import pseudonymize_bytes
 
-    data = b"Name,Phone,Org,Township,VT Pcode,Remarks\nDaw Hla Hla,09250123456,Oxfam,Hpakant,MMR001013040,call 09 420 012 345\n" \
-           b"U Ba,09420012345,NRC,Sittwe,MMR012001002,ok\n"
+    data = (
+        b"Name,Phone,Org,Township,VT Pcode,Remarks\nDaw Hla "
+        b"Hla,09250123456,Oxfam,Hpakant,MMR001013040,call 09 420 012 345\n"
+        b"U Ba,09420012345,NRC,Sittwe,MMR012001002,ok\n"
+    )
     out, name, v = pseudonymize_bytes(data, "list.csv", b"k" * 32, sensitive_areas=AREAS)
     text = out.decode()
     assert name == "list_pseudonymised.csv"

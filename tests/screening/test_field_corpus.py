@@ -45,15 +45,25 @@ class Report:
         return self.labels_ok / self.labels if self.labels else 1.0
 
     def text(self) -> str:
-        lines = [f"field corpus (seed {self.seed}): {self.n} files",
-                 f"  unlabelled sensitive caught: {self.caught}/{self.positives} = {self.recall:.1%}",
-                 (f"  false alarms on clear or properly labelled files: {self.false_alarms}/{self.negatives} = "
-                 f"{self.false_alarm_rate:.1%}"),
-                 f"  labels recognised: {self.labels_ok}/{self.labels} = {self.label_rate:.1%}",
-                 f"  'labelled' verdicts where expected: {self.labelled_ok}/{self.labelled_expected}",
-                 "  required categories missed: " + (", ".join(
-                     f"{c} {self.cat_missed[c]}/{self.cat_needed[c]}" for c in sorted(self.cat_needed)
-                     if self.cat_missed[c]) or "none")]
+        lines = [
+            f"field corpus (seed {self.seed}): {self.n} files",
+            f"  unlabelled sensitive caught: {self.caught}/{self.positives} = {self.recall:.1%}",
+            (
+                f"  false alarms on clear or properly labelled files: {self.false_alarms}/{self.negatives} = "
+                f"{self.false_alarm_rate:.1%}"
+            ),
+            f"  labels recognised: {self.labels_ok}/{self.labels} = {self.label_rate:.1%}",
+            f"  'labelled' verdicts where expected: {self.labelled_ok}/{self.labelled_expected}",
+            "  required categories missed: "
+            + (
+                ", ".join(
+                    f"{c} {self.cat_missed[c]}/{self.cat_needed[c]}"
+                    for c in sorted(self.cat_needed)
+                    if self.cat_missed[c]
+                )
+                or "none"
+            ),
+        ]
         return "\n".join(lines)
 
 
@@ -89,8 +99,10 @@ def evaluate(cases: list[FieldCase], seed: int = SEED) -> Report:
                 rep.cat_missed[cat] += 1
                 problems.append(f"no {cat}")
         if problems:
-            rep.failures.append(f"{c.family:<24} {c.name[:48]:<48} expected {c.expected:<20} got {v.verdict:<20} "
-                                f"{'; '.join(problems)} | found {','.join(v.categories)} {c.note}")
+            rep.failures.append(
+                f"{c.family:<24} {c.name[:48]:<48} expected {c.expected:<20} got {v.verdict:<20} "
+                f"{'; '.join(problems)} | found {','.join(v.categories)} {c.note}"
+            )
     return rep
 
 

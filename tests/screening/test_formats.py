@@ -12,8 +12,12 @@ import pytest
 
 from bot.screening import screen_bytes
 
-ROWS = [["Name", "Phone", "Village"], ["Daw Hla Hla Win", "09791234567", "Kyauk Taw"],
-        ["U Kyaw Min", "09450012345", "Ah Lel"], ["Daw Mya", "09420099887", "Bhamo"]]
+ROWS = [
+    ["Name", "Phone", "Village"],
+    ["Daw Hla Hla Win", "09791234567", "Kyauk Taw"],
+    ["U Kyaw Min", "09450012345", "Ah Lel"],
+    ["Daw Mya", "09420099887", "Bhamo"],
+]
 
 
 def make_xls(rows: list[list[object]], sheet: str = "List") -> bytes:
@@ -30,6 +34,7 @@ def make_xls(rows: list[list[object]], sheet: str = "List") -> bytes:
 
 def make_ods(sheets: list[tuple[str, list[list[str]]]]) -> bytes:
     """A minimal, valid OpenDocument spreadsheet (mimetype first and stored, content.xml, manifest)."""
+
     def cell(v: str) -> str:
         v = v.replace("&", "&amp;").replace("<", "&lt;")
         return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
@@ -37,19 +42,25 @@ def make_ods(sheets: list[tuple[str, list[list[str]]]]) -> bytes:
     tables = "".join(
         f'<table:table table:name="{name}">'
         + "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows)
-        + "</table:table>" for name, rows in sheets)
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-               f'<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>'
-               '</office:document-content>')
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                '<manifest:file-entry manifest:full-path="/" '
-                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                '</manifest:manifest>')
+        + "</table:table>"
+        for name, rows in sheets
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")

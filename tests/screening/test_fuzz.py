@@ -19,9 +19,14 @@ def _seeds() -> list[bytes]:
     g = Gen(9)
     hdr, hxl, rows = g.beneficiary_table(30)
     table = [hdr] + rows
-    return [to_csv(hdr, hxl, rows).encode(), to_xlsx([("S", table)]), to_docx(["Daw Hla 09250123456"], [table]),
-            to_pdf(["Call 09 250 123 456"]), zipped([("a.csv", to_csv(hdr, hxl, rows).encode())]),
-            b'[{"name": "Daw Hla", "phone": "09250123456"}]']
+    return [
+        to_csv(hdr, hxl, rows).encode(),
+        to_xlsx([("S", table)]),
+        to_docx(["Daw Hla 09250123456"], [table]),
+        to_pdf(["Call 09 250 123 456"]),
+        zipped([("a.csv", to_csv(hdr, hxl, rows).encode())]),
+        b'[{"name": "Daw Hla", "phone": "09250123456"}]',
+    ]
 
 
 SEEDS = _seeds()
@@ -81,8 +86,13 @@ def test_ten_megabyte_single_line() -> None:
 
 def test_hostile_regex_input_is_linear() -> None:
     # long runs that would make a backtracking engine explode
-    for payload in (b"0" * 2_000_000, b"a@" * 1_000_000, b"1/" + b"A" * 2_000_000, b"U " * 1_000_000,
-                    b"9 " * 1_000_000):
+    for payload in (
+        b"0" * 2_000_000,
+        b"a@" * 1_000_000,
+        b"1/" + b"A" * 2_000_000,
+        b"U " * 1_000_000,
+        b"9 " * 1_000_000,
+    ):
         t = time.monotonic()
         check(payload, "x.txt")
         assert time.monotonic() - t < 5

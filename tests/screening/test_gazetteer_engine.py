@@ -8,9 +8,11 @@ from pathlib import Path
 from bot.screening import screen_bytes
 from bot.screening.places import Gazetteer
 
-ROWS = [("MMR012001501", "Thit Seint Gyi", "150123", "Thit Seint Gyi"),
-        ("MMR012001502", "Kan Nyin Taw", "150124", "Shwe Hlay Kone"),
-        ("MMR012001503", "Nga Pyaw Kyun", "150125", "Zee Pin Chaung")]
+ROWS = [
+    ("MMR012001501", "Thit Seint Gyi", "150123", "Thit Seint Gyi"),
+    ("MMR012001502", "Kan Nyin Taw", "150124", "Shwe Hlay Kone"),
+    ("MMR012001503", "Nga Pyaw Kyun", "150125", "Zee Pin Chaung"),
+]
 TEXT = b"Case 14: the family of a girl in Shwe Hlay Kone received cash after the fire.\n"
 
 
@@ -31,8 +33,9 @@ def test_a_gazetteer_village_in_prose_next_to_people_is_precise(tmp_path: Path) 
 
 def test_a_gazetteer_alone_does_not_make_lists_of_places_sensitive(tmp_path: Path) -> None:
     gaz = _gazetteer(tmp_path)
-    v = screen_bytes(b"Villages covered by the assessment: Shwe Hlay Kone, Zee Pin Chaung.\n", "scope.txt",
-                     gazetteer=gaz)
+    v = screen_bytes(
+        b"Villages covered by the assessment: Shwe Hlay Kone, Zee Pin Chaung.\n", "scope.txt", gazetteer=gaz
+    )
     assert v.verdict == "clear", v.to_json()
 
 

@@ -31,14 +31,16 @@ def _count(v, category: str) -> int:  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------------------ 1. encodings and escapes
 def mixed_csv() -> bytes:
-    return (b"Name,Phone,Village\n"
-            + b"Daw Hla Hla Win,09791234567,Kyauk Taw\n"
-            + "José Müller,09450012345,Ah Lel\n".encode()
-            + "Renée \u201cSmith\u201d,09250123456,Nam Hkam\n".encode("cp1252")
-            + "Zoë Ñúñez,09420012345,Lonkin\n".encode("latin-1")
-            + "U Kyaw Min,09420054321,Myitkyina\r\n".encode("utf-16-le")
-            + "Daw Mya,09420099887,Bhamo\r\n".encode("utf-16-le")
-            + b"U Ba,09791112223,Waingmaw\n")
+    return (
+        b"Name,Phone,Village\n"
+        + b"Daw Hla Hla Win,09791234567,Kyauk Taw\n"
+        + "José Müller,09450012345,Ah Lel\n".encode()
+        + "Renée \u201cSmith\u201d,09250123456,Nam Hkam\n".encode("cp1252")
+        + "Zoë Ñúñez,09420012345,Lonkin\n".encode("latin-1")
+        + "U Kyaw Min,09420054321,Myitkyina\r\n".encode("utf-16-le")
+        + "Daw Mya,09420099887,Bhamo\r\n".encode("utf-16-le")
+        + b"U Ba,09791112223,Waingmaw\n"
+    )
 
 
 def test_mixed_encoding_csv_is_read() -> None:
@@ -87,8 +89,14 @@ def test_binary_is_still_refused() -> None:
 
 # ------------------------------------------------------------------ 2. non-regular paths
 def _cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.screening.cli", "screen", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.screening.cli", "screen", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
@@ -126,13 +134,21 @@ def _xlsx_one_wide_row(cells: int) -> bytes:
     sheet = f'<?xml version="1.0"?><worksheet {ns}><sheetData><row>{row}</row></sheetData></worksheet>'
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types '
-                   'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
-        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} {rns}><sheets>'
-                   '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships '
-                   'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
-                   'Id="rId1" Type="worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0"?><workbook {ns} {rns}><sheets>'
+            '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships '
+            'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+            'Id="rId1" Type="worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
         z.writestr("xl/worksheets/sheet1.xml", sheet)
     return buf.getvalue()
 

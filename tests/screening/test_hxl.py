@@ -25,28 +25,75 @@ def test_is_hxl_row() -> None:
     assert not hxl.is_hxl_row(["Save the Children", "12", "Yangon"])
 
 
-@pytest.mark.parametrize("tag,category", [
-    ("#contact+phone", "phone_number"), ("#contact+mobile", "phone_number"), ("#contact +phone", "phone_number"),
-    ("#contact+email", "email_address"),
-    ("#contact+name", "person_name"), ("#beneficiary+name", "person_name"), ("#respondee+name", "person_name"),
-    ("#affected+name", "person_name"), ("#person+name", "person_name"), ("#contact", "person_name"),
-    ("#geo+lat", "precise_location"), ("#geo+lon", "precise_location"), ("#geo+coord", "precise_location"),
-    ("#adm4+name", "precise_location"), ("#adm5+code", "precise_location"), ("#loc+name", "precise_location"),
-    ("#loc", "precise_location"),
-    ("#beneficiary+id", "national_id"), ("#affected+id", "national_id"), ("#respondee+id", "national_id"),
-    ("#date+birth", "date_of_birth"),
-])
+@pytest.mark.parametrize(
+    "tag,category",
+    [
+        ("#contact+phone", "phone_number"),
+        ("#contact+mobile", "phone_number"),
+        ("#contact +phone", "phone_number"),
+        ("#contact+email", "email_address"),
+        ("#contact+name", "person_name"),
+        ("#beneficiary+name", "person_name"),
+        ("#respondee+name", "person_name"),
+        ("#affected+name", "person_name"),
+        ("#person+name", "person_name"),
+        ("#contact", "person_name"),
+        ("#geo+lat", "precise_location"),
+        ("#geo+lon", "precise_location"),
+        ("#geo+coord", "precise_location"),
+        ("#adm4+name", "precise_location"),
+        ("#adm5+code", "precise_location"),
+        ("#loc+name", "precise_location"),
+        ("#loc", "precise_location"),
+        ("#beneficiary+id", "national_id"),
+        ("#affected+id", "national_id"),
+        ("#respondee+id", "national_id"),
+        ("#date+birth", "date_of_birth"),
+    ],
+)
 def test_personal_tags(tag: str, category: str) -> None:
     assert hxl.hxl_category(tag) == category
 
 
-@pytest.mark.parametrize("tag", [
-    "#org", "#org+name", "#org+acronym", "#sector", "#adm1", "#adm1+name", "#adm2+code", "#adm3+name",
-    "#country", "#indicator", "#population", "#affected+num", "#affected+f+children+num", "#reached",
-    "#targeted+num", "#value", "#meta+id", "#status", "#date", "#date+reported", "#activity+name",
-    "#geo+elevation", "#geo+bounds", "#beneficiary+num", "#contact+url", "#loc+type", "#x_custom+name",
-    "#respondee+age", "#affected+sex", "#beneficiary+pct", "Phone", "", "#inneed", "#sector+name",
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "#org",
+        "#org+name",
+        "#org+acronym",
+        "#sector",
+        "#adm1",
+        "#adm1+name",
+        "#adm2+code",
+        "#adm3+name",
+        "#country",
+        "#indicator",
+        "#population",
+        "#affected+num",
+        "#affected+f+children+num",
+        "#reached",
+        "#targeted+num",
+        "#value",
+        "#meta+id",
+        "#status",
+        "#date",
+        "#date+reported",
+        "#activity+name",
+        "#geo+elevation",
+        "#geo+bounds",
+        "#beneficiary+num",
+        "#contact+url",
+        "#loc+type",
+        "#x_custom+name",
+        "#respondee+age",
+        "#affected+sex",
+        "#beneficiary+pct",
+        "Phone",
+        "",
+        "#inneed",
+        "#sector+name",
+    ],
+)
 def test_not_personal_tags(tag: str) -> None:
     assert hxl.hxl_category(tag) is None
 

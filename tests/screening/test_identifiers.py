@@ -106,7 +106,7 @@ def test_intl_phone_with_parentheses_dots_and_myanmar_digits() -> None:
     assert ids.valid_intl_phone("+66.2.123.4567") == "+6621234567"
     mm = "+\u1046\u1046 \u1042 \u1041\u1042\u1043 \u1044\u1045\u1046\u1047"  # +၆၆ ၂ ၁၂၃ ၄၅၆၇
     block = ("ph " + mm).encode()
-    (s, e, _), = _scan(ids.INTL_PHONE, block)
+    ((s, e, _),) = _scan(ids.INTL_PHONE, block)
     assert ids.check_intl_candidate(block, s, e) == "+6621234567"
 
 
@@ -120,20 +120,39 @@ def test_fictional_nanp_numbers_are_not_personal() -> None:
     assert ids.valid_intl_phone("+1 212 555 0200") == "+12125550200"
 
 
-@pytest.mark.parametrize("block", [
-    b"amount +1,250.00 USD", b"change +12.5% since 2023", b"+2024-01-15", b"total: +1 250 000",
-    b"delta +1234567.89", b"ISBN +978-3-16-148410-0", b"x 12+66 2 123 4567", b"+66 2 123 4567.5",
-    b"version +10.2.3.4567", b"USD +66 2 123 4567", b"+66 2 123 4567 THB", b"+1234567890123",
-    b"id 0012125551234567", b"12.0012125551234", b"+9999999999",
-])
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"amount +1,250.00 USD",
+        b"change +12.5% since 2023",
+        b"+2024-01-15",
+        b"total: +1 250 000",
+        b"delta +1234567.89",
+        b"ISBN +978-3-16-148410-0",
+        b"x 12+66 2 123 4567",
+        b"+66 2 123 4567.5",
+        b"version +10.2.3.4567",
+        b"USD +66 2 123 4567",
+        b"+66 2 123 4567 THB",
+        b"+1234567890123",
+        b"id 0012125551234567",
+        b"12.0012125551234",
+        b"+9999999999",
+    ],
+)
 def test_intl_false_alarms(block: bytes) -> None:
     for s, e, _ in _scan(ids.INTL_PHONE, block):
         assert ids.check_intl_candidate(block, s, e) is None, block
 
 
 def test_service_lines_are_not_personal() -> None:
-    for text in ("Hotline: +66 2 123 4567", "toll-free +880 1712-345678", "Call centre +91 98765 43210",
-                 "Fax +95 1 234 567", "CFM line (free): +95 9 420 123 456"):
+    for text in (
+        "Hotline: +66 2 123 4567",
+        "toll-free +880 1712-345678",
+        "Call centre +91 98765 43210",
+        "Fax +95 1 234 567",
+        "CFM line (free): +95 9 420 123 456",
+    ):
         block = text.encode()
         for s, e, _ in _scan(ids.INTL_PHONE, block):
             assert ids.check_intl_candidate(block, s, e) is None, text
@@ -144,9 +163,11 @@ def test_intl_pattern_selective_on_numeric_csv() -> None:
     rnd = random.Random(7)
     rows = ["id,amount,share,date,count"]
     for _ in range(5000):
-        rows.append(f"{rnd.randrange(10**9, 10**10)},{rnd.randrange(1, 10**6)}.{rnd.randrange(100):02d},"
-                    f"{rnd.uniform(0, 100):.2f},2024-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d},"
-                    f"{rnd.randrange(10**12, 10**13)}")
+        rows.append(
+            f"{rnd.randrange(10**9, 10**10)},{rnd.randrange(1, 10**6)}.{rnd.randrange(100):02d},"
+            f"{rnd.uniform(0, 100):.2f},2024-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d},"
+            f"{rnd.randrange(10**12, 10**13)}"
+        )
     data = "\n".join(rows).encode()
     assert _scan(ids.INTL_PHONE, data) == []
     assert _scan(ids.ID_TRIGGER, data) == []
@@ -170,8 +191,9 @@ def test_find_phones_national_needs_keyword_outside_myanmar() -> None:
 
 
 def test_find_phones_myanmar_mobile_without_keyword() -> None:
-    found = ids.find_phones("U Aung 09 420 123 456, Daw Hla \u1040\u1049\u1044\u1042\u1040\u1041\u1042\u1043"
-                            "\u1044\u1045\u1047")
+    found = ids.find_phones(
+        "U Aung 09 420 123 456, Daw Hla \u1040\u1049\u1044\u1042\u1040\u1041\u1042\u1043\u1044\u1045\u1047"
+    )
     assert [p for *_, p in found] == ["+959420123456", "+959420123457"]
 
 
@@ -180,11 +202,21 @@ def test_find_phones_regions_are_configurable() -> None:
     assert ids.find_phones("mobile 9812345678", regions=("IN",))
 
 
-@pytest.mark.parametrize("text", [
-    "ISBN 978-3-16-148410-0", "ISBN: 9783161484100", "version 10.2.3.4567", "on 2024-01-15 at 10:30",
-    "amount 1,250.00 MMK", "total 0912345678 MMK", "price: 0912345678", "12.5 95.3 16.85 96.12",
-    "phone: 1234567890", "contact 0000000000",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ISBN 978-3-16-148410-0",
+        "ISBN: 9783161484100",
+        "version 10.2.3.4567",
+        "on 2024-01-15 at 10:30",
+        "amount 1,250.00 MMK",
+        "total 0912345678 MMK",
+        "price: 0912345678",
+        "12.5 95.3 16.85 96.12",
+        "phone: 1234567890",
+        "contact 0000000000",
+    ],
+)
 def test_find_phones_false_alarms(text: str) -> None:
     assert ids.find_phones(text) == []
 
@@ -196,16 +228,29 @@ def test_phone_context_re() -> None:
 
 
 # --------------------------------------------------------------------------- phone column cells
-@pytest.mark.parametrize("cell", ["+66 2 123 4567", "+880 1712-345678", "0066 2 123 4567", "0812345678",
-                                  "01712-345678", "09420123456", "+1 415 555 2671",
-                                  "0912345678 / +66 81 234 5678", "(+880) 1712-345678", "+66 2 123 4567 ext. 12",
-                                  "081 234 5678, 089 876 5432"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "+66 2 123 4567",
+        "+880 1712-345678",
+        "0066 2 123 4567",
+        "0812345678",
+        "01712-345678",
+        "09420123456",
+        "+1 415 555 2671",
+        "0912345678 / +66 81 234 5678",
+        "(+880) 1712-345678",
+        "+66 2 123 4567 ext. 12",
+        "081 234 5678, 089 876 5432",
+    ],
+)
 def test_phone_cell_any_positive(cell: str) -> None:
     assert ids.valid_phone_cell_any(cell)
 
 
-@pytest.mark.parametrize("cell", ["", "n/a", "1234567890", "2024-01-15", "12.5", "1,250.00", "+1 212 555 0123",
-                                  "0000000000", "Yes", "12345"])
+@pytest.mark.parametrize(
+    "cell", ["", "n/a", "1234567890", "2024-01-15", "12.5", "1,250.00", "+1 212 555 0123", "0000000000", "Yes", "12345"]
+)
 def test_phone_cell_any_negative(cell: str) -> None:
     assert not ids.valid_phone_cell_any(cell)
 
@@ -217,30 +262,33 @@ def test_phone_cell_regions() -> None:
 
 
 # --------------------------------------------------------------------------- identity numbers
-@pytest.mark.parametrize("text,kind", [
-    ("my SSN: 460-89-9847", "us_ssn"),
-    ("Social Security Number 460 89 9847", "us_ssn"),
-    ("Passport No: K1234567", "passport"),
-    ("passport number MA123456", "passport"),
-    ("\u1015\u1010\u103a\u1005\u103a\u1015\u102d\u102f\u1037 MB1234567", "passport"),  # ပတ်စ်ပို့
-    ("Thai ID card: 1101700207030", "th_national_id"),
-    ("card 1-1017-00207-03-0 attached", "th_national_id"),
-    ("Aadhaar: 2341 2341 2346", "in_aadhaar"),
-    ("PAN: ABCPE1234F", "in_pan"),
-    ("NID 19901234567890123", "bd_nid"),
-    ("national id no. 1234567890", "bd_nid"),
-    ("\u8eab\u4efd\u8bc1 360426199101010071", "cn_resident_id"),
-    ("transfer to GB82 WEST 1234 5698 7654 32 today", "iban"),
-    ("IBAN: DE89370400440532013000", "iban"),
-    ("credit card 4539 1488 0343 6467", "payment_card"),
-    ("Visa: 4539148803436467", "payment_card"),
-    ("UNHCR case no: KKP-12C00123", "unhcr_progres"),
-    ("proGres ID 338-00012345", "unhcr_progres"),
-    ("unhcr id MMR-00123456", "unhcr_progres"),
-    ("FCN: 123456", "fcn_moha"),
-    ("family counting number 10234567", "fcn_moha"),
-    ("MOHA no: 123456", "fcn_moha"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("my SSN: 460-89-9847", "us_ssn"),
+        ("Social Security Number 460 89 9847", "us_ssn"),
+        ("Passport No: K1234567", "passport"),
+        ("passport number MA123456", "passport"),
+        ("\u1015\u1010\u103a\u1005\u103a\u1015\u102d\u102f\u1037 MB1234567", "passport"),  # ပတ်စ်ပို့
+        ("Thai ID card: 1101700207030", "th_national_id"),
+        ("card 1-1017-00207-03-0 attached", "th_national_id"),
+        ("Aadhaar: 2341 2341 2346", "in_aadhaar"),
+        ("PAN: ABCPE1234F", "in_pan"),
+        ("NID 19901234567890123", "bd_nid"),
+        ("national id no. 1234567890", "bd_nid"),
+        ("\u8eab\u4efd\u8bc1 360426199101010071", "cn_resident_id"),
+        ("transfer to GB82 WEST 1234 5698 7654 32 today", "iban"),
+        ("IBAN: DE89370400440532013000", "iban"),
+        ("credit card 4539 1488 0343 6467", "payment_card"),
+        ("Visa: 4539148803436467", "payment_card"),
+        ("UNHCR case no: KKP-12C00123", "unhcr_progres"),
+        ("proGres ID 338-00012345", "unhcr_progres"),
+        ("unhcr id MMR-00123456", "unhcr_progres"),
+        ("FCN: 123456", "fcn_moha"),
+        ("family counting number 10234567", "fcn_moha"),
+        ("MOHA no: 123456", "fcn_moha"),
+    ],
+)
 def test_identifiers_found(text: str, kind: str) -> None:
     found = ids.find_identifiers(text)
     assert [k for _, _, k, _ in found] == [kind], found
@@ -252,16 +300,42 @@ def test_identifiers_found(text: str, kind: str) -> None:
     assert len([c for c in masked if c != "*"]) <= 4
 
 
-@pytest.mark.parametrize("text", [
-    "SSN: 000-12-3456", "SSN: 666-12-3456", "ssn 078-05-1120", "SSN: 123-45-6789",
-    "passport photo 12345678", "Passport: Myanmar", "passport size 2x2",
-    "Thai ID: 1101700207031", "Aadhaar: 2341 2341 2347", "PAN: ABCDE12345",
-    "credit card 4539 1488 0343 6468", "Visa test card 4111 1111 1111 1111", "visa on arrival 30 days", "Visa: 2024-01-15",
-    "IBAN: GB82 WEST 1234 5698 7654 33", "GB82 TEST", "UNHCR supported 12 camps in 2024",
-    "case no: 5", "FCN: 1111", "MoHA 2019 report", "MoHA 201934 report", "FCN 2019",
-    "identity documents 2024", "Visa 2024 extension", "national id no. 12345", "NID 123456789012345",
-    "ISBN 978-3-16-148410-0", "version 10.2.3", "2024-01-15", "+1,250.00", "12.5%",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SSN: 000-12-3456",
+        "SSN: 666-12-3456",
+        "ssn 078-05-1120",
+        "SSN: 123-45-6789",
+        "passport photo 12345678",
+        "Passport: Myanmar",
+        "passport size 2x2",
+        "Thai ID: 1101700207031",
+        "Aadhaar: 2341 2341 2347",
+        "PAN: ABCDE12345",
+        "credit card 4539 1488 0343 6468",
+        "Visa test card 4111 1111 1111 1111",
+        "visa on arrival 30 days",
+        "Visa: 2024-01-15",
+        "IBAN: GB82 WEST 1234 5698 7654 33",
+        "GB82 TEST",
+        "UNHCR supported 12 camps in 2024",
+        "case no: 5",
+        "FCN: 1111",
+        "MoHA 2019 report",
+        "MoHA 201934 report",
+        "FCN 2019",
+        "identity documents 2024",
+        "Visa 2024 extension",
+        "national id no. 12345",
+        "NID 123456789012345",
+        "ISBN 978-3-16-148410-0",
+        "version 10.2.3",
+        "2024-01-15",
+        "+1,250.00",
+        "12.5%",
+    ],
+)
 def test_identifiers_false_alarms(text: str) -> None:
     assert ids.find_identifiers(text) == []
 
@@ -277,50 +351,105 @@ def test_id_trigger_and_scanner_helper() -> None:
 
 
 def test_id_trigger_is_selective_in_prose() -> None:
-    prose = ("The cluster reached 12,500 people in 2024 across 14 townships. Distributions of cash "
-             "(MMK 50,000 per household) continued; see the 4W dashboard v2.3 and ISBN 978-3-16-148410-0. ") * 50
+    prose = (
+        "The cluster reached 12,500 people in 2024 across 14 townships. Distributions of cash "
+        "(MMK 50,000 per household) continued; see the 4W dashboard v2.3 and ISBN 978-3-16-148410-0. "
+    ) * 50
     assert _scan(ids.ID_TRIGGER, prose.encode()) == []
 
 
 # --------------------------------------------------------------------------- identity columns
-@pytest.mark.parametrize("header,value", [
-    ("ssn", "460-89-9847"), ("passport_no", "MA123456"), ("Passport No", "K1234567"),
-    ("national_id", "1101700207030"), ("nid", "19901234567890123"), ("id_number", "ABC123456"),
-    ("nrc", "12/MaYaKa(N)123456"), ("aadhaar", "2341 2341 2346"), ("unhcr_id", "KKP-12C00123"),
-    ("progres_id", "338-00012345"), ("case_number", "MMR-00123456"), ("fcn", "123456"),
-    ("household_id", "KKP-12C00123"), ("household_id", "FCN-1023456"), ("group/id_no", "1234567"),
-])
+@pytest.mark.parametrize(
+    "header,value",
+    [
+        ("ssn", "460-89-9847"),
+        ("passport_no", "MA123456"),
+        ("Passport No", "K1234567"),
+        ("national_id", "1101700207030"),
+        ("nid", "19901234567890123"),
+        ("id_number", "ABC123456"),
+        ("nrc", "12/MaYaKa(N)123456"),
+        ("aadhaar", "2341 2341 2346"),
+        ("unhcr_id", "KKP-12C00123"),
+        ("progres_id", "338-00012345"),
+        ("case_number", "MMR-00123456"),
+        ("fcn", "123456"),
+        ("household_id", "KKP-12C00123"),
+        ("household_id", "FCN-1023456"),
+        ("group/id_no", "1234567"),
+    ],
+)
 def test_valid_id_cell_positive(header: str, value: str) -> None:
     assert ids.valid_id_cell(header, value)
 
 
-@pytest.mark.parametrize("header,value", [
-    ("household_id", "5f0c1a2b-1c2d-4e5f-8a9b-0123456789ab"), ("household_id", "HH-0012"),
-    ("household_id", "1234567"), ("id_no", "12"), ("id_no", "1"), ("national_id", "n/a"),
-    ("ssn", "123-45-6789"), ("passport", "yes"), ("fcn", "1111"), ("Name", "460-89-9847"),
-    ("nid", "5f0c1a2b-1c2d-4e5f-8a9b-0123456789ab"), ("id_number", "16.8123"),
-])
+@pytest.mark.parametrize(
+    "header,value",
+    [
+        ("household_id", "5f0c1a2b-1c2d-4e5f-8a9b-0123456789ab"),
+        ("household_id", "HH-0012"),
+        ("household_id", "1234567"),
+        ("id_no", "12"),
+        ("id_no", "1"),
+        ("national_id", "n/a"),
+        ("ssn", "123-45-6789"),
+        ("passport", "yes"),
+        ("fcn", "1111"),
+        ("Name", "460-89-9847"),
+        ("nid", "5f0c1a2b-1c2d-4e5f-8a9b-0123456789ab"),
+        ("id_number", "16.8123"),
+    ],
+)
 def test_valid_id_cell_negative(header: str, value: str) -> None:
     assert not ids.valid_id_cell(header, value)
 
 
 def test_identifier_headers_cover_the_brief() -> None:
-    for h in ("ssn", "passport", "passport_no", "national_id", "nid", "id_number", "id_no", "nrc", "aadhaar",
-              "unhcr_id", "progres_id", "case_number", "fcn"):
+    for h in (
+        "ssn",
+        "passport",
+        "passport_no",
+        "national_id",
+        "nid",
+        "id_number",
+        "id_no",
+        "nrc",
+        "aadhaar",
+        "unhcr_id",
+        "progres_id",
+        "case_number",
+        "fcn",
+    ):
         assert h in ids.IDENTIFIER_HEADERS
     assert ids.IDENTIFIER_HEADERS["household_id"] == "household_ref"
 
 
 # --------------------------------------------------------------------------- e-mail
-@pytest.mark.parametrize("domain", ["example.org", "example.com", "EXAMPLE.NET", "mail.example.com", "foo.example",
-                                    "host.test", "x.invalid", "localhost", "a.localhost", "example.co.uk",
-                                    "yourdomain.com", "info@example.org", "users.noreply.github.com"])
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "example.org",
+        "example.com",
+        "EXAMPLE.NET",
+        "mail.example.com",
+        "foo.example",
+        "host.test",
+        "x.invalid",
+        "localhost",
+        "a.localhost",
+        "example.co.uk",
+        "yourdomain.com",
+        "info@example.org",
+        "users.noreply.github.com",
+    ],
+)
 def test_reserved_domains(domain: str) -> None:
     assert ids.reserved_domain(domain)
 
 
-@pytest.mark.parametrize("domain", ["gmail.com", "unicef.org", "agency.local", "examples.com", "myexample.org",
-                                    "testing.com", "", "mail.ru"])
+@pytest.mark.parametrize(
+    "domain", ["gmail.com", "unicef.org", "agency.local", "examples.com", "myexample.org", "testing.com", "", "mail.ru"]
+)
 def test_real_domains(domain: str) -> None:
     assert not ids.reserved_domain(domain)
 
@@ -330,36 +459,52 @@ LAT = ["16.80123", "17.12345", "21.98765", "19.74561", "16.83012"]
 LON = ["96.14567", "95.12345", "96.08812", "96.12999", "96.15531"]
 
 
-@pytest.mark.parametrize("header,values,expected", [
-    ("Latitude", LAT, "lat"), ("_gps_latitude", LAT, "lat"), ("lat", LAT, "lat"), ("y", LAT, "lat"),
-    ("#geo+lat", LAT, "lat"), ("Longitude", LON, "lon"), ("lng", LON, "lon"), ("x", LON, "lon"),
-    ("long", LON, "lon"), ("#geo+lon", LON, "lon"), ("", LAT, "lat"), ("", LON, "lon"),
-    ("Latitude", ["13.7563", "-33.8688", "51.5074"], "lat"),  # anywhere on earth when the header says so
-    ("location", ["16.80123 96.14567 12.0 5.0", "17.12345 95.12345 0 0"], "point"),
-    ("_geolocation", ["[16.80123, 96.14567]", "[17.12345, 95.12345]"], "point"),
-    ("geometry", ['{"type":"Point","coordinates":[96.1234,16.8123]}'], "point"),
-    ("#geo+coord", ["16.8012,96.1456", "17.1234,95.1234"], "point"),
-])
+@pytest.mark.parametrize(
+    "header,values,expected",
+    [
+        ("Latitude", LAT, "lat"),
+        ("_gps_latitude", LAT, "lat"),
+        ("lat", LAT, "lat"),
+        ("y", LAT, "lat"),
+        ("#geo+lat", LAT, "lat"),
+        ("Longitude", LON, "lon"),
+        ("lng", LON, "lon"),
+        ("x", LON, "lon"),
+        ("long", LON, "lon"),
+        ("#geo+lon", LON, "lon"),
+        ("", LAT, "lat"),
+        ("", LON, "lon"),
+        ("Latitude", ["13.7563", "-33.8688", "51.5074"], "lat"),  # anywhere on earth when the header says so
+        ("location", ["16.80123 96.14567 12.0 5.0", "17.12345 95.12345 0 0"], "point"),
+        ("_geolocation", ["[16.80123, 96.14567]", "[17.12345, 95.12345]"], "point"),
+        ("geometry", ['{"type":"Point","coordinates":[96.1234,16.8123]}'], "point"),
+        ("#geo+coord", ["16.8012,96.1456", "17.1234,95.1234"], "point"),
+    ],
+)
 def test_coordinate_columns(header: str, values: list[str], expected: str) -> None:
     assert ids.looks_like_coordinate_column(header, values) == expected
 
 
-@pytest.mark.parametrize("header,values", [
-    ("% female", ["12.5", "95.3", "20.1"]),  # percentages in a % column
-    ("pct_female", ["16.80123", "17.12345"]),
-    ("Coverage rate", ["16.80123", "17.12345"]),
-    ("share of households", ["16.8012", "20.1234"]),
-    ("", ["12.5%", "20.1%"]),
-    ("", ["12.5", "25.3", "18.75", "20.25"]),  # 0-100 with 2 decimals: not coordinates
-    ("Latitude", ["16.8", "17.1", "21.9"]),  # township level at most
-    ("location", ["16.8 96.1 0 0", "17.1 95.1 0 0"]),  # Kobo geopoint, 1 decimal
-    ("Number of people", ["16.80123", "17.12345"]),
-    ("", ["16", "17", "21"]),  # counts
-    ("Public/Private", ["Public", "Private", "Public"]),
-    ("", ["50.12345", "60.12345"]),  # outside Myanmar, no coordinate header
-    ("Latitude", ["a", "b"]), ("Latitude", []),
-    ("Latitude", ["120.12345", "16.12345"]),
-])
+@pytest.mark.parametrize(
+    "header,values",
+    [
+        ("% female", ["12.5", "95.3", "20.1"]),  # percentages in a % column
+        ("pct_female", ["16.80123", "17.12345"]),
+        ("Coverage rate", ["16.80123", "17.12345"]),
+        ("share of households", ["16.8012", "20.1234"]),
+        ("", ["12.5%", "20.1%"]),
+        ("", ["12.5", "25.3", "18.75", "20.25"]),  # 0-100 with 2 decimals: not coordinates
+        ("Latitude", ["16.8", "17.1", "21.9"]),  # township level at most
+        ("location", ["16.8 96.1 0 0", "17.1 95.1 0 0"]),  # Kobo geopoint, 1 decimal
+        ("Number of people", ["16.80123", "17.12345"]),
+        ("", ["16", "17", "21"]),  # counts
+        ("Public/Private", ["Public", "Private", "Public"]),
+        ("", ["50.12345", "60.12345"]),  # outside Myanmar, no coordinate header
+        ("Latitude", ["a", "b"]),
+        ("Latitude", []),
+        ("Latitude", ["120.12345", "16.12345"]),
+    ],
+)
 def test_not_coordinate_columns(header: str, values: list[str]) -> None:
     assert ids.looks_like_coordinate_column(header, values) is None
 

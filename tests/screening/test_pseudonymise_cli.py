@@ -16,12 +16,21 @@ from fixtures import to_docx, to_xlsx
 from bot.screening import SensitiveAreas, screen_bytes
 from bot.screening.cli import main as cli_main
 
-BENEFICIARIES = (b"Name,Phone,Org,Township,VT Pcode,Remarks\n"
-                 b"Daw Hla Hla,09250123456,Oxfam,Hpakant,MMR001013040,call 09 420 012 345\n"
-                 b"U Ba,09420012345,NRC,Sittwe,MMR012001002,ok\n")
-REPORT = ["Household visit report", "Name: Daw Khin Myint", "Date of birth: 12/03/1985", "Village: Nam Hkam",
-          "Phone: 09 250 123 456", "NRC: 12/OUKAMA(N)123456", "Needs: shelter repair, hygiene kit",
-          "Met U Ba Thein at the distribution; call him on 09420012345."]
+BENEFICIARIES = (
+    b"Name,Phone,Org,Township,VT Pcode,Remarks\n"
+    b"Daw Hla Hla,09250123456,Oxfam,Hpakant,MMR001013040,call 09 420 012 345\n"
+    b"U Ba,09420012345,NRC,Sittwe,MMR012001002,ok\n"
+)
+REPORT = [
+    "Household visit report",
+    "Name: Daw Khin Myint",
+    "Date of birth: 12/03/1985",
+    "Village: Nam Hkam",
+    "Phone: 09 250 123 456",
+    "NRC: 12/OUKAMA(N)123456",
+    "Needs: shelter repair, hygiene kit",
+    "Met U Ba Thein at the distribution; call him on 09420012345.",
+]
 
 
 @pytest.fixture
@@ -69,7 +78,10 @@ def test_screen_usage_error_wins_over_sensitive(tmp_path: Path, capsys: pytest.C
     assert cli_main(["screen", "--json", str(bad)]) == 1
     assert cli_main(["screen", "--json", str(bad), str(tmp_path / "nope.csv")]) == 2
     assert [o["verdict"] for o in _json_lines(capsys.readouterr().out)] == [
-        "unlabelled_sensitive", "unlabelled_sensitive", "unreadable"]
+        "unlabelled_sensitive",
+        "unlabelled_sensitive",
+        "unreadable",
+    ]
 
 
 # ------------------------------------------------------------------------ pseudonymize
@@ -78,10 +90,21 @@ def test_screen_usage_error_wins_over_sensitive(tmp_path: Path, capsys: pytest.C
 def test_xlsx_in_xlsx_out(tmp_path: Path, key: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     src = tmp_path / "list.xlsx"
-    src.write_bytes(to_xlsx([("List", [["Name", "Phone", "Township", "Reached"],
-                                       ["Daw Hla Hla", "09250123456", "Sittwe", "3"],
-                                       ["U Ba", "09420012345", "Hpakant", "5"]]),
-                             ("Notes", [["Remark"], ["call Daw Mya on 09 420 012 346"]])]))
+    src.write_bytes(
+        to_xlsx(
+            [
+                (
+                    "List",
+                    [
+                        ["Name", "Phone", "Township", "Reached"],
+                        ["Daw Hla Hla", "09250123456", "Sittwe", "3"],
+                        ["U Ba", "09420012345", "Hpakant", "5"],
+                    ],
+                ),
+                ("Notes", [["Remark"], ["call Daw Mya on 09 420 012 346"]]),
+            ]
+        )
+    )
     out = tmp_path / "out.xlsx"
     assert cli_main(["pseudonymize", str(src), str(out), "--key-file", str(key)]) == 0
     data = out.read_bytes()
@@ -96,11 +119,24 @@ def test_xlsx_in_xlsx_out(tmp_path: Path, key: Path) -> None:
     assert screen_bytes(data, "out.xlsx").verdict == "clear"
 
 
-def test_xlsx_to_csv_converts_one_sheet_and_refuses_several(tmp_path: Path, key: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_xlsx_to_csv_converts_one_sheet_and_refuses_several(
+    tmp_path: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     one = tmp_path / "one.xlsx"
-    one.write_bytes(to_xlsx([("List", [["Name", "Phone", "Township"], ["Daw Hla", "09250123456", "Sittwe"],
-                                       ["U Ba", "09420012345", "Sittwe"]])]))
+    one.write_bytes(
+        to_xlsx(
+            [
+                (
+                    "List",
+                    [
+                        ["Name", "Phone", "Township"],
+                        ["Daw Hla", "09250123456", "Sittwe"],
+                        ["U Ba", "09420012345", "Sittwe"],
+                    ],
+                )
+            ]
+        )
+    )
     assert cli_main(["pseudonymize", str(one), str(tmp_path / "one.csv"), "--key-file", str(key)]) == 0
     assert (tmp_path / "one.csv").read_text() == "Township\nSittwe\nSittwe\n"
     two = tmp_path / "two.xlsx"
@@ -110,8 +146,9 @@ def test_xlsx_to_csv_converts_one_sheet_and_refuses_several(tmp_path: Path, key:
     assert not (tmp_path / "two.csv").exists()
 
 
-def test_csv_in_csv_out_and_table_into_docx_refused(tmp_path: Path, key: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_in_csv_out_and_table_into_docx_refused(
+    tmp_path: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "in.csv"
     src.write_bytes(BENEFICIARIES)
     assert cli_main(["pseudonymize", str(src), str(tmp_path / "out.csv"), "--key-file", str(key)]) == 0
@@ -124,19 +161,36 @@ def test_csv_in_csv_out_and_table_into_docx_refused(tmp_path: Path, key: Path,
     assert cli_main(["pseudonymize", str(src), str(tmp_path / "out.pdf"), "--key-file", str(key)]) == 2
 
 
-def test_docx_in_docx_out_without_identifying_lines(tmp_path: Path, key: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_docx_in_docx_out_without_identifying_lines(
+    tmp_path: Path, key: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "visit.docx"
-    src.write_bytes(to_docx(REPORT, tables=[[["Name", "Daw Hla"], ["Age", "34"], ["Sex", "F"],
-                                              ["Village", "Lonkin"], ["Phone", "09250123457"]]]))
+    src.write_bytes(
+        to_docx(
+            REPORT,
+            tables=[
+                [["Name", "Daw Hla"], ["Age", "34"], ["Sex", "F"], ["Village", "Lonkin"], ["Phone", "09250123457"]]
+            ],
+        )
+    )
     out = tmp_path / "visit_copy.docx"
     assert cli_main(["pseudonymize", str(src), str(out), "--key-file", str(key)]) == 0
     assert "identifying line(s) removed" in capsys.readouterr().out
     z = zipfile.ZipFile(out)
     doc = z.read("word/document.xml").decode()
     assert "docProps/core.xml" not in z.namelist()  # no author / metadata copied
-    for gone in ("Date of birth", "Village", "Nam Hkam", "Lonkin", "Khin Myint", "Daw Hla", "Ba Thein",
-                 "09420012345", "250 123", "OUKAMA"):
+    for gone in (
+        "Date of birth",
+        "Village",
+        "Nam Hkam",
+        "Lonkin",
+        "Khin Myint",
+        "Daw Hla",
+        "Ba Thein",
+        "09420012345",
+        "250 123",
+        "OUKAMA",
+    ):
         assert gone not in doc, gone
     assert "Needs: shelter repair, hygiene kit" in doc and "Household visit report" in doc
     assert screen_bytes(out.read_bytes(), out.name).verdict == "clear"
@@ -175,13 +229,11 @@ def test_missing_output_folder(tmp_path: Path, key: Path, capsys: pytest.Capture
     assert cli_main(["pseudonymize", str(src), str(tmp_path / "nodir" / "out.csv"), "--key-file", str(key)]) == 2
     err = capsys.readouterr().err
     assert f"output folder {tmp_path / 'nodir'} does not exist" in err and err.count("\n") == 1
-    assert cli_main(["pseudonymize", str(tmp_path / "none.csv"), str(tmp_path / "o.csv"),
-                     "--key-file", str(key)]) == 2
+    assert cli_main(["pseudonymize", str(tmp_path / "none.csv"), str(tmp_path / "o.csv"), "--key-file", str(key)]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_encrypted_zip_and_office_one_clear_line(tmp_path: Path, key: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_encrypted_zip_and_office_one_clear_line(tmp_path: Path, key: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pyzipper = pytest.importorskip("pyzipper")
     src = tmp_path / "list.zip"
     with pyzipper.AESZipFile(src, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as z:
@@ -207,8 +259,9 @@ def test_encrypted_zip_and_office_one_clear_line(tmp_path: Path, key: Path,
     assert "password protected" in capsys.readouterr().err
 
 
-def test_nothing_half_written_on_failure(tmp_path: Path, key: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_nothing_half_written_on_failure(
+    tmp_path: Path, key: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "in.csv"
     src.write_bytes(BENEFICIARIES)
     out = tmp_path / "out.csv"
@@ -231,8 +284,18 @@ def test_pseudonymize_bytes_keeps_the_input_format_for_the_bot() -> None:
     from bot.screening import pseudonymize_bytes
 
     areas = SensitiveAreas.from_lines(["Hpakant"])
-    x = to_xlsx([("List", [["Name", "Phone", "Township"], ["Daw Hla", "09250123456", "Hpakant"],
-                           ["U Ba", "09420012345", "Sittwe"]])])
+    x = to_xlsx(
+        [
+            (
+                "List",
+                [
+                    ["Name", "Phone", "Township"],
+                    ["Daw Hla", "09250123456", "Hpakant"],
+                    ["U Ba", "09420012345", "Sittwe"],
+                ],
+            )
+        ]
+    )
     out, name, v = pseudonymize_bytes(x, "list.xlsx", b"k" * 32, sensitive_areas=areas)
     assert name == "list_pseudonymised.xlsx" and out[:4] == b"PK\x03\x04" and v.verdict == "clear"
     d = to_docx(REPORT)

@@ -72,8 +72,17 @@ async def cluster(storage: Storage) -> Cluster:
     repo = SubmissionRepo(storage)
     clean = ScreeningResult("clean", None, None, (), ())
     subs = [
-        await repo.create(org_id=org, submitter_id=user, data=b"a,b\n1,2\n", filename="x.csv", mimetype="text/csv",
-                          result=clean, state="accepted", level="public", expires_at=None)
+        await repo.create(
+            org_id=org,
+            submitter_id=user,
+            data=b"a,b\n1,2\n",
+            filename="x.csv",
+            mimetype="text/csv",
+            result=clean,
+            state="accepted",
+            level="public",
+            expires_at=None,
+        )
         for org, user in ((relief, pia), (water, zaw))
     ]
     return Cluster(relief, water, pia, zaw, coord, subs[0], subs[1])

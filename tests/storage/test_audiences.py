@@ -15,7 +15,8 @@ from tests.storage.conftest import Cluster
 async def test_organisations(storage: Storage, cluster: Cluster) -> None:
     orgs = await AudienceRepo(storage).organisations()
     assert [(o.id, o.name, o.sector) for o in orgs] == [
-        (cluster.relief, "Relief Org", "protection"), (cluster.water, "Water Org", "wash")
+        (cluster.relief, "Relief Org", "protection"),
+        (cluster.water, "Water Org", "wash"),
     ]
     with pytest.raises(FrozenInstanceError):
         orgs[0].name = "x"  # type: ignore[misc]

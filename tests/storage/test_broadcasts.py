@@ -25,7 +25,13 @@ async def test_draft_is_sealed_and_reads_back(storage: Storage, cluster: Cluster
     pid = await repo.create_draft(cluster.coordinator, NAME, "text/csv", FILE)
     view = await repo.get(pid)
     assert view is not None
-    assert (view.public_id, view.state, view.level, view.audience, view.sources) == (f"P-{pid:04d}", "draft", "public", "", ())
+    assert (view.public_id, view.state, view.level, view.audience, view.sources) == (
+        f"P-{pid:04d}",
+        "draft",
+        "public",
+        "",
+        (),
+    )
     assert view.created_at.tzinfo is not None and view.created_at.utcoffset() == timedelta(0)
     with pytest.raises(FrozenInstanceError):
         view.state = "sent"  # type: ignore[misc]
@@ -61,10 +67,16 @@ async def test_latest_draft_prepare_and_claim(storage: Storage, cluster: Cluster
     latest = await repo.latest_draft(cluster.coordinator)
     assert latest is not None and latest.id == second
     when = clock.now() + timedelta(hours=2)
-    await repo.prepare(second, audience="org:Relief Org", level="confidential", scheduled_at=when,
-                       sources=[cluster.sub_water, cluster.sub_relief])
-    await repo.prepare(second, audience="org:Relief Org", level="confidential", scheduled_at=when,
-                       sources=[cluster.sub_relief])  # again: sources are not duplicated
+    await repo.prepare(
+        second,
+        audience="org:Relief Org",
+        level="confidential",
+        scheduled_at=when,
+        sources=[cluster.sub_water, cluster.sub_relief],
+    )
+    await repo.prepare(
+        second, audience="org:Relief Org", level="confidential", scheduled_at=when, sources=[cluster.sub_relief]
+    )  # again: sources are not duplicated
     view = await repo.get(second)
     assert view is not None
     assert (view.state, view.audience, view.level) == ("awaiting_confirm", "org:Relief Org", "confidential")
@@ -99,7 +111,11 @@ async def test_deliveries_attempts_retries_and_refusals(storage: Storage, cluste
     await repo.record_attempt(pia.id, None, now, give_up=False, max_attempts=3, backoff=backoff)
     await repo.record_attempt(zaw.id, "send failed (X)", now, give_up=False, max_attempts=3, backoff=backoff)
     rows = {d.user_id: d for d in await repo.deliveries(pid)}
-    assert (rows[cluster.pia].state, rows[cluster.pia].attempts, rows[cluster.pia].delivered_at) == ("delivered", 1, now)
+    assert (rows[cluster.pia].state, rows[cluster.pia].attempts, rows[cluster.pia].delivered_at) == (
+        "delivered",
+        1,
+        now,
+    )
     z = rows[cluster.zaw]
     assert (z.state, z.attempts, z.last_error, z.next_attempt_at) == ("pending", 1, "send failed (X)", now + backoff(1))
     assert await repo.due_deliveries(pid, now) == []
@@ -125,10 +141,12 @@ async def test_what_an_organisations_data_became(storage: Storage, cluster: Clus
     repo = ProductRepo(storage)
     sent = await repo.create_draft(cluster.coordinator, NAME, "text/csv", FILE)
     draft = await repo.create_draft(cluster.coordinator, "d.csv", "text/csv", b"d")
-    await repo.prepare(sent, audience="org:Relief Org", level="confidential", scheduled_at=None,
-                       sources=[cluster.sub_relief])
-    await repo.prepare(draft, audience="all", level="public", scheduled_at=None,
-                       sources=[cluster.sub_relief, cluster.sub_water])
+    await repo.prepare(
+        sent, audience="org:Relief Org", level="confidential", scheduled_at=None, sources=[cluster.sub_relief]
+    )
+    await repo.prepare(
+        draft, audience="all", level="public", scheduled_at=None, sources=[cluster.sub_relief, cluster.sub_water]
+    )
     await repo.set_state(sent, "sent")
     await repo.add_deliveries(sent, [cluster.pia, cluster.zaw], clock.now())
     pia = (await repo.deliveries(sent))[0]

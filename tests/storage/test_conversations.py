@@ -15,7 +15,11 @@ from storage.store import Storage
 from tests.storage.conftest import raw_dump
 
 KEY = "a" * 64
-PAYLOAD = {"data": {"what": "lost-phone-with-secret-list"}, "history": ["start"], "reply_to": {"chat_id": "!room-secret"}}
+PAYLOAD = {
+    "data": {"what": "lost-phone-with-secret-list"},
+    "history": ["start"],
+    "reply_to": {"chat_id": "!room-secret"},
+}
 
 
 async def test_save_load_update_and_discard(storage: Storage, clock: FakeClock) -> None:
@@ -44,7 +48,9 @@ async def test_save_load_update_and_discard(storage: Storage, clock: FakeClock) 
     assert not await repo.discard(KEY)
     assert await repo.load(KEY) is None
     async with storage.session() as s:  # shredded, not just deleted
-        assert (await s.execute(select(DataKey.wrapped_key).where(DataKey.purpose == "conversation"))).scalar_one() is None
+        assert (
+            await s.execute(select(DataKey.wrapped_key).where(DataKey.purpose == "conversation"))
+        ).scalar_one() is None
 
 
 async def test_a_shredded_dialog_does_not_load(storage: Storage, clock: FakeClock) -> None:

@@ -62,7 +62,8 @@ async def test_messages_are_sealed_and_reset_the_reminder(storage: Storage, clus
     assert t is not None and t.reminded_at is None and t.last_activity_at == clock.now()
     msgs = await repo.messages(tid)
     assert [(m.id, m.author_role, m.text) for m in msgs] == [
-        (first, "imo", "Label it secret-answer-text."), (second, "partner", "Thanks")
+        (first, "imo", "Label it secret-answer-text."),
+        (second, "partner", "Thanks"),
     ]
     dump = await raw_dump(storage)
     assert b"Relief Org" in dump
@@ -79,7 +80,9 @@ async def test_open_questions_by_organisation(storage: Storage, cluster: Cluster
     closed = await repo.create(cluster.relief, cluster.pia, "closed question", clock.now())
     await repo.close(closed, clock.now())
     assert [(q.ticket.id, q.question) for q in await repo.open_questions()] == [
-        (a, "relief question"), (b, "water question"), (c, "nobody's question")
+        (a, "relief question"),
+        (b, "water question"),
+        (c, "nobody's question"),
     ]
     assert [q.ticket.id for q in await repo.open_questions(only_org=True, org_id=cluster.water)] == [b]
     assert [q.ticket.id for q in await repo.open_questions(only_org=True, org_id=None)] == [c]
@@ -97,7 +100,11 @@ async def test_scheduled_notes(storage: Storage, cluster: Cluster, clock: FakeCl
     view = await notes.get(nid)
     assert view is not None
     assert (view.kind, view.audience, view.created_by, view.state, view.due_at) == (
-        "guidance", "org:Relief Org", cluster.coordinator, "scheduled", due_at
+        "guidance",
+        "org:Relief Org",
+        cluster.coordinator,
+        "scheduled",
+        due_at,
     )
     assert await notes.get(9999) is None
     assert b"Secret-note-text" not in await raw_dump(storage)

@@ -35,8 +35,8 @@ def is_aes(info: zipfile.ZipInfo) -> bool:
     extra = info.extra
     i = 0
     while i + 4 <= len(extra):
-        hid = int.from_bytes(extra[i:i + 2], "little")
-        size = int.from_bytes(extra[i + 2:i + 4], "little")
+        hid = int.from_bytes(extra[i : i + 2], "little")
+        size = int.from_bytes(extra[i + 2 : i + 4], "little")
         if hid == AES_EXTRA:
             return True
         i += 4 + size
@@ -57,13 +57,16 @@ def check_zip(z: zipfile.ZipFile, col: Collector, budget: Budget) -> list[zipfil
         raise Unreadable(f"the archive has too many files (more than {lim.max_members})")
     declared = sum(max(i.file_size, 0) for i in infos)
     if budget.total + declared > lim.max_total_uncompressed:
-        raise Unreadable("the archive would unpack to more than the size limit "
-                         f"({lim.max_total_uncompressed // (1 << 20)} MB)")
+        raise Unreadable(
+            f"the archive would unpack to more than the size limit ({lim.max_total_uncompressed // (1 << 20)} MB)"
+        )
     for n, i in enumerate(infos):
         if n % 1024 == 0:
             col.check_time()
         if i.file_size > lim.max_file_size:
-            raise Unreadable(f"a file in the archive is larger than the size limit ({lim.max_file_size // (1 << 20)} MB)")
+            raise Unreadable(
+                f"a file in the archive is larger than the size limit ({lim.max_file_size // (1 << 20)} MB)"
+            )
         if i.file_size > (1 << 20) and i.compress_size > 0 and i.file_size / i.compress_size > lim.max_ratio:
             raise Unreadable("the archive looks like a zip bomb (compression ratio over the limit)")
         if i.file_size > (1 << 20) and i.compress_size == 0:
@@ -80,8 +83,9 @@ def encrypted_members(infos: list[zipfile.ZipInfo]) -> tuple[bool, bool]:
 class MemberOpener:
     """Re-openable, byte-counted stream of one member (some readers need two passes)."""
 
-    def __init__(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, col: Collector, budget: Budget,
-                 password: bytes | None) -> None:
+    def __init__(
+        self, z: zipfile.ZipFile, info: zipfile.ZipInfo, col: Collector, budget: Budget, password: bytes | None
+    ) -> None:
         self.z = z
         self.info = info
         self.col = col
@@ -92,20 +96,30 @@ class MemberOpener:
 
     def __call__(self) -> IO[bytes]:
         lim = self.col.limits
-        cap = min(lim.max_file_size, max(int(self.info.compress_size * lim.max_ratio), 1 << 20),
-                  max(lim.max_total_uncompressed - self.budget.total, 0))
+        cap = min(
+            lim.max_file_size,
+            max(int(self.info.compress_size * lim.max_ratio), 1 << 20),
+            max(lim.max_total_uncompressed - self.budget.total, 0),
+        )
         self.opened += 1
         stream = self.z.open(self.info, pwd=self.password)
-        return _BudgetReader(stream, cap, self.budget, lim.max_total_uncompressed,  # type: ignore[return-value]
-                             f"archive member {safe_name(self.info.filename)}", owner=self)
+        return _BudgetReader(
+            stream,
+            cap,
+            self.budget,
+            lim.max_total_uncompressed,  # type: ignore[return-value]
+            f"archive member {safe_name(self.info.filename)}",
+            owner=self,
+        )
 
 
 class _BudgetReader(CountingReader):
     """Charges the shared budget with the bytes inflated beyond what earlier opens of the same
     member already charged (a member read twice, or its head then its body, counts once)."""
 
-    def __init__(self, raw: IO[bytes], cap: int, budget: Budget, total_cap: int, what: str,
-                 owner: MemberOpener) -> None:
+    def __init__(
+        self, raw: IO[bytes], cap: int, budget: Budget, total_cap: int, what: str, owner: MemberOpener
+    ) -> None:
         super().__init__(raw, cap, what)
         self.budget = budget
         self.total_cap = total_cap
@@ -134,8 +148,12 @@ ScreenFn = Callable[[Callable[[], IO[bytes]], str, Collector, int], None]
 
 
 # pyzipper (used to open AES-encrypted archives) has its own exception classes
-BAD_ZIP: tuple[type[Exception], ...] = (zipfile.BadZipFile, zipfile.LargeZipFile, pyzipper.BadZipFile,
-                                        pyzipper.LargeZipFile)
+BAD_ZIP: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    pyzipper.BadZipFile,
+    pyzipper.LargeZipFile,
+)
 
 
 def open_zip(stream: IO[bytes]) -> zipfile.ZipFile:

@@ -40,7 +40,7 @@ def _encrypted(data: bytes, kind: str) -> bool:
             import zipfile
 
             with zipfile.ZipFile(io.BytesIO(data)) as z:
-                return b"encryption-data" in z.read("META-INF/manifest.xml")[:1 << 20]
+                return b"encryption-data" in z.read("META-INF/manifest.xml")[: 1 << 20]
         import msoffcrypto
 
         return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
@@ -60,8 +60,9 @@ def screen_workbook(data: bytes, col: Collector, name: str, kind: str) -> None:
         if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError" or _encrypted(data, kind):
             from ..collector import Encrypted
 
-            raise Encrypted(f"the .{kind} file is password protected; please remove the password or send "
-                            ".xlsx") from None
+            raise Encrypted(
+                f"the .{kind} file is password protected; please remove the password or send .xlsx"
+            ) from None
         raise Unreadable(f"the spreadsheet is damaged or cannot be read (.{kind})") from None
     if not names:
         raise Unreadable("the spreadsheet has no sheets")
@@ -91,5 +92,11 @@ def screen_workbook(data: bytes, col: Collector, name: str, kind: str) -> None:
         used += len(text)
         if not text.strip():
             continue
-        screen_delimited(io.BytesIO(text.encode("utf-8")), col, name, delimiter=",",
-                         context=f" (sheet {sheet_name[:40]})", text_fallback=False)
+        screen_delimited(
+            io.BytesIO(text.encode("utf-8")),
+            col,
+            name,
+            delimiter=",",
+            context=f" (sheet {sheet_name[:40]})",
+            text_fallback=False,
+        )

@@ -83,22 +83,28 @@ class CsvLocator:
         ls = blk.rfind(b"\n", 0, s) + 1
         line = self.base + blk.count(b"\n", 0, ls) + 1
         try:
-            before = next(csv.reader(io.StringIO(blk[ls:s].decode("utf-8", "replace")), delimiter=self.delim),
-                          [""])
+            before = next(csv.reader(io.StringIO(blk[ls:s].decode("utf-8", "replace")), delimiter=self.delim), [""])
             upto = next(csv.reader(io.StringIO(blk[ls:e].decode("utf-8", "replace")), delimiter=self.delim), [""])
         except csv.Error:
             return Place(f"line {line}{self.context}")
         ci = max(len(before) - 1, 0)
         same = len(upto) == len(before) or (blk[ls:s].count(b'"') % 2 == 1)
-        return Place(f'line {line}, {self.an.where(ci)}', ci, same)
+        return Place(f"line {line}, {self.an.where(ci)}", ci, same)
 
 
 def _rows(text: str, delim: str) -> Iterator[list[str]]:
     return csv.reader(io.StringIO(text), delimiter=delim)
 
 
-def screen_delimited(raw: IO[bytes], col: Collector, name: str, *, delimiter: str | None = None,
-                     context: str = "", text_fallback: bool = True) -> None:
+def screen_delimited(
+    raw: IO[bytes],
+    col: Collector,
+    name: str,
+    *,
+    delimiter: str | None = None,
+    context: str = "",
+    text_fallback: bool = True,
+) -> None:
     limits = col.limits
     stream, first = utf8_stream(raw)
     head, eof = read_head(stream, first, max(limits.sample_rows, limits.risk_rows, 200) + 40, 8 << 20)
@@ -150,8 +156,15 @@ def screen_delimited(raw: IO[bytes], col: Collector, name: str, *, delimiter: st
             pass
     keys = an.bulk_keys()
     loc = CsvLocator(delim, an, context)
-    scanner = BulkScanner(col, keys, loc, text_mode=False, column_ok=an.column_ok, areas=not an.area_found,
-                          area_needs_context=not an.area_context)
+    scanner = BulkScanner(
+        col,
+        keys,
+        loc,
+        text_mode=False,
+        column_ok=an.column_ok,
+        areas=not an.area_found,
+        area_needs_context=not an.area_context,
+    )
     total_lines = run_blocks(scanner, _chain(head, stream), limits.block_size, col, on_block=loc.on_block)
     if head and not head.endswith(b"\n") and eof:
         total_lines += 1

@@ -20,8 +20,10 @@ from .delimited import LineLocator, _chain
 from .textio import read_head, utf8_stream
 
 _DEC = json.JSONDecoder()
-_LABEL_KEY = re.compile(r'(?i)"(?:classification|sensitivity|security_?classification|data_?classification|'
-                        r'sensitivity_?label|label)"\s*:\s*"([^"]{0,80})"')
+_LABEL_KEY = re.compile(
+    r'(?i)"(?:classification|sensitivity|security_?classification|data_?classification|'
+    r'sensitivity_?label|label)"\s*:\s*"([^"]{0,80})"'
+)
 _MAX_RECORD = 16 << 20
 
 

@@ -78,8 +78,13 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
-def _shared_strings(z: zipfile.ZipFile, col: Collector, needed: set[int] | None = None,
-                    cap_items: int = 300_000, cap_chars: int = 40_000_000) -> dict[int, str]:
+def _shared_strings(
+    z: zipfile.ZipFile,
+    col: Collector,
+    needed: set[int] | None = None,
+    cap_items: int = 300_000,
+    cap_chars: int = 40_000_000,
+) -> dict[int, str]:
     """Shared strings by index.  With `needed`, only those indices are kept and reading stops
     after the highest one (sample rows reference early strings: Excel writes the table in order
     of first appearance), so a huge string table is not loaded."""
@@ -116,8 +121,9 @@ def _sheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if wb and rels:
         try:
-            targets = {el.get("Id"): el.get("Target") or "" for el in ET.fromstring(rels)
-                       if local(el.tag) == "Relationship"}
+            targets = {
+                el.get("Id"): el.get("Target") or "" for el in ET.fromstring(rels) if local(el.tag) == "Relationship"
+            }
             for el in ET.fromstring(wb).iter():
                 if local(el.tag) == "sheet":
                     rid = next((v for k, v in el.attrib.items() if local(k) == "id"), None)
@@ -197,7 +203,8 @@ class _SheetLocator:
             m = _CELL_REF.search(blk, c, c + 80)
             if m:
                 ci = _col_index(m.group(1).decode())
-                return Place(f"row {int(m.group(2))}, {self.an.where(ci) if ci < len(self.an.header) else 'column ' + m.group(1).decode() + self.context}", ci)
+                where = self.an.where(ci) if ci < len(self.an.header) else f"column {m.group(1).decode()}{self.context}"
+                return Place(f"row {int(m.group(2))}, {where}", ci)
         return Place(f"sheet cells{self.context}")
 
 
@@ -288,8 +295,9 @@ def _sample_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, col: Collector
     return rows, complete
 
 
-def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, rows: list[list[str]], complete: bool,
-                  col: Collector, name: str) -> tuple[set[str], bool]:
+def _screen_sheet(
+    z: zipfile.ZipFile, part: str, sheet_name: str, rows: list[list[str]], complete: bool, col: Collector, name: str
+) -> tuple[set[str], bool]:
     limits = col.limits
     context = f" (sheet {sheet_name[:40]})"
     hdr_idx, hxl_idx = find_header(rows)
@@ -298,8 +306,15 @@ def _screen_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, rows: list[lis
     start = _sample_rows(an, rows)
     keys = an.bulk_keys() if not complete else set()
     loc = _SheetLocator(an, context)
-    scanner = BulkScanner(col, keys, loc, text_mode=False, column_ok=an.column_ok,
-                          areas=not an.area_found and not complete, area_needs_context=not an.area_context)
+    scanner = BulkScanner(
+        col,
+        keys,
+        loc,
+        text_mode=False,
+        column_ok=an.column_ok,
+        areas=not an.area_found and not complete,
+        area_needs_context=not an.area_context,
+    )
     counter = _RowCounter(col)
     run_blocks(scanner, member_stream(z, part, col), limits.block_size, col, sep=b">", on_block=counter)
     an.finish(max(counter.rows - start, len(rows) - start, 0))
@@ -501,8 +516,12 @@ def _key_value(rows: list[list[str]]) -> tuple[list[str], list[str]] | None:
             if k and len(k) <= 80:
                 keys.append(k.rstrip(":").strip())
                 values.append(v)
-    known = sum(1 for k in keys if header_roles(k) & {"name", "name_weak", "age", "sex", "phone", "nid", "dob",
-                                                      "precise", "vulnerable", "disability", "household"})
+    known = sum(
+        1
+        for k in keys
+        if header_roles(k)
+        & {"name", "name_weak", "age", "sex", "phone", "nid", "dob", "precise", "vulnerable", "disability", "household"}
+    )
     if known < 3 or known < 0.3 * len(keys):
         return None
     return keys, values

@@ -49,8 +49,20 @@ def screen_pdf(stream: IO[bytes], col: Collector, name: str, password: str | Non
         raise
     except FileNotDecryptedError:
         raise Encrypted("the PDF is password protected") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
-            RecursionError, AssertionError, ZeroDivisionError, NotImplementedError, UnicodeError) as exc:
+    except (
+        PdfReadError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        OSError,
+        RecursionError,
+        AssertionError,
+        ZeroDivisionError,
+        NotImplementedError,
+        UnicodeError,
+    ) as exc:
         raise Unreadable(f"the PDF is damaged or not a PDF ({type(exc).__name__})") from None
     if npages > col.limits.max_pdf_pages:
         raise Unreadable(f"the PDF has {npages} pages, more than the limit of {col.limits.max_pdf_pages}")

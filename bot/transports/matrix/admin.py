@@ -54,8 +54,11 @@ async def reset_device(config: MatrixConfig, previous_device: str | None = None)
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    log.warning("matrix: reset device: new device %s replaces %s", creds.device_id,
-                old.device_id if old else (previous_device or "none"))
+    log.warning(
+        "matrix: reset device: new device %s replaces %s",
+        creds.device_id,
+        old.device_id if old else (previous_device or "none"),
+    )
     return creds.device_id
 
 
@@ -66,9 +69,12 @@ async def _delete_device(client: object, config: MatrixConfig, device_id: str) -
     assert isinstance(client, AsyncClient) and config.password is not None
     first = await client.delete_devices([device_id])
     if isinstance(first, DeleteDevicesAuthResponse):
-        auth = {"type": "m.login.password", "session": first.session,
-                "identifier": {"type": "m.id.user", "user": config.user_id},
-                "password": config.password.reveal()}
+        auth = {
+            "type": "m.login.password",
+            "session": first.session,
+            "identifier": {"type": "m.id.user", "user": config.user_id},
+            "password": config.password.reveal(),
+        }
         result = await client.delete_devices([device_id], auth=auth)
         if isinstance(result, DeleteDevicesError):
             raise TransportError(f"deleting old device {device_id} failed: {result.status_code}")
@@ -97,9 +103,14 @@ async def reset_identity_cli(cfg: Config) -> tuple[str | None, str]:
         return await authed_request(client, method, path, body)
 
     try:
-        old, keys = await reset_identity(http, user_id=creds.user_id, device_id=creds.device_id,
-                                         store_dir=mcfg.store_dir, passphrase=mcfg.pickle_key.reveal(),
-                                         password=mcfg.password.reveal() if mcfg.password else None)
+        old, keys = await reset_identity(
+            http,
+            user_id=creds.user_id,
+            device_id=creds.device_id,
+            store_dir=mcfg.store_dir,
+            passphrase=mcfg.pickle_key.reveal(),
+            password=mcfg.password.reveal() if mcfg.password else None,
+        )
     finally:
         await client.close()
     old_fp, new_fp = (fingerprint(old) if old else None), fingerprint(keys.master_public)
@@ -128,5 +139,6 @@ def trust_device(config: MatrixConfig, user_id: str, device_id: str, fingerprint
     but recommended: with it, a device that merely reuses the id is refused.
     """
     add_admin_trust_request(ensure_store_dir(config.store_dir), user_id, device_id, fingerprint)
-    return (f"Device {device_id} of {user_id} will be trusted on the bot's next sync"
-            + (" if its fingerprint matches." if fingerprint else "."))
+    return f"Device {device_id} of {user_id} will be trusted on the bot's next sync" + (
+        " if its fingerprint matches." if fingerprint else "."
+    )

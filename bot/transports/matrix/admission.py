@@ -46,8 +46,17 @@ class AdmissionHost(Protocol):
 
 
 class Admission:
-    def __init__(self, host: AdmissionHost, config: MatrixConfig, *, devices: Devices, sas: SasVerifier,
-                 audit: Audit, clock: Callable[[], float], rate_limit_messages: bool) -> None:
+    def __init__(
+        self,
+        host: AdmissionHost,
+        config: MatrixConfig,
+        *,
+        devices: Devices,
+        sas: SasVerifier,
+        audit: Audit,
+        clock: Callable[[], float],
+        rate_limit_messages: bool,
+    ) -> None:
         self._host = host
         self._tofu = config.device_trust == TOFU
         self._devices = devices
@@ -98,12 +107,17 @@ class Admission:
     async def _refuse_untrusted(self, msg: IncomingMessage, verdict: Verdict) -> None:
         # an untrusted session may be an attacker's on a compromised account: never act on it
         await self._host.notice(msg.chat_id, refusal_for(verdict.value, self._tofu), reply_to=msg.event_id)
-        log.warning("matrix: event %s from an untrusted session of %s not passed on (%s)",
-                    msg.event_id, msg.sender_id, verdict.value)
+        log.warning(
+            "matrix: event %s from an untrusted session of %s not passed on (%s)",
+            msg.event_id,
+            msg.sender_id,
+            verdict.value,
+        )
 
     async def _devices_command(self, msg: IncomingMessage, event: Any, command: DevicesCommand) -> None:
         if command.sas_args is not None:
-            await self._sas.command(msg, list(command.sas_args),
-                                    trusted_device=self._devices.from_trusted_device(event))
+            await self._sas.command(
+                msg, list(command.sas_args), trusted_device=self._devices.from_trusted_device(event)
+            )
         else:
             await self._devices.command(msg, event, command)

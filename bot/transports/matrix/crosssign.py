@@ -79,7 +79,7 @@ def has_valid_signature(obj: dict[str, Any], signer_user: str, signer_key_b64: s
 
 def fingerprint(master_b64: str) -> str:
     """The master key as people compare it: groups of four characters."""
-    return " ".join(master_b64[i:i + 4] for i in range(0, len(master_b64), 4))
+    return " ".join(master_b64[i : i + 4] for i in range(0, len(master_b64), 4))
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ class CrossSigningKeys:
 
     def upload_body(self, user_id: str) -> dict[str, Any]:
         """The body of ``POST /keys/device_signing/upload`` (without ``auth``)."""
+
         def key_obj(usage: str, key: Ed25519PrivateKey) -> dict[str, Any]:
             pub = public_b64(key)
             return {"user_id": user_id, "usage": [usage], "keys": {f"ed25519:{pub}": pub}}
@@ -134,15 +135,23 @@ class CrossSigningKeys:
 
     def _raw(self) -> dict[str, str]:
         def priv(key: Ed25519PrivateKey) -> str:
-            return b64(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                         serialization.NoEncryption()))
-        return {"master": priv(self.master), "self_signing": priv(self.self_signing),
-                "user_signing": priv(self.user_signing)}
+            return b64(
+                key.private_bytes(
+                    serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+                )
+            )
+
+        return {
+            "master": priv(self.master),
+            "self_signing": priv(self.self_signing),
+            "user_signing": priv(self.user_signing),
+        }
 
     @classmethod
     def _from_raw(cls, raw: dict[str, str]) -> CrossSigningKeys:
         def load(name: str) -> Ed25519PrivateKey:
             return Ed25519PrivateKey.from_private_bytes(unb64(raw[name]))
+
         return cls(load("master"), load("self_signing"), load("user_signing"))
 
 
@@ -163,8 +172,15 @@ def seal_keys(keys: CrossSigningKeys, passphrase: str) -> str:
     salt, nonce = os.urandom(16), os.urandom(12)
     plaintext = canonical_json(keys._raw())
     ciphertext = AESGCM(_seal_key(passphrase, salt)).encrypt(nonce, plaintext, _SEAL_AAD)
-    return json.dumps({"v": _SEAL_VERSION, "master_public": keys.master_public, "salt": b64(salt),
-                       "nonce": b64(nonce), "ciphertext": b64(ciphertext)})
+    return json.dumps(
+        {
+            "v": _SEAL_VERSION,
+            "master_public": keys.master_public,
+            "salt": b64(salt),
+            "nonce": b64(nonce),
+            "ciphertext": b64(ciphertext),
+        }
+    )
 
 
 def sealed_master_public(sealed: str) -> str | None:

@@ -32,8 +32,9 @@ Notice = Callable[..., Awaitable[None]]  # (chat_id, text, *, reply_to)
 
 
 class Deliveries:
-    def __init__(self, store_dir: Path, *, download: Download, notice: Notice,
-                 concurrency: int = DISPATCH_CONCURRENCY) -> None:
+    def __init__(
+        self, store_dir: Path, *, download: Download, notice: Notice, concurrency: int = DISPATCH_CONCURRENCY
+    ) -> None:
         self._store_dir = store_dir
         self._download = download
         self._notice = notice
@@ -72,8 +73,7 @@ class Deliveries:
             try:
                 msg = replace(msg, attachments=(await self._download(file_event),))
             except Exception as exc:  # noqa: BLE001 - the sender is told; the bot goes on
-                log.warning("matrix: could not download the file of event %s (%s)", msg.event_id,
-                            type(exc).__name__)
+                log.warning("matrix: could not download the file of event %s (%s)", msg.event_id, type(exc).__name__)
                 await self._notice(msg.chat_id, DOWNLOAD_FAILED, reply_to=msg.event_id)
                 return
         await self._dispatch_one(msg)

@@ -71,8 +71,9 @@ class DevicesHost(Protocol):
 
 
 class Devices:
-    def __init__(self, host: DevicesHost, config: MatrixConfig, *, audit: Audit,
-                 notify_admins: NotifyAdmins | None) -> None:
+    def __init__(
+        self, host: DevicesHost, config: MatrixConfig, *, audit: Audit, notify_admins: NotifyAdmins | None
+    ) -> None:
         self._host = host
         self._config = config
         self._audit = audit
@@ -91,8 +92,9 @@ class Devices:
 
     def load(self) -> None:
         """Open the trust store for the bot's (now known) user and device."""
-        self._trust = DeviceTrust(self._config.store_dir, self._config.device_trust,
-                                  self._host.user_id, self._host.device_id)
+        self._trust = DeviceTrust(
+            self._config.store_dir, self._config.device_trust, self._host.user_id, self._host.device_id
+        )
 
     @property
     def _tofu(self) -> bool:
@@ -104,7 +106,7 @@ class Devices:
         """Fetch cross-signing identities and device signatures (nio drops them from keys/query)."""
         users = sorted(u for u in user_ids if u != self._host.user_id)
         for start in range(0, len(users), 100):
-            chunk = users[start:start + 100]
+            chunk = users[start : start + 100]
             query = await query_keys(self._host.http, chunk)
             for user_id in chunk:
                 identity = identity_from_query(query, user_id)
@@ -112,7 +114,8 @@ class Devices:
                 signed = frozenset(
                     (device_id, keys.get("keys", {}).get(f"ed25519:{device_id}", ""))
                     for device_id, keys in devices.items()
-                    if identity is not None and device_signed_by(identity, keys))
+                    if identity is not None and device_signed_by(identity, keys)
+                )
                 self.trust.set_keys(user_id, UserKeys(identity, signed))
 
     def apply_policy(self) -> None:
@@ -168,7 +171,8 @@ class Devices:
                 f"The Matrix identity of {change.user_id} changed (new master key "
                 f"{fingerprint(change.ed25519)}). Nothing is acted on or sent to them until they "
                 "confirm from a session of the new identity or an admin runs "
-                "`clusterbot admin identity trust`.")
+                "`clusterbot admin identity trust`."
+            )
         except Exception:
             log.exception("matrix: could not notify admins about an identity change")
 
@@ -196,8 +200,12 @@ class Devices:
             device_id = next(iter(pending))
         if device_id is None or device_id not in pending:
             await reply(
-                msg.chat_id, "Which device? Send `!devices confirm DEVICEID` for one of: "
-                + ", ".join(sorted(pending)) + ". Confirm only devices you recognise.", reply_to=msg.event_id)
+                msg.chat_id,
+                "Which device? Send `!devices confirm DEVICEID` for one of: "
+                + ", ".join(sorted(pending))
+                + ". Confirm only devices you recognise.",
+                reply_to=msg.event_id,
+            )
             return
         confirmed = self.trust.confirm_pending(self._host.client, msg.sender_id, device_id)
         await self._audit(msg.sender_id, "matrix.device.confirm", ",".join(confirmed), "allowed")
@@ -209,36 +217,47 @@ class Devices:
             msg.chat_id,
             "Please confirm from one of your already confirmed devices, in an encrypted chat. "
             "If you no longer have any of them, ask an administrator to trust the new device.",
-            reply_to=msg.event_id)
+            reply_to=msg.event_id,
+        )
         await self._audit(msg.sender_id, "matrix.device.confirm", ",".join(sorted(pending)), "denied")
         if self._notify_admins:
             await self._notify_admins(
                 f"{msg.sender_id} asked to confirm device(s) {', '.join(sorted(pending))} "
-                "without a confirmed device; `clusterbot admin device trust` can do it.")
+                "without a confirmed device; `clusterbot admin device trust` can do it."
+            )
 
     async def _confirm_identity(self, msg: IncomingMessage, event: Any, new_master: str) -> None:
         """``!devices confirm`` after an identity change: only from a session the new identity signed."""
         device = self.sender_device(event)
         keys = self.trust.keys.get(msg.sender_id)
-        signed_by_new = (device is not None and keys is not None and keys.identity is not None
-                         and keys.identity.master == new_master and (device.id, device.ed25519) in keys.signed)
+        signed_by_new = (
+            device is not None
+            and keys is not None
+            and keys.identity is not None
+            and keys.identity.master == new_master
+            and (device.id, device.ed25519) in keys.signed
+        )
         if not self._tofu or not msg.encrypted or not signed_by_new:
             await self._audit(msg.sender_id, "matrix.identity.confirm", None, "denied")
             await self._host.notice(
                 msg.chat_id,
                 "I cannot confirm your new identity from here: "
-                + ("an administrator must confirm it (`clusterbot admin identity trust`)."
-                   if not self._tofu else
-                   "send `!devices confirm` from a session you verified with your new identity."),
-                reply_to=msg.event_id)
+                + (
+                    "an administrator must confirm it (`clusterbot admin identity trust`)."
+                    if not self._tofu
+                    else "send `!devices confirm` from a session you verified with your new identity."
+                ),
+                reply_to=msg.event_id,
+            )
             return
         self.trust.confirm_identity(self._host.client, msg.sender_id, new_master)
         await self._audit(msg.sender_id, "matrix.identity.confirm", None, "allowed")
         if self._notify_admins:
-            await self._notify_admins(f"{msg.sender_id} confirmed their new Matrix identity "
-                                      f"{fingerprint(new_master)} from a session it signed.")
-        await self._host.notice(msg.chat_id, "Your new identity is confirmed. Thank you.",
-                                         reply_to=msg.event_id)
+            await self._notify_admins(
+                f"{msg.sender_id} confirmed their new Matrix identity "
+                f"{fingerprint(new_master)} from a session it signed."
+            )
+        await self._host.notice(msg.chat_id, "Your new identity is confirmed. Thank you.", reply_to=msg.event_id)
 
     def listing(self, user_id: str) -> str:
         trust = self.trust
@@ -253,8 +272,10 @@ class Devices:
             head = f"Your identity {fingerprint(keys.identity.master)} is known (trusted on first use)."
         else:
             head = f"Your identity {fingerprint(keys.identity.master)} is not verified yet."
-        lines = [f"- {d.id} {d.display_name or ''} ({trust.verdict(d).value})"
-                 for d in self._host.client.device_store.active_user_devices(user_id)]
+        lines = [
+            f"- {d.id} {d.display_name or ''} ({trust.verdict(d).value})"
+            for d in self._host.client.device_store.active_user_devices(user_id)
+        ]
         return head + "\nYour devices:\n" + "\n".join(lines or ["(none known)"])
 
     # ------------------------------------------------------ emoji verification --
@@ -271,8 +292,13 @@ class Devices:
         """
         self.trust.trust(device.user_id, device.id, device.ed25519)
         keys = self.trust.keys.get(device.user_id)
-        if (master is not None and keys is not None and keys.identity is not None
-                and keys.identity.master == master and (device.id, device.ed25519) in keys.signed):
+        if (
+            master is not None
+            and keys is not None
+            and keys.identity is not None
+            and keys.identity.master == master
+            and (device.id, device.ed25519) in keys.signed
+        ):
             self.trust.confirm_identity(self._host.client, device.user_id, keys.identity.master, verified=True)
             await self._sign_user(device.user_id)
         self.apply_policy()
@@ -315,9 +341,15 @@ class Devices:
                 if not device.blacklisted or (user_id, device.id) in sent:
                     continue
                 sent.add((user_id, device.id))
-                content = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": chat_id, "session_id": session.id,
-                           "sender_key": olm.account.identity_keys["curve25519"],
-                           "from_device": self._host.device_id, "code": "m.unverified", "reason": WITHHELD_REASON}
+                content = {
+                    "algorithm": "m.megolm.v1.aes-sha2",
+                    "room_id": chat_id,
+                    "session_id": session.id,
+                    "sender_key": olm.account.identity_keys["curve25519"],
+                    "from_device": self._host.device_id,
+                    "code": "m.unverified",
+                    "reason": WITHHELD_REASON,
+                }
                 try:
                     await client.to_device(ToDeviceMessage("m.room_key.withheld", user_id, device.id, content))
                 except Exception:

@@ -33,8 +33,9 @@ Notify = Callable[[str], Awaitable[None]]
 
 
 class DirectChats:
-    def __init__(self, store_dir: Path, own_user_id: str, http: Http, create_room: CreateRoom,
-                 notify_admins: Notify | None) -> None:
+    def __init__(
+        self, store_dir: Path, own_user_id: str, http: Http, create_room: CreateRoom, notify_admins: Notify | None
+    ) -> None:
         self._path = store_dir / DIRECT_ROOMS_FILE
         self._own = own_user_id
         self._http = http
@@ -54,8 +55,7 @@ class DirectChats:
         status, data = await self._http("GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/members", None)
         if status >= 400:
             raise TransportError(f"matrix: members of {room_id}: {status} {data.get('errcode')}")
-        found = {str(ev.get("state_key")): (ev.get("content") or {}).get("membership")
-                 for ev in data.get("chunk", [])}
+        found = {str(ev.get("state_key")): (ev.get("content") or {}).get("membership") for ev in data.get("chunk", [])}
         return {user: m for user, m in found.items() if m in ("join", "invite")}
 
     async def check(self, room_id: str) -> dict[str, str] | None:
@@ -69,13 +69,18 @@ class DirectChats:
         del self.rooms[user_id]
         write_json(self._path, self.rooms)
         intruders = sorted(set(members) - {self._own, user_id})
-        log.warning("matrix: direct chat %s with %s no longer private (%d other member(s)); replacing it",
-                    room_id, user_id, len(intruders))
+        log.warning(
+            "matrix: direct chat %s with %s no longer private (%d other member(s)); replacing it",
+            room_id,
+            user_id,
+            len(intruders),
+        )
         if intruders and self._notify_admins is not None:
             try:
                 await self._notify_admins(
                     f"The private chat {room_id} with {user_id} gained other members "
-                    f"({', '.join(intruders)}). I stopped using it and will open a new one.")
+                    f"({', '.join(intruders)}). I stopped using it and will open a new one."
+                )
             except Exception:
                 log.exception("matrix: could not notify admins about a direct chat")
         return None

@@ -44,7 +44,8 @@ Http = Callable[[str, str, "dict[str, Any] | None"], Awaitable["tuple[int, dict[
 
 RESET_IDENTITY_HINT = (
     "run `clusterbot matrix reset-identity` to create a new identity (partners will see that the "
-    "bot's identity changed and may have to verify it again)")
+    "bot's identity changed and may have to verify it again)"
+)
 
 
 class IdentityMismatchError(StoreMismatchError):
@@ -67,8 +68,9 @@ def load_keys(store_dir: Path, passphrase: str) -> CrossSigningKeys | None:
     try:
         return unseal_keys(sealed, passphrase)
     except SealError as exc:
-        raise StoreMismatchError(f"matrix: {sealed_path(store_dir)}: {exc}; restore it and the pickle key "
-                                 f"together from the same backup") from None
+        raise StoreMismatchError(
+            f"matrix: {sealed_path(store_dir)}: {exc}; restore it and the pickle key together from the same backup"
+        ) from None
 
 
 def save_keys(store_dir: Path, keys: CrossSigningKeys, passphrase: str) -> None:
@@ -84,8 +86,9 @@ def held_master(store_dir: Path) -> str | None:
 
 
 async def query_keys(http: Http, user_ids: list[str]) -> dict[str, Any]:
-    status, data = await http("POST", "/_matrix/client/v3/keys/query",
-                              {"device_keys": {u: [] for u in user_ids}, "timeout": 10000})
+    status, data = await http(
+        "POST", "/_matrix/client/v3/keys/query", {"device_keys": {u: [] for u in user_ids}, "timeout": 10000}
+    )
     if status >= 400:
         raise IdentityUploadError(f"matrix: keys/query -> {status} {data.get('errcode')}")
     return data
@@ -98,10 +101,16 @@ async def upload_identity(http: Http, user_id: str, keys: CrossSigningKeys, pass
     status, data = await http("POST", path, body)
     if status == 401 and "flows" in data:
         if password is None:
-            raise IdentityUploadError("matrix: the homeserver asks for the bot's password to upload its "
-                                      "cross-signing keys; configure password_file or password_env")
-        body["auth"] = {"type": "m.login.password", "session": data.get("session"),
-                        "identifier": {"type": "m.id.user", "user": user_id}, "password": password}
+            raise IdentityUploadError(
+                "matrix: the homeserver asks for the bot's password to upload its "
+                "cross-signing keys; configure password_file or password_env"
+            )
+        body["auth"] = {
+            "type": "m.login.password",
+            "session": data.get("session"),
+            "identifier": {"type": "m.id.user", "user": user_id},
+            "password": password,
+        }
         status, data = await http("POST", path, body)
     if status >= 400:
         raise IdentityUploadError(f"matrix: cross-signing upload refused: {status} {data.get('errcode')}")
@@ -111,12 +120,14 @@ async def upload_signatures(http: Http, signed: dict[str, dict[str, dict[str, An
     status, data = await http("POST", "/_matrix/client/v3/keys/signatures/upload", signed)
     failures = data.get("failures") or {}
     if status >= 400 or failures:
-        raise IdentityUploadError(f"matrix: signature upload refused: {status} "
-                                  f"{data.get('errcode') or sorted(failures)}")
+        raise IdentityUploadError(
+            f"matrix: signature upload refused: {status} {data.get('errcode') or sorted(failures)}"
+        )
 
 
-async def sign_device(http: Http, user_id: str, device_id: str, keys: CrossSigningKeys,
-                      query: dict[str, Any] | None = None) -> bool:
+async def sign_device(
+    http: Http, user_id: str, device_id: str, keys: CrossSigningKeys, query: dict[str, Any] | None = None
+) -> bool:
     """Sign our device with the self-signing key unless the server already shows that signature.
 
     Returns True when a new signature was uploaded.
@@ -133,8 +144,9 @@ async def sign_device(http: Http, user_id: str, device_id: str, keys: CrossSigni
     return True
 
 
-async def ensure_identity(http: Http, *, user_id: str, device_id: str, store_dir: Path, passphrase: str,
-                          password: str | None) -> CrossSigningKeys:
+async def ensure_identity(
+    http: Http, *, user_id: str, device_id: str, store_dir: Path, passphrase: str, password: str | None
+) -> CrossSigningKeys:
     """Make the account's identity ours and our device signed; see the module docstring."""
     keys = load_keys(store_dir, passphrase)
     query = await query_keys(http, [user_id])
@@ -151,13 +163,15 @@ async def ensure_identity(http: Http, *, user_id: str, device_id: str, store_dir
         raise IdentityMismatchError(
             f"matrix: the account {user_id} has the cross-signing identity {fingerprint(server.master)}, "
             f"whose private keys this bot does not hold{held}. Restore cross_signing.sealed from a "
-            f"backup of {store_dir}, or {RESET_IDENTITY_HINT}.")
+            f"backup of {store_dir}, or {RESET_IDENTITY_HINT}."
+        )
     await sign_device(http, user_id, device_id, keys, query)
     return keys
 
 
-async def reset_identity(http: Http, *, user_id: str, device_id: str, store_dir: Path, passphrase: str,
-                         password: str | None) -> tuple[str | None, CrossSigningKeys]:
+async def reset_identity(
+    http: Http, *, user_id: str, device_id: str, store_dir: Path, passphrase: str, password: str | None
+) -> tuple[str | None, CrossSigningKeys]:
     """Replace the account's identity with a new one (operator's explicit choice).
 
     Returns (old master or None, new keys). The new sealed file replaces the old one only

@@ -39,8 +39,9 @@ def reply_target(event: Any) -> str | None:
     return (content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
 
 
-def to_incoming(event: Any, *, room_id: str, room_encrypted: bool, direct: bool,
-                transport: str = TRANSPORT_NAME) -> IncomingMessage | None:
+def to_incoming(
+    event: Any, *, room_id: str, room_encrypted: bool, direct: bool, transport: str = TRANSPORT_NAME
+) -> IncomingMessage | None:
     """The core's view of a text or file event; None for every other kind of event.
 
     ``encrypted`` is true only for an event that was decrypted in a room that is encrypted.
@@ -54,9 +55,15 @@ def to_incoming(event: Any, *, room_id: str, room_encrypted: bool, direct: bool,
     else:
         return None
     return IncomingMessage(
-        transport=transport, chat_id=room_id, sender_id=event.sender, event_id=event.event_id,
-        text=text, attachments=(), encrypted=bool(getattr(event, "decrypted", False)) and room_encrypted,
-        direct=direct, reply_to=reply_to,
+        transport=transport,
+        chat_id=room_id,
+        sender_id=event.sender,
+        event_id=event.event_id,
+        text=text,
+        attachments=(),
+        encrypted=bool(getattr(event, "decrypted", False)) and room_encrypted,
+        direct=direct,
+        reply_to=reply_to,
         timestamp=datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC),
     )
 
@@ -65,8 +72,12 @@ def new_events(events: list[Any], own_user_id: str) -> list[Any]:
     """Drop events from before the bot joined (history it was never meant to act on)."""
     start = 0
     for index, event in enumerate(events):
-        if (isinstance(event, RoomMemberEvent) and event.state_key == own_user_id
-                and event.membership == "join" and event.prev_membership != "join"):
+        if (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == own_user_id
+            and event.membership == "join"
+            and event.prev_membership != "join"
+        ):
             start = index + 1
     return events[start:]
 
@@ -108,5 +119,4 @@ def devices_command(text: str) -> DevicesCommand | None:
     words = text.split()
     if words[1:2] and words[1].lower() == "sas":  # transaction ids are case-sensitive
         return DevicesCommand(sas_args=tuple(words[2:]))
-    return DevicesCommand(confirm=command.split()[1:2] == ["confirm"],
-                          device_id=words[2] if len(words) > 2 else None)
+    return DevicesCommand(confirm=command.split()[1:2] == ["confirm"], device_id=words[2] if len(words) > 2 else None)

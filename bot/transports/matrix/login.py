@@ -41,14 +41,20 @@ RESET_HINT = "run `clusterbot matrix reset-device --config <file>` to log in as 
 Http = Callable[[str, str, "dict[str, Any] | None"], Awaitable["tuple[int, dict[str, Any]]"]]
 
 
-async def authed_request(client: AsyncClient, method: str, path: str,
-                         body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+async def authed_request(
+    client: AsyncClient, method: str, path: str, body: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
     """One authenticated JSON request outside nio's wrappers; returns (status, body)."""
-    async with aiohttp.ClientSession() as session, session.request(
-        method, client.homeserver + path, json=body,
-        headers={"Authorization": f"Bearer {client.access_token}"},
-        timeout=aiohttp.ClientTimeout(total=30),
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method,
+            client.homeserver + path,
+            json=body,
+            headers={"Authorization": f"Bearer {client.access_token}"},
+            timeout=aiohttp.ClientTimeout(total=30),
+        ) as resp,
+    ):
         data = await resp.json(content_type=None)
         return resp.status, dict(data) if isinstance(data, dict) else {}
 
@@ -97,7 +103,8 @@ async def login_or_restore(cfg: MatrixConfig) -> AsyncClient:
     if creds is not None and creds.user_id != cfg.user_id:
         raise StoreMismatchError(
             f"matrix: store_dir {cfg.store_dir} holds credentials for {creds.user_id}, "
-            f"not {cfg.user_id}; use a separate store_dir per account")
+            f"not {cfg.user_id}; use a separate store_dir per account"
+        )
     if creds is None:
         if cfg.password is None and cfg.access_token is not None:
             return await adopt_access_token(cfg)
@@ -111,7 +118,8 @@ async def login_or_restore(cfg: MatrixConfig) -> AsyncClient:
     if not crypto_db_path(cfg.store_dir, creds.user_id, creds.device_id).exists():
         raise StoreMismatchError(
             f"matrix: the encryption store for device {creds.device_id} is missing from "
-            f"{cfg.store_dir}; the bot cannot decrypt anything with it. {RESET_HINT}.")
+            f"{cfg.store_dir}; the bot cannot decrypt anything with it. {RESET_HINT}."
+        )
     client = make_client(cfg, creds)
     try:
         client.restore_login(creds.user_id, creds.device_id, creds.access_token)
@@ -120,7 +128,8 @@ async def login_or_restore(cfg: MatrixConfig) -> AsyncClient:
         raise StoreMismatchError(
             f"matrix: the encryption store in {cfg.store_dir} cannot be opened with the configured "
             f"pickle_key ({type(exc).__name__}). Restore the right pickle_key; if it is lost, "
-            f"{RESET_HINT}.") from exc
+            f"{RESET_HINT}."
+        ) from exc
     return client
 
 
@@ -151,7 +160,8 @@ async def check_device_keys(client: AsyncClient, cfg: MatrixConfig, http: Http) 
         raise StoreMismatchError(
             f"matrix: the homeserver rejected the stored access token for device "
             f"{client.device_id} ({getattr(who, 'status_code', who)}). If the device was "
-            f"deleted or logged out, {RESET_HINT}.")
+            f"deleted or logged out, {RESET_HINT}."
+        )
     user_id, device_id = str(client.user_id), str(client.device_id)
     server_keys = await server_device_keys(http, user_id, device_id)
     assert client.olm is not None
@@ -163,7 +173,8 @@ async def check_device_keys(client: AsyncClient, cfg: MatrixConfig, http: Http) 
     elif server_keys != ours:
         raise StoreMismatchError(
             f"matrix: the encryption store in {cfg.store_dir} does not match device "
-            f"{device_id} on the homeserver (different identity key). {RESET_HINT}.")
+            f"{device_id} on the homeserver (different identity key). {RESET_HINT}."
+        )
     if client.should_upload_keys:
         await client.keys_upload()
 
@@ -191,7 +202,8 @@ async def announce_identity_reset(cfg: MatrixConfig, notify_admins: Callable[[st
         await notify_admins(
             f"The bot's Matrix identity was reset by the operator: new master key {notice.get('new')} "
             f"(was {notice.get('old') or 'none'}). Partners' apps will show that the bot's identity "
-            "changed; publish the new fingerprint so they can compare it, and verify the bot again.")
+            "changed; publish the new fingerprint so they can compare it, and verify the bot again."
+        )
     except Exception:
         log.exception("matrix: could not tell the admin room about the identity reset")
         return

@@ -46,8 +46,11 @@ def unsigned_device_notice(display_name: str, device_id: str) -> str:
 
 
 def identity_changed_notice(tofu: bool) -> str:
-    how = ("If you reset your identity yourself, send `!devices confirm` from a session verified with "
-           "the new identity." if tofu else "An administrator must confirm the new identity.")
+    how = (
+        "If you reset your identity yourself, send `!devices confirm` from a session verified with the new identity."
+        if tofu
+        else "An administrator must confirm the new identity."
+    )
     return (
         "Your Matrix account's cryptographic identity changed. Until it is confirmed I do not act on "
         f"your messages or send you anything. {how} If you did not reset it, change your password now "

@@ -102,8 +102,10 @@ class ProtectedRooms:
 
     async def after_sync(self, synced_rooms: Iterable[str], *, joined: bool, now: float) -> None:
         """A configured room appeared, was joined or got encryption: pick it up now."""
-        if not (set(synced_rooms) & self._refused or (
-                self._missing_told and (joined or now - self._last_recheck > RECHECK_SECONDS))):
+        if not (
+            set(synced_rooms) & self._refused
+            or (self._missing_told and (joined or now - self._last_recheck > RECHECK_SECONDS))
+        ):
             return
         self._last_recheck = now
         await self.resolve()
@@ -118,8 +120,10 @@ class ProtectedRooms:
         if purpose in self._missing_told:
             return
         self._missing_told.add(purpose)
-        text = (f"The configured {purpose.replace('_', ' ')} is not usable yet: {why}. Create it encrypted and "
-                f"invite the bot from an account in the directory; it is picked up without a restart.")
+        text = (
+            f"The configured {purpose.replace('_', ' ')} is not usable yet: {why}. Create it encrypted and "
+            f"invite the bot from an account in the directory; it is picked up without a restart."
+        )
         log.warning("matrix: %s", text)
         if self._notify_admins is not None and purpose != "admin_room":
             self._host.in_background(self._tell_admins(text, after_resolving=True))
@@ -146,8 +150,10 @@ class ProtectedRooms:
             return False
         if room_id not in self._refused:
             self._refused.add(room_id)
-            reason = (f"The configured {purpose.replace('_', ' ')} {room_id} is not end-to-end encrypted. "
-                      f"The bot will not post there until encryption is enabled in that room.")
+            reason = (
+                f"The configured {purpose.replace('_', ' ')} {room_id} is not end-to-end encrypted. "
+                f"The bot will not post there until encryption is enabled in that room."
+            )
             log.error("matrix: %s", reason)
             if self._notify_admins and purpose != "admin_room":
                 self._host.in_background(self._tell_admins(reason))
@@ -181,9 +187,14 @@ class Invitations:
 
     async def _one(self, room_id: str, info: Any) -> bool:
         client = self._client()
-        invite = next((e for e in info.invite_state
-                       if isinstance(e, InviteMemberEvent) and e.state_key == client.user_id
-                       and e.membership == "invite"), None)
+        invite = next(
+            (
+                e
+                for e in info.invite_state
+                if isinstance(e, InviteMemberEvent) and e.state_key == client.user_id and e.membership == "invite"
+            ),
+            None,
+        )
         inviter = invite.sender if invite is not None else None
         known = inviter is not None and await self._is_known_user(inviter)
         stranger = bool(inviter and not known and self._stranger_may_invite(inviter, invite))
@@ -224,12 +235,14 @@ class Invitations:
 async def create_direct_room(client: AsyncClient, user_id: str, wait_for_room: WaitForRoom) -> str:
     """A new private chat with ``user_id``: invite-only, encrypted, history from the invitation."""
     resp = await client.room_create(
-        is_direct=True, invite=[user_id], preset=_trusted_private_chat(),
-        initial_state=[{"type": "m.room.encryption", "state_key": "",
-                        "content": {"algorithm": "m.megolm.v1.aes-sha2"}},
-                       {"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "invite"}},
-                       {"type": "m.room.history_visibility", "state_key": "",
-                        "content": {"history_visibility": "invited"}}],
+        is_direct=True,
+        invite=[user_id],
+        preset=_trusted_private_chat(),
+        initial_state=[
+            {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}},
+            {"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "invite"}},
+            {"type": "m.room.history_visibility", "state_key": "", "content": {"history_visibility": "invited"}},
+        ],
     )
     if isinstance(resp, RoomCreateError):
         raise TransportError(f"matrix: could not create a direct chat: {resp.status_code}")
@@ -238,8 +251,9 @@ async def create_direct_room(client: AsyncClient, user_id: str, wait_for_room: W
     return str(resp.room_id)
 
 
-async def guard_direct_chat(client: AsyncClient, directs: DirectChats | None, trust: DeviceTrust | None,
-                            chat_id: str, *, notice: bool) -> None:
+async def guard_direct_chat(
+    client: AsyncClient, directs: DirectChats | None, trust: DeviceTrust | None, chat_id: str, *, notice: bool
+) -> None:
     """Right before a send into one of our private chats: still private, and the user trusted?"""
     if directs is None or not directs.is_ours(chat_id):
         return

@@ -124,8 +124,10 @@ class SasVerifier:
         self._requests: set[str] = set()  # txns that began with m.key.verification.request
         self.in_room = InRoomVerifier(self)  # Element's "Verify user" in the direct chat
         if is_admin is None:
-            log.warning("matrix: no admin lookup was given; emoji (SAS) verifications cannot be "
-                        "confirmed by anyone and will be cancelled")
+            log.warning(
+                "matrix: no admin lookup was given; emoji (SAS) verifications cannot be "
+                "confirmed by anyone and will be cancelled"
+            )
 
     # ------------------------------------------------------------------ intake --
 
@@ -139,7 +141,8 @@ class SasVerifier:
     async def on_to_device(self, event: Any) -> None:
         """nio to-device callback: only queue; :meth:`process` does the work after the sync."""
         if isinstance(event, KeyVerificationEvent) or (
-                isinstance(event, UnknownToDeviceEvent) and event.type == "m.key.verification.request"):
+            isinstance(event, UnknownToDeviceEvent) and event.type == "m.key.verification.request"
+        ):
             self._queue.append(event)
         if isinstance(event, KeyVerificationStart) and not await self._is_known_user(event.sender):
             olm = self._host.client.olm
@@ -167,8 +170,9 @@ class SasVerifier:
                 elif isinstance(event, UnknownToDeviceEvent):
                     await self._on_request(event)
             except Exception:
-                log.exception("matrix: SAS: handling %s from %s failed", type(event).__name__,
-                              getattr(event, "sender", "?"))
+                log.exception(
+                    "matrix: SAS: handling %s from %s failed", type(event).__name__, getattr(event, "sender", "?")
+                )
         for verification in list(self._pending.values()):
             try:
                 await self._advance(verification)
@@ -196,8 +200,14 @@ class SasVerifier:
             await self._send_raw_cancel(event.sender, device_id, txn, *reason)
             return
         self._requests.add(txn)
-        await self._to_device(ToDeviceMessage("m.key.verification.ready", event.sender, device_id, {
-            "from_device": self._host.client.device_id, "methods": [SAS_METHOD], "transaction_id": txn}))
+        await self._to_device(
+            ToDeviceMessage(
+                "m.key.verification.ready",
+                event.sender,
+                device_id,
+                {"from_device": self._host.client.device_id, "methods": [SAS_METHOD], "transaction_id": txn},
+            )
+        )
         log.info("matrix: SAS: ready for request %s from %s device %s", txn, event.sender, device_id)
 
     async def _refusal(self, user_id: str, device_id: str) -> tuple[str, str] | None:
@@ -207,8 +217,12 @@ class SasVerifier:
             await self._audit(user_id, AUDIT_ACTION, device_id, "denied")
             return ("m.user", "This bot only verifies devices of its registered users")
         if self._is_admin is None or self._host.admin_room_id() is None:
-            log.warning("matrix: SAS: cancelled a verification from %s device %s: no admin room or admin "
-                        "lookup is configured to compare the emoji", user_id, device_id)
+            log.warning(
+                "matrix: SAS: cancelled a verification from %s device %s: no admin room or admin "
+                "lookup is configured to compare the emoji",
+                user_id,
+                device_id,
+            )
             return ("m.user", "Emoji verification is not enabled on this bot; ask an administrator")
         if len(self._pending) + self.in_room.open_count >= MAX_PENDING:
             log.warning("matrix: SAS: too many open verifications; cancelled one from %s", user_id)
@@ -268,7 +282,8 @@ class SasVerifier:
             await self._post_admin(
                 f"Emoji verification {v.txn} of {v.user_id} device {v.device_id} was cancelled "
                 f"({code}: {sas.cancel_reason if sas is not None else 'cancelled by the other side'}). "
-                "The device is not trusted.")
+                "The device is not trusted."
+            )
             return
         if sas.verified:
             await self._finish(v, sas)
@@ -278,10 +293,14 @@ class SasVerifier:
             await self._cancel(v, *Sas._timeout_error)
             await self._post_admin(
                 f"Emoji verification {v.txn} of {v.user_id} device {v.device_id} timed out without an "
-                "answer and was cancelled. The user can start it again.")
+                "answer and was cancelled. The user can start it again."
+            )
             return
-        if not v.posted and sas.established_sas is not None and sas.state in (
-                SasState.key_received, SasState.mac_received):
+        if (
+            not v.posted
+            and sas.established_sas is not None
+            and sas.state in (SasState.key_received, SasState.mac_received)
+        ):
             await self._post_emoji(v, sas)
 
     async def _post_emoji(self, v: _Verification, sas: Sas) -> None:
@@ -322,15 +341,23 @@ class SasVerifier:
         await self._host.trust_sas_verified(device)
         if v.txn in self._requests:
             self._requests.discard(v.txn)
-            await self._to_device(ToDeviceMessage("m.key.verification.done", device.user_id, device.id,
-                                                  {"transaction_id": v.txn}))
-        log.info("matrix: SAS %s: device %s of %s verified (confirmed by %s)", v.txn, device.id,
-                 device.user_id, v.confirmed_by)
+            await self._to_device(
+                ToDeviceMessage("m.key.verification.done", device.user_id, device.id, {"transaction_id": v.txn})
+            )
+        log.info(
+            "matrix: SAS %s: device %s of %s verified (confirmed by %s)",
+            v.txn,
+            device.id,
+            device.user_id,
+            v.confirmed_by,
+        )
         await self._audit(device.user_id, AUDIT_ACTION, device.id, "done")
         await self._post_admin(f"Device {device.id} of {device.user_id} is verified (transaction {v.txn}).")
         self._host.tell_user_later(
-            device.user_id, f"Your device {device.id} ({device.display_name or 'unnamed'}) is now verified. "
-            "I will share encrypted messages with it from now on.")
+            device.user_id,
+            f"Your device {device.id} ({device.display_name or 'unnamed'}) is now verified. "
+            "I will share encrypted messages with it from now on.",
+        )
 
     # ---------------------------------------------------------------- commands --
 
@@ -360,11 +387,19 @@ class SasVerifier:
             return
         await self._audit(msg.sender_id, f"matrix.device_sas.{answer}", v.device_id, "allowed")
         if answer == "mismatch":
-            log.warning("matrix: SAS %s: admin %s reported a mismatch for %s device %s", txn, msg.sender_id,
-                        v.user_id, v.device_id)
+            log.warning(
+                "matrix: SAS %s: admin %s reported a mismatch for %s device %s",
+                txn,
+                msg.sender_id,
+                v.user_id,
+                v.device_id,
+            )
             await self._cancel(v, *Sas._sas_mismatch_error)
-            await self._reply(msg, f"Cancelled {txn}: the emoji did not match. Device {v.device_id} of "
-                              f"{v.user_id} stays untrusted. Someone may be intercepting; talk to the user.")
+            await self._reply(
+                msg,
+                f"Cancelled {txn}: the emoji did not match. Device {v.device_id} of "
+                f"{v.user_id} stays untrusted. Someone may be intercepting; talk to the user.",
+            )
             await self._audit(v.user_id, AUDIT_ACTION, v.device_id, "denied")
             return
         v.confirmed_by = msg.sender_id
@@ -393,8 +428,11 @@ class SasVerifier:
         await self._to_device(sas.get_cancellation())
 
     async def _send_raw_cancel(self, user_id: str, device_id: str, txn: str, code: str, reason: str) -> None:
-        await self._to_device(ToDeviceMessage("m.key.verification.cancel", user_id, device_id,
-                                              {"transaction_id": txn, "code": code, "reason": reason}))
+        await self._to_device(
+            ToDeviceMessage(
+                "m.key.verification.cancel", user_id, device_id, {"transaction_id": txn, "code": code, "reason": reason}
+            )
+        )
 
     async def _to_device(self, message: ToDeviceMessage) -> None:
         try:

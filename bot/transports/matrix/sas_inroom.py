@@ -73,11 +73,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REQUEST_MSGTYPE = "m.key.verification.request"
-FLOW_TYPES = frozenset({
-    "m.key.verification.ready", "m.key.verification.start", "m.key.verification.accept",
-    "m.key.verification.key", "m.key.verification.mac", "m.key.verification.done",
-    "m.key.verification.cancel",
-})
+FLOW_TYPES = frozenset(
+    {
+        "m.key.verification.ready",
+        "m.key.verification.start",
+        "m.key.verification.accept",
+        "m.key.verification.key",
+        "m.key.verification.mac",
+        "m.key.verification.done",
+        "m.key.verification.cancel",
+    }
+)
 SAS_METHOD = "m.sas.v1"
 KEY_AGREEMENT = "curve25519-hkdf-sha256"  # the only one current clients offer; v1 ("curve25519") is gone
 HASH = "sha256"
@@ -195,19 +201,29 @@ class InRoomVerifier:
             await self._cancel(flow, "m.timeout", "Timed out")
             await self._owner._post_admin(
                 f"Emoji verification {flow.flow_id} of {flow.user_id} device {flow.device.id} timed out "
-                "without an answer and was cancelled. The user can start it again.")
+                "without an answer and was cancelled. The user can start it again."
+            )
 
     async def _handle(self, room_id: str, event: Any) -> None:
-        log.debug("matrix: SAS (in-room): %s %s from %s in %s (encrypted: %s)", event.source.get("type"),
-                  event.event_id, event.sender, room_id, bool(getattr(event, "decrypted", False)))
+        log.debug(
+            "matrix: SAS (in-room): %s %s from %s in %s (encrypted: %s)",
+            event.source.get("type"),
+            event.event_id,
+            event.sender,
+            room_id,
+            bool(getattr(event, "decrypted", False)),
+        )
         try:
             if isinstance(event, RoomMessageUnknown):
                 await self._on_request(room_id, event)
             else:
                 await self._on_flow_event(room_id, event)
         except Exception:
-            log.exception("matrix: SAS (in-room): handling %s from %s failed", event.source.get("type"),
-                          getattr(event, "sender", "?"))
+            log.exception(
+                "matrix: SAS (in-room): handling %s from %s failed",
+                event.source.get("type"),
+                getattr(event, "sender", "?"),
+            )
 
     # ---------------------------------------------------------------- requests --
 
@@ -233,12 +249,18 @@ class InRoomVerifier:
             return
         for old in [f for f in self._flows.values() if f.user_id == sender]:
             await self._cancel(old, "m.user", "A new verification request replaced this one")
-        await self._send(room_id, "m.key.verification.ready",
-                         {"from_device": self._host.client.device_id, "methods": [SAS_METHOD]}, flow_id)
-        self._flows[flow_id] = _Flow(flow_id, room_id, sender, device,
-                                     self._owner._clock() + self._owner.timeout_seconds)
-        log.info("matrix: SAS (in-room): ready for request %s from %s device %s in %s", flow_id, sender,
-                 device_id, room_id)
+        await self._send(
+            room_id,
+            "m.key.verification.ready",
+            {"from_device": self._host.client.device_id, "methods": [SAS_METHOD]},
+            flow_id,
+        )
+        self._flows[flow_id] = _Flow(
+            flow_id, room_id, sender, device, self._owner._clock() + self._owner.timeout_seconds
+        )
+        log.info(
+            "matrix: SAS (in-room): ready for request %s from %s device %s in %s", flow_id, sender, device_id, room_id
+        )
 
     def _is_direct_with(self, room_id: str, user_id: str) -> bool:
         room = self._host.client.rooms.get(room_id)
@@ -281,7 +303,8 @@ class InRoomVerifier:
             await self._cancel(flow, cancel.code, cancel.reason)
             await self._owner._post_admin(
                 f"Emoji verification {flow.flow_id} of {flow.user_id} device {flow.device.id} was cancelled "
-                f"({cancel.code}: {cancel.reason}). The device is not trusted.")
+                f"({cancel.code}: {cancel.reason}). The device is not trusted."
+            )
             if cancel.code == "m.key_mismatch":
                 await self._owner._audit(flow.user_id, AUDIT_DEVICE, flow.device.id, "denied")
         except Exception:
@@ -291,11 +314,17 @@ class InRoomVerifier:
     async def _on_cancel(self, flow: _Flow, content: dict[str, Any]) -> None:
         self._flows.pop(flow.flow_id, None)
         code = str(content.get("code") or "m.user")
-        log.info("matrix: SAS (in-room) %s with %s device %s ended by them: %s", flow.flow_id, flow.user_id,
-                 flow.device.id, code)
+        log.info(
+            "matrix: SAS (in-room) %s with %s device %s ended by them: %s",
+            flow.flow_id,
+            flow.user_id,
+            flow.device.id,
+            code,
+        )
         await self._owner._post_admin(
             f"Emoji verification {flow.flow_id} of {flow.user_id} device {flow.device.id} was cancelled "
-            f"by their side ({code}). The device is not trusted.")
+            f"by their side ({code}). The device is not trusted."
+        )
 
     async def _on_start(self, flow: _Flow, content: dict[str, Any]) -> None:
         if flow.state != "ready" or content.get("from_device") != flow.device.id:
@@ -303,21 +332,34 @@ class InRoomVerifier:
         macs = content.get("message_authentication_codes") or []
         strings = content.get("short_authentication_string") or []
         mac_method = next((m for m in MAC_METHODS if m in macs), None)
-        if (content.get("method") != SAS_METHOD or KEY_AGREEMENT not in (content.get("key_agreement_protocols") or [])
-                or HASH not in (content.get("hashes") or []) or mac_method is None
-                or not ({"emoji", "decimal"} & set(strings))):
+        if (
+            content.get("method") != SAS_METHOD
+            or KEY_AGREEMENT not in (content.get("key_agreement_protocols") or [])
+            or HASH not in (content.get("hashes") or [])
+            or mac_method is None
+            or not ({"emoji", "decimal"} & set(strings))
+        ):
             raise _Cancel("m.unknown_method", "Unknown method")
         flow.sas = vodozemac.Sas()
         flow.our_key = flow.sas.public_key.to_base64()
         flow.mac_method = mac_method
         commitment = b64(hashlib.sha256(flow.our_key.encode() + canonical_json(content)).digest())
-        await self._send(flow.room_id, "m.key.verification.accept", {
-            "key_agreement_protocol": KEY_AGREEMENT, "hash": HASH, "message_authentication_code": mac_method,
-            "short_authentication_string": [s for s in ("decimal", "emoji") if s in strings],
-            "commitment": commitment}, flow.flow_id)
+        await self._send(
+            flow.room_id,
+            "m.key.verification.accept",
+            {
+                "key_agreement_protocol": KEY_AGREEMENT,
+                "hash": HASH,
+                "message_authentication_code": mac_method,
+                "short_authentication_string": [s for s in ("decimal", "emoji") if s in strings],
+                "commitment": commitment,
+            },
+            flow.flow_id,
+        )
         flow.state = "accepted"
-        log.info("matrix: SAS (in-room) %s: accepted the start from %s device %s", flow.flow_id, flow.user_id,
-                 flow.device.id)
+        log.info(
+            "matrix: SAS (in-room) %s: accepted the start from %s device %s", flow.flow_id, flow.user_id, flow.device.id
+        )
 
     async def _on_key(self, flow: _Flow, content: dict[str, Any]) -> None:
         key = content.get("key")
@@ -346,8 +388,10 @@ class InRoomVerifier:
         """They started, so their ids and key come first in the info string (spec)."""
         assert flow.established is not None
         client = self._host.client
-        info = (f"MATRIX_KEY_VERIFICATION_SAS|{flow.user_id}|{flow.device.id}|{flow.their_key}"
-                f"|{client.user_id}|{client.device_id}|{flow.our_key}|{flow.flow_id}")
+        info = (
+            f"MATRIX_KEY_VERIFICATION_SAS|{flow.user_id}|{flow.device.id}|{flow.their_key}"
+            f"|{client.user_id}|{client.device_id}|{flow.our_key}|{flow.flow_id}"
+        )
         return flow.established.bytes(info)
 
     def _mac(self, flow: _Flow, value: str, info: str) -> str:
@@ -365,15 +409,18 @@ class InRoomVerifier:
         """
         client = self._host.client
         macs, keys = content.get("mac"), content.get("keys")
-        if not isinstance(macs, dict) or not isinstance(keys, str) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in macs.items()):
+        if (
+            not isinstance(macs, dict)
+            or not isinstance(keys, str)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in macs.items())
+        ):
             raise _Cancel("m.invalid_message", "Invalid message")
-        info = (f"MATRIX_KEY_VERIFICATION_MAC{flow.user_id}{flow.device.id}"
-                f"{client.user_id}{client.device_id}{flow.flow_id}")
+        info = (
+            f"MATRIX_KEY_VERIFICATION_MAC{flow.user_id}{flow.device.id}{client.user_id}{client.device_id}{flow.flow_id}"
+        )
 
         def matches(value: str, key_id: str, tag: str | None) -> bool:
-            return tag is not None and hmac.compare_digest(self._mac(flow, value, info + key_id).encode(),
-                                                           tag.encode())
+            return tag is not None and hmac.compare_digest(self._mac(flow, value, info + key_id).encode(), tag.encode())
 
         if not matches(",".join(sorted(macs)), "KEY_IDS", keys):
             raise _Cancel("m.key_mismatch", "Key mismatch")
@@ -389,9 +436,14 @@ class InRoomVerifier:
             raise _Cancel("m.key_mismatch", "Key mismatch")
         device_keys = ((query.get("device_keys") or {}).get(flow.user_id) or {}).get(flow.device.id) or {}
         if device_keys.get("keys", {}).get(device_key_id) != flow.device.ed25519 or not device_signed_by(
-                identity, device_keys):
-            log.warning("matrix: SAS (in-room) %s: device %s is not signed by the identity of %s; verifying "
-                        "the device only", flow.flow_id, flow.device.id, flow.user_id)
+            identity, device_keys
+        ):
+            log.warning(
+                "matrix: SAS (in-room) %s: device %s is not signed by the identity of %s; verifying the device only",
+                flow.flow_id,
+                flow.device.id,
+                flow.user_id,
+            )
             return None
         return identity.master
 
@@ -402,15 +454,20 @@ class InRoomVerifier:
         """Our MAC over our device key and our master key (so their app verifies the bot's identity)."""
         client = self._host.client
         assert client.olm is not None
-        info = (f"MATRIX_KEY_VERIFICATION_MAC{client.user_id}{client.device_id}"
-                f"{flow.user_id}{flow.device.id}{flow.flow_id}")
+        info = (
+            f"MATRIX_KEY_VERIFICATION_MAC{client.user_id}{client.device_id}{flow.user_id}{flow.device.id}{flow.flow_id}"
+        )
         keys = {f"ed25519:{client.device_id}": client.olm.account.identity_keys["ed25519"]}
         if self._host.identity is not None:
             master = self._host.identity.master_public
             keys[f"ed25519:{master}"] = master
         macs = {key_id: self._mac(flow, value, info + key_id) for key_id, value in keys.items()}
-        await self._send(flow.room_id, "m.key.verification.mac", {
-            "mac": macs, "keys": self._mac(flow, ",".join(sorted(macs)), info + "KEY_IDS")}, flow.flow_id)
+        await self._send(
+            flow.room_id,
+            "m.key.verification.mac",
+            {"mac": macs, "keys": self._mac(flow, ",".join(sorted(macs)), info + "KEY_IDS")},
+            flow.flow_id,
+        )
 
     # ------------------------------------------------------------ admin answer --
 
@@ -444,8 +501,12 @@ class InRoomVerifier:
             await self._cancel(flow, "m.user", "The administrators could not be reached")
             return
         flow.posted = True
-        log.info("matrix: SAS (in-room) %s: emoji of %s device %s posted to the admin room", flow.flow_id,
-                 flow.user_id, flow.device.id)
+        log.info(
+            "matrix: SAS (in-room) %s: emoji of %s device %s posted to the admin room",
+            flow.flow_id,
+            flow.user_id,
+            flow.device.id,
+        )
 
     async def answer(self, msg: Any, flow_id: str, answer: str) -> None:
         """An admin's ``match``/``mismatch`` (already checked: admin, admin room, trusted device)."""
@@ -456,12 +517,20 @@ class InRoomVerifier:
             return
         await owner._audit(msg.sender_id, f"matrix.device_sas.{answer}", flow.device.id, "allowed")
         if answer == "mismatch":
-            log.warning("matrix: SAS (in-room) %s: admin %s reported a mismatch for %s device %s", flow_id,
-                        msg.sender_id, flow.user_id, flow.device.id)
+            log.warning(
+                "matrix: SAS (in-room) %s: admin %s reported a mismatch for %s device %s",
+                flow_id,
+                msg.sender_id,
+                flow.user_id,
+                flow.device.id,
+            )
             await self._cancel(flow, *Sas._sas_mismatch_error)
-            await owner._reply(msg, f"Cancelled {flow_id}: the emoji did not match. {flow.user_id} and their "
-                               f"device {flow.device.id} stay unverified. Someone may be intercepting; talk to "
-                               "the user.")
+            await owner._reply(
+                msg,
+                f"Cancelled {flow_id}: the emoji did not match. {flow.user_id} and their "
+                f"device {flow.device.id} stay unverified. Someone may be intercepting; talk to "
+                "the user.",
+            )
             await owner._audit(flow.user_id, AUDIT_DEVICE, flow.device.id, "denied")
             return
         flow.confirmed_by = msg.sender_id
@@ -479,8 +548,14 @@ class InRoomVerifier:
         await self._send(flow.room_id, "m.key.verification.done", {}, flow.flow_id)
         device = flow.device
         await self._host.trust_sas_verified(device, flow.master)
-        log.info("matrix: SAS (in-room) %s: %s device %s verified%s (confirmed by %s)", flow.flow_id,
-                 flow.user_id, device.id, " with their identity" if flow.master else "", flow.confirmed_by)
+        log.info(
+            "matrix: SAS (in-room) %s: %s device %s verified%s (confirmed by %s)",
+            flow.flow_id,
+            flow.user_id,
+            device.id,
+            " with their identity" if flow.master else "",
+            flow.confirmed_by,
+        )
         owner = self._owner
         await owner._audit(flow.user_id, AUDIT_DEVICE, device.id, "done")
         if flow.master:
@@ -488,8 +563,11 @@ class InRoomVerifier:
         what = f"{flow.user_id} (identity {fingerprint(flow.master)})" if flow.master else flow.user_id
         await owner._post_admin(f"{what} and their device {device.id} are verified (transaction {flow.flow_id}).")
         self._host.tell_user_later(
-            flow.user_id, f"You are verified: your device {device.id} ({device.display_name or 'unnamed'})"
-            + (" and your identity" if flow.master else "") + ". I will share encrypted messages with it from now on.")
+            flow.user_id,
+            f"You are verified: your device {device.id} ({device.display_name or 'unnamed'})"
+            + (" and your identity" if flow.master else "")
+            + ". I will share encrypted messages with it from now on.",
+        )
 
     # ----------------------------------------------------------------- helpers --
 
@@ -500,16 +578,19 @@ class InRoomVerifier:
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any], flow_id: str) -> None:
         """One flow event, unencrypted like Element's (see the module docstring); failures are logged."""
         body = {**content, "m.relates_to": {"rel_type": "m.reference", "event_id": flow_id}}
-        path = (f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/send/{quote(event_type, safe='')}/"
-                f"clusterbot-sas-{uuid.uuid4().hex}")
+        path = (
+            f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/send/{quote(event_type, safe='')}/"
+            f"clusterbot-sas-{uuid.uuid4().hex}"
+        )
         try:
             status, data = await self._http("PUT", path, body)
         except Exception:
             log.exception("matrix: SAS (in-room) %s: sending %s failed", flow_id, event_type)
             return
         if status >= 400:
-            log.warning("matrix: SAS (in-room) %s: sending %s failed: %s %s", flow_id, event_type, status,
-                        data.get("errcode"))
+            log.warning(
+                "matrix: SAS (in-room) %s: sending %s failed: %s %s", flow_id, event_type, status, data.get("errcode")
+            )
 
     async def _http(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
         return await authed_request(self._host.client, method, path, body)

@@ -92,8 +92,16 @@ if TYPE_CHECKING:
     from bot.config import MatrixConfig
 
 __all__ = [
-    "DISPATCH_CONCURRENCY", "MAX_BACKOFF_SECONDS", "RESET_HINT", "STRANGER_INVITES_PER_HOUR", "SYNC_TIMEOUT_MS",
-    "MatrixTransport", "StoreMismatchError", "authed_request", "make_client", "password_login",
+    "DISPATCH_CONCURRENCY",
+    "MAX_BACKOFF_SECONDS",
+    "RESET_HINT",
+    "STRANGER_INVITES_PER_HOUR",
+    "SYNC_TIMEOUT_MS",
+    "MatrixTransport",
+    "StoreMismatchError",
+    "authed_request",
+    "make_client",
+    "password_login",
 ]
 
 log = logging.getLogger(__name__)
@@ -167,13 +175,21 @@ class MatrixTransport:
         self._invites = Invitations(lambda: self.client, is_known_user=is_known_user, audit=audit)
         self._undecryptable = Undecryptable(config.store_dir, config.undecryptable_timeout_seconds, clock)
         # through self._download at call time (a test wraps it)
-        self._deliveries = Deliveries(config.store_dir, download=lambda event: self._download(event),
-                                      notice=self.notice)
+        self._deliveries = Deliveries(
+            config.store_dir, download=lambda event: self._download(event), notice=self.notice
+        )
         # Emoji (SAS) verification; answered by an admin (is_admin) in the admin room.
         self.sas = SasVerifier(self, is_known_user=is_known_user, is_admin=is_admin, audit=audit, clock=clock)
         self._sas_ready = False
-        self._admission = Admission(self, config, devices=self.devices, sas=self.sas, audit=audit, clock=clock,
-                                    rate_limit_messages=rate_limit_messages)
+        self._admission = Admission(
+            self,
+            config,
+            devices=self.devices,
+            sas=self.sas,
+            audit=audit,
+            clock=clock,
+            rate_limit_messages=rate_limit_messages,
+        )
 
     # ------------------------------------------------------------------ lifecycle --
 
@@ -211,8 +227,9 @@ class MatrixTransport:
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 if self._stopping:
                     raise
-                log.warning("matrix: homeserver unreachable at start (%s); retrying in %.0fs",
-                            type(exc).__name__, backoff)
+                log.warning(
+                    "matrix: homeserver unreachable at start (%s); retrying in %.0fs", type(exc).__name__, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 if self._stopping:
@@ -240,10 +257,16 @@ class MatrixTransport:
         self.devices.load()
         await check_device_keys(self.client, cfg, self.http)
         self.identity = await ensure_identity(
-            self.http, user_id=self.user_id, device_id=self.device_id, store_dir=cfg.store_dir,
-            passphrase=cfg.pickle_key.reveal(), password=cfg.password.reveal() if cfg.password else None)
-        self._directs = DirectChats(cfg.store_dir, self.user_id, self.http, self._create_direct_room,
-                                    self._notify_admins)
+            self.http,
+            user_id=self.user_id,
+            device_id=self.device_id,
+            store_dir=cfg.store_dir,
+            passphrase=cfg.pickle_key.reveal(),
+            password=cfg.password.reveal() if cfg.password else None,
+        )
+        self._directs = DirectChats(
+            cfg.store_dir, self.user_id, self.http, self._create_direct_room, self._notify_admins
+        )
         await self.devices.refresh_identities(set(self.client.device_store.users))
         self._token = load_sync_token(cfg.store_dir)
         self._undecryptable.load()
@@ -291,14 +314,17 @@ class MatrixTransport:
     # ---------------------------------------------------------------------- sync --
 
     def _sync_filter(self, timeline_limit: int) -> dict[str, Any]:
-        return {"room": {"timeline": {"limit": timeline_limit}, "state": {"lazy_load_members": False}},
-                "presence": {"not_types": ["*"]}}
+        return {
+            "room": {"timeline": {"limit": timeline_limit}, "state": {"lazy_load_members": False}},
+            "presence": {"not_types": ["*"]},
+        }
 
     async def _first_sync(self) -> None:
         """Catch up. Without a saved token, all existing history is skipped (never handled)."""
         fresh = self._token is None
-        resp = await self.client.sync(timeout=0, since=self._token, full_state=True,
-                                      sync_filter=self._sync_filter(1 if fresh else 100))
+        resp = await self.client.sync(
+            timeout=0, since=self._token, full_state=True, sync_filter=self._sync_filter(1 if fresh else 100)
+        )
         if not isinstance(resp, SyncResponse):
             raise TransportError(f"matrix: first sync failed: {getattr(resp, 'status_code', resp)}")
         await self._after_sync(resp, handle_timeline=not fresh)
@@ -314,8 +340,9 @@ class MatrixTransport:
         backoff = 1.0
         while not self._stopping:
             try:
-                resp = await self.client.sync(timeout=self._poll_timeout_ms(), since=self._token,
-                                              sync_filter=self._sync_filter(100))
+                resp = await self.client.sync(
+                    timeout=self._poll_timeout_ms(), since=self._token, sync_filter=self._sync_filter(100)
+                )
                 if isinstance(resp, SyncError):
                     raise TransportError(f"sync error {resp.status_code}")
                 if not self.connected:
@@ -426,8 +453,13 @@ class MatrixTransport:
         room = self.client.rooms.get(room_id)
         if room is None:
             return None
-        return to_incoming(event, room_id=room_id, room_encrypted=bool(room.encrypted),
-                           direct=self._is_direct(room_id), transport=self.name)
+        return to_incoming(
+            event,
+            room_id=room_id,
+            room_encrypted=bool(room.encrypted),
+            direct=self._is_direct(room_id),
+            transport=self.name,
+        )
 
     def _is_direct(self, room_id: str) -> bool:
         """Only the bot's own private chats count as direct (the core delivers files there)."""
@@ -443,8 +475,11 @@ class MatrixTransport:
         if size is not None and size > self._max_file_bytes:
             limit = self._max_file_bytes // (1024 * 1024)
             await self.notice(
-                msg.chat_id, f"That file is {size / 1024 / 1024:.0f} MB; the limit is {limit} MB. I did not "
-                "download or keep it. Split it, or ask the IMO for another way to share it.", reply_to=msg.event_id)
+                msg.chat_id,
+                f"That file is {size / 1024 / 1024:.0f} MB; the limit is {limit} MB. I did not "
+                "download or keep it. Split it, or ask the IMO for another way to share it.",
+                reply_to=msg.event_id,
+            )
             return False
         return True
 
@@ -473,22 +508,29 @@ class MatrixTransport:
         if not await self.is_encrypted(chat_id):
             log.warning("matrix: refused to send a file to unencrypted room %s", chat_id)
             raise TransportError("refusing to send a file to a room that is not end-to-end encrypted")
-        resp, keys = await self.client.upload(lambda *_: file.data, content_type="application/octet-stream",
-                                              filename=None, encrypt=True, filesize=len(file.data))
+        resp, keys = await self.client.upload(
+            lambda *_: file.data,
+            content_type="application/octet-stream",
+            filename=None,
+            encrypt=True,
+            filesize=len(file.data),
+        )
         if not isinstance(resp, UploadResponse) or keys is None:
             raise TransportError(f"matrix: upload failed: {getattr(resp, 'status_code', resp)}")
         keys["url"] = resp.content_uri
         content = {
-            "msgtype": "m.file", "body": file.filename, "filename": file.filename,
-            "info": {"mimetype": file.mimetype, "size": len(file.data)}, "file": keys,
+            "msgtype": "m.file",
+            "body": file.filename,
+            "filename": file.filename,
+            "info": {"mimetype": file.mimetype, "size": len(file.data)},
+            "file": keys,
         }
         return await self._send(chat_id, content, reply_to)
 
     async def delete_message(self, chat_id: str, message_id: str) -> None:
         await self.client.room_redact(chat_id, message_id)
 
-    async def _send(self, chat_id: str, content: dict[str, Any], reply_to: str | None, *,
-                    notice: bool = False) -> str:
+    async def _send(self, chat_id: str, content: dict[str, Any], reply_to: str | None, *, notice: bool = False) -> str:
         """Send through every outgoing check; ``notice`` marks the transport's own trust notices,
         which may reach a user whose new identity is unconfirmed (nothing else may)."""
         if reply_to:
@@ -504,8 +546,9 @@ class MatrixTransport:
                 async with lock:  # one key share per room at a time
                     # the core's stable id for this message: Synapse returns the first event
                     # for a resent transaction instead of posting it twice (crash re-runs)
-                    resp = await self.client.room_send(chat_id, "m.room.message", content,
-                                                       tx_id=OUTGOING_TXN.get(), ignore_unverified_devices=False)
+                    resp = await self.client.room_send(
+                        chat_id, "m.room.message", content, tx_id=OUTGOING_TXN.get(), ignore_unverified_devices=False
+                    )
             except OlmUnverifiedDeviceError:
                 continue  # a device appeared between policy and share: classify it, retry
             except (TimeoutError, aiohttp.ClientError, OSError, LocalProtocolError) as exc:
@@ -532,11 +575,13 @@ class MatrixTransport:
 
     def tell_user_later(self, user_id: str, text: str) -> None:
         """A transport notice for the user's private chat, sent in the background."""
+
         async def tell() -> None:
             try:
                 await self.notice_to_user(user_id, text)
             except Exception:
                 log.exception("matrix: could not send a notice to %s", user_id)
+
         self.in_background(tell())
 
     async def wait_for_room(self, room_id: str, timeout: float = 15.0) -> None:

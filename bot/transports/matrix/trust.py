@@ -165,8 +165,7 @@ class DeviceTrust:
         changes: list[DeviceChange] = []
         dirty = False
         for user_id in list(client.device_store.users):
-            devices = [d for d in client.device_store.active_user_devices(user_id)
-                       if (d.user_id, d.id) != self._own]
+            devices = [d for d in client.device_store.active_user_devices(user_id) if (d.user_id, d.id) != self._own]
             dirty |= self._first_contact(user_id, devices)
             change = self._identity_news(user_id)
             if change is not None:
@@ -319,8 +318,9 @@ def _lookup(client: AsyncClient, user_id: str, device_id: str) -> OlmDevice | No
         return None
 
 
-def add_admin_trust_request(store_dir: Path, user_id: str, device_id: str | None, ed25519: str | None,
-                            *, master: str | None = None) -> None:
+def add_admin_trust_request(
+    store_dir: Path, user_id: str, device_id: str | None, ed25519: str | None, *, master: str | None = None
+) -> None:
     """Queue an admin decision: a device (with its fingerprint) or a user's identity (master key)."""
     path = store_dir / ADMIN_TRUST_FILE
     requests: list[dict[str, Any]] = read_json(path, [])

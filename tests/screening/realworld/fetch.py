@@ -95,7 +95,7 @@ def cut_bytes(data: bytes, cut: str) -> bytes:
     if kind == "csv_rows":
         a, b = _range(arg)
         lines = data.splitlines(keepends=True)
-        return b"".join(lines[:1] + lines[a - 1:b])
+        return b"".join(lines[:1] + lines[a - 1 : b])
     if kind == "grep_lines":
         text, _, n = arg.rpartition(":")
         lines = data.splitlines(keepends=True)
@@ -154,12 +154,20 @@ def download(entry: dict, cache: Path) -> tuple[bytes, str]:
             d = cache / f"pip-{pkg}"
             d.mkdir(exist_ok=True)
             binary = [] if name.endswith(".whl") else ["--no-binary", ":all:"]
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", *binary, f"{pkg}=={ver}",
-                            "-d", str(d)], check=True, timeout=1200)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", *binary, f"{pkg}=={ver}", "-d", str(d)],
+                check=True,
+                timeout=1200,
+            )
             data = (d / name).read_bytes()
     elif reg == "npm":
-        subprocess.run(["npm", "pack", "--silent", f"{pkg}@{ver}", "--pack-destination", str(cache)], check=True,
-                       timeout=600, cwd=cache, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", "--silent", f"{pkg}@{ver}", "--pack-destination", str(cache)],
+            check=True,
+            timeout=600,
+            cwd=cache,
+            stdout=subprocess.DEVNULL,
+        )
         data = p.read_bytes()
     else:
         raise SystemExit(f"unknown registry {reg}")
@@ -193,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
             same = stored.exists() and stored.read_bytes() == data
             if args.write:
                 stored.write_bytes(data)
-            print(f"{'ok ' if ok else 'BAD'} {e['name']}  ({e['package']} {e['version']}: {e['member']}, "
-                  f"cut {e['cut']}){'' if same or args.write else '  [stored copy differs]'}")
+            print(
+                f"{'ok ' if ok else 'BAD'} {e['name']}  ({e['package']} {e['version']}: {e['member']}, "
+                f"cut {e['cut']}){'' if same or args.write else '  [stored copy differs]'}"
+            )
             bad += not ok
     print(f"{len(entries) - bad}/{len(entries)} files reproduced with the recorded sha256")
     return 1 if bad else 0
