@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from bot.events import IncomingMessage, OutgoingFile
 from bot.notices import unknown_sender
 from bot.policy import allowed
+from bot.transport import parse_command
 from storage.directory import UserInfo
 
 log = logging.getLogger(__name__)
@@ -367,17 +368,6 @@ class Router:
     async def explain(self, ctx: Context) -> bool:
         await ctx.reply("I only understand commands. Send !help to see what you can do.")
         return True
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    stripped = text.strip()
-    if not stripped or stripped[0] not in "!/":
-        return None
-    head, _, rest = stripped[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()  # Telegram sends /cmd@botname in groups
-    if not name:
-        return None
-    return name, rest.strip()
 
 
 def error_reference() -> str:
