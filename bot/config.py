@@ -305,27 +305,8 @@ def _sections(root: _Section, names: tuple[str, ...]) -> Iterator[_Section]:
         yield root.table(name)
 
 
-def parse_config(
-    data: Mapping[str, Any], base: Path, source: Path | None = None, *, transport_secrets: bool = True
-) -> Config:
-    """Validate a parsed TOML mapping; relative paths are resolved against ``base``.
-
-    ``transport_secrets`` False: the Matrix password/access token/pickle key and the
-    Telegram token are not read and not required (``password``, ``access_token`` and
-    ``token`` are None, ``pickle_key`` empty): for the commands that only use the storage
-    (``admin``, ``audit``, ``consent``, ``keys``, ``db``...). Their files' modes are still
-    checked when they exist.
-    """
-    read = transport_secrets
-    root = _Section("", data, base)
-    bot_s, mx_s, tg_s, st_s, sc_s, re_s, in_s, gu_s, lo_s = _sections(
-        root,
-        ("bot", "matrix", "telegram", "storage", "screening", "retention", "incidents", "guidance", "logging"),
-    )
-    conversation_timeout = bot_s.integer("conversation_timeout_minutes", 30, minimum=1)
-    rate_limit = bot_s.integer("rate_limit_per_minute", 30, minimum=1)
-    bot_s.finish()
-
+def _parse_matrix(mx_s: _Section, base: Path, rate_limit: int, read: bool) -> MatrixConfig:
+    """``[matrix]``; a disabled channel's secrets are not read, its other keys still checked."""
     mx_enabled = mx_s.boolean("enabled", True)
     if mx_enabled:
         homeserver = mx_s.string("homeserver", required=True)
@@ -365,7 +346,10 @@ def parse_config(
         undecryptable_timeout_seconds=mx_s.number("undecryptable_timeout_seconds", 60.0, minimum=1.0),
     )
     mx_s.finish()
+    return matrix
 
+
+def _parse_telegram(tg_s: _Section, rate_limit: int, read: bool) -> TelegramConfig:
     tg_enabled = tg_s.boolean("enabled", False)
     if not tg_enabled:  # a disabled channel's secrets are not read (they may not exist here)
         tg_s.used.update({"token", "token_file", "token_env"})
@@ -376,7 +360,11 @@ def parse_config(
         rate_limit_per_minute=tg_s.integer("rate_limit_per_minute", rate_limit, minimum=1),
     )
     tg_s.finish()
+    return telegram
 
+
+def _parse_storage(st_s: _Section, base: Path) -> StorageConfig:
+    """``[storage]``; a relative SQLite path is resolved against ``base``."""
     data_dir = base / "data"
     storage = StorageConfig(
         database_url=str(st_s.string("database_url", f"sqlite+aiosqlite:///{data_dir / 'clusterbot.sqlite3'}")),
@@ -396,7 +384,10 @@ def parse_config(
     if not storage.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError("storage.database_url: must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     st_s.finish()
+    return storage
 
+
+def _parse_screening(sc_s: _Section) -> ScreeningConfig:
     screening = ScreeningConfig(
         sensitive_areas_file=sc_s.path("sensitive_areas_file"),
         gazetteer_file=sc_s.path("gazetteer_file"),
@@ -408,7 +399,10 @@ def parse_config(
         workers=sc_s.integer("workers", 2, minimum=1),
     )
     sc_s.finish()
+    return screening
 
+
+def _parse_retention(re_s: _Section) -> RetentionConfig:
     days_s = re_s.table("days")
     default_days = RetentionConfig().days_by_level
     retention = RetentionConfig(
@@ -419,7 +413,10 @@ def parse_config(
     )
     days_s.finish()
     re_s.finish()
+    return retention
 
+
+def _parse_incidents(in_s: _Section) -> IncidentConfig:
     incidents = IncidentConfig(
         ack_deadline_hours=in_s.number("ack_deadline_hours", 24.0, minimum=0.01),
         escalate_after_hours=in_s.number("escalate_after_hours", 48.0, minimum=0.01),
@@ -428,18 +425,58 @@ def parse_config(
         draft_timeout_minutes=in_s.integer("draft_timeout_minutes", 60, minimum=1),
     )
     in_s.finish()
+    return incidents
 
+
+def _parse_guidance(gu_s: _Section) -> GuidanceConfig:
     guidance = GuidanceConfig(
         reminder_hours=gu_s.number("reminder_hours", 48.0, minimum=0.01),
         pseudonymous_orgs=gu_s.boolean("pseudonymous_orgs", False),
     )
     gu_s.finish()
+    return guidance
 
+
+def _parse_logging(lo_s: _Section) -> LoggingConfig:
     logging_cfg = LoggingConfig(
         level=lo_s.choice("level", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         json=lo_s.boolean("json", False),
     )
     lo_s.finish()
+    return logging_cfg
+
+
+def parse_config(
+    data: Mapping[str, Any], base: Path, source: Path | None = None, *, transport_secrets: bool = True
+) -> Config:
+    """Validate a parsed TOML mapping; relative paths are resolved against ``base``.
+
+    ``transport_secrets`` False: the Matrix password/access token/pickle key and the
+    Telegram token are not read and not required (``password``, ``access_token`` and
+    ``token`` are None, ``pickle_key`` empty): for the commands that only use the storage
+    (``admin``, ``audit``, ``consent``, ``keys``, ``db``...). Their files' modes are still
+    checked when they exist.
+
+    Sections are read in this order, each finished (unknown keys refused) before the next.
+    """
+    read = transport_secrets
+    root = _Section("", data, base)
+    bot_s, mx_s, tg_s, st_s, sc_s, re_s, in_s, gu_s, lo_s = _sections(
+        root,
+        ("bot", "matrix", "telegram", "storage", "screening", "retention", "incidents", "guidance", "logging"),
+    )
+    conversation_timeout = bot_s.integer("conversation_timeout_minutes", 30, minimum=1)
+    rate_limit = bot_s.integer("rate_limit_per_minute", 30, minimum=1)
+    bot_s.finish()
+
+    matrix = _parse_matrix(mx_s, base, rate_limit, read)
+    telegram = _parse_telegram(tg_s, rate_limit, read)
+    storage = _parse_storage(st_s, base)
+    screening = _parse_screening(sc_s)
+    retention = _parse_retention(re_s)
+    incidents = _parse_incidents(in_s)
+    guidance = _parse_guidance(gu_s)
+    logging_cfg = _parse_logging(lo_s)
     root.finish()
 
     return Config(

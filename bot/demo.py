@@ -219,6 +219,31 @@ class _Stopper:
         raise KeyboardInterrupt
 
 
+async def _scripted_conversation(
+    partner: ScriptedUser, room: str, bot_u: RegisteredUser, partner_u: RegisteredUser
+) -> bool:
+    """The transcript: a list sent, held, labelled and accepted, then !help; True if as scripted."""
+    t = _Transcript({bot_u.user_id: "clusterbot", partner_u.user_id: "partner"})
+    print("\n--- transcript (encrypted direct chat) ---", flush=True)
+    replies = await _exchange(
+        t, partner, bot_u.user_id, room, file=(BENEFICIARY_CSV, "sittwe_beneficiaries.csv", "text/csv")
+    )
+    sid, level = _submission_id(replies), _required_level(replies)
+    labelled: list[str] = []
+    if sid and level:
+        labelled = await _exchange(t, partner, bot_u.user_id, room, f"!label {sid} {level}")
+    await _exchange(t, partner, bot_u.user_id, room, "!help")
+    print("--- end of transcript ---\n", flush=True)
+    ok = any("held" in r for r in replies) and any("accepted as" in r for r in labelled)
+    print(
+        "Demo finished: the list was held, labelled and accepted."
+        if ok
+        else "Demo did not go as scripted; see the transcript above.",
+        flush=True,
+    )
+    return ok
+
+
 async def run_demo(keep: bool = False, base_dir: Path | None = None, stopper: _Stopper | None = None) -> int:
     base = Path(base_dir or tempfile.mkdtemp(prefix="clusterbot-demo-"))
     if stopper is not None:
@@ -247,24 +272,7 @@ async def run_demo(keep: bool = False, base_dir: Path | None = None, stopper: _S
         await partner.login("partner-phone")
         room = await partner.create_room([bot_u.user_id])
         await partner.wait_joined(room, bot_u.user_id, timeout=60)
-        t = _Transcript({bot_u.user_id: "clusterbot", partner_u.user_id: "partner"})
-        print("\n--- transcript (encrypted direct chat) ---", flush=True)
-        replies = await _exchange(
-            t, partner, bot_u.user_id, room, file=(BENEFICIARY_CSV, "sittwe_beneficiaries.csv", "text/csv")
-        )
-        sid, level = _submission_id(replies), _required_level(replies)
-        labelled: list[str] = []
-        if sid and level:
-            labelled = await _exchange(t, partner, bot_u.user_id, room, f"!label {sid} {level}")
-        await _exchange(t, partner, bot_u.user_id, room, "!help")
-        print("--- end of transcript ---\n", flush=True)
-        ok = any("held" in r for r in replies) and any("accepted as" in r for r in labelled)
-        print(
-            "Demo finished: the list was held, labelled and accepted."
-            if ok
-            else "Demo did not go as scripted; see the transcript above.",
-            flush=True,
-        )
+        ok = await _scripted_conversation(partner, room, bot_u, partner_u)
         if keep:
             _print_login_help(hs, base, partner_u, imo_u, coord_u)
             try:

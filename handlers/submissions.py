@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.conversation import END, Dialog, InvalidAnswer, Step
 from bot.events import OutgoingFile
 from bot.policy import Role
 from handlers.common import (
@@ -25,12 +24,18 @@ from handlers.common import (
     org_label,
     parse_level_word,
     screen,
-    yes_no,
+)
+from handlers.submission_replies import (
+    accepted_level,
+    correct_dialog,
+    delete_dialog,
+    held_reply,
+    result_from,
+    submission_caption,
 )
 from storage import ids
 from storage.store import Shredded
 from storage.submissions import (
-    ScreeningResult,
     SubmissionRepo,
     SubmissionView,
     SubState,
@@ -43,42 +48,6 @@ if TYPE_CHECKING:
     from bot.router import Context
 
 log = logging.getLogger(__name__)
-
-HELD_NEXT_STEPS = (
-    "What you can do now:\n"
-    "• !label {sid} LEVEL — if the data really is that sensitive (levels: public, restricted, confidential, "
-    "highly_confidential); it is accepted if the level is adequate\n"
-    "• !pseudonymize {sid} — I send you a pseudonymised copy; then !accept {sid} submits that copy instead\n"
-    "• !withdraw {sid} — I destroy it"
-)
-
-
-def held_reply(what: str, sid: str, result: ScreeningResult, *, first: bool = False) -> str:
-    """The one "held" answer: why, what was found, and what the partner can do next."""
-    findings = format_findings(list(result.findings))
-    if first:
-        head = (
-            f"{what} is held: it contains data that needs the level {result.required_level}, "
-            f"but it is labelled {result.label or 'nowhere'}. Nobody else can see it.\nWhat I found:\n"
-        )
-    else:
-        head = f"{what} is held: it needs the level {result.required_level}.\n"
-    return head + findings + "\n" + HELD_NEXT_STEPS.format(sid=sid)
-
-
-def result_from(verdict: Any) -> ScreeningResult:
-    return ScreeningResult(
-        verdict=verdict.verdict,
-        required_level=verdict.required_level,
-        label=verdict.label,
-        categories=tuple(verdict.categories),
-        findings=tuple(f.to_json() for f in verdict.findings),
-    )
-
-
-def accepted_level(result: ScreeningResult) -> str:
-    levels = [lv for lv in (result.label, result.required_level) if lv]
-    return max(levels, key=level_rank) if levels else "public"
 
 
 class Submissions:
@@ -458,26 +427,7 @@ class Submissions:
         await ctx.reply_file(OutgoingFile(filename, mimetype, data))
         await ctx.reply(self.get_caption(view))
 
-    @staticmethod
-    def get_caption(view: SubmissionView) -> str:
-        head = f"{view.public_id} version {view.current_version}"
-        if view.state == SubState.HELD:
-            try:
-                need = view.current.required_level
-            except StopIteration:
-                need = None
-            return (
-                f"{head}: held, not accepted yet. It carries sensitive data without an adequate label"
-                + (f" (it needs at least {need})" if need else "")
-                + ", so only your organisation can see it and nobody else was told of it. "
-                f"!label {view.public_id} LEVEL, !pseudonymize {view.public_id} or !withdraw {view.public_id}."
-            )
-        if view.state == SubState.LOCKED:
-            return (
-                f"{head}: locked, not screened yet (password protected), so only your organisation can see it. "
-                f"!password {view.public_id} PASSWORD has it screened."
-            )
-        return f"{head}, level {view.level or 'not set'}."
+    get_caption = staticmethod(submission_caption)
 
     async def cmd_list(self, ctx: Context, args: str) -> None:
         if ctx.role == Role.PARTNER:
@@ -560,23 +510,6 @@ class Submissions:
             await self.app.send_to_user(user, text, sensitive=False)
 
 
-def _confirm_step() -> Step:
-    async def on_answer(ctx: Context, text: str, data: dict[str, Any]) -> str:
-        answer = yes_no(text, yes={"confirm"})
-        if answer is True:
-            return END
-        if answer is False:
-            raise InvalidAnswer("Nothing was deleted. Send !cancel to stop, or yes to delete.")
-        raise InvalidAnswer("Please answer yes or no.")
-
-    return Step(
-        prompt=lambda d: (
-            f"Delete {d['sid']} and every version of it, for good? Nobody will be able to recover it. Answer yes or no."
-        ),
-        on_answer=on_answer,
-    )
-
-
 def register(app: Application) -> None:
     subs = Submissions(app)
     app.state["submissions"] = subs
@@ -602,32 +535,6 @@ def register(app: Application) -> None:
         subs.cmd_delete
     )
 
-    async def correct_answer(ctx: Context, text: str, data: dict[str, Any]) -> str:
-        raise InvalidAnswer("Please send the corrected file (or !cancel).")
-
-    async def correct_done(ctx: Context, data: dict[str, Any]) -> None:
-        return None
-
-    app.conversations.register(
-        Dialog(
-            name="correct",
-            start="await_file",
-            steps={
-                "await_file": Step(
-                    lambda d: f"Send the corrected file for S-{int(d['submission_id']):04d} now.", correct_answer
-                )
-            },
-            on_finish=correct_done,
-            timeout=timedelta(minutes=app.config.conversation_timeout_minutes),
-        )
-    )
-    app.conversations.register(
-        Dialog(
-            name="delete",
-            start="confirm",
-            steps={"confirm": _confirm_step()},
-            on_finish=subs.finish_delete,
-            timeout=timedelta(minutes=10),
-        )
-    )
+    app.conversations.register(correct_dialog(app.config.conversation_timeout_minutes))
+    app.conversations.register(delete_dialog(subs.finish_delete))
     app.services.sweeps["submissions.retention"] = subs.sweep

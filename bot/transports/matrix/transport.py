@@ -18,7 +18,8 @@ through a small protocol) or plain values:
 * ``devices.py``: device trust, ``!devices``, withheld notices, emoji-verified devices;
 * ``rooms.py``: configured (protected) rooms, invitations, the bot's private chats;
 * ``undecryptable.py``: events waiting for their room key;
-* ``delivery.py``: handing messages to the core beside the sync loop, committing tokens.
+* ``delivery.py``: handing messages to the core beside the sync loop, committing tokens;
+* ``sending.py``: the encrypted upload and the room send that settles device trust first.
 
 Logs carry room ids, event ids, user ids and device ids only, never message text or
 file names.
@@ -39,19 +40,15 @@ from nio import (
     AsyncClient,
     DownloadError,
     KeyVerificationEvent,
-    LocalProtocolError,
     MegolmEvent,
-    RoomSendResponse,
     SyncError,
     SyncResponse,
     UnknownToDeviceEvent,
-    UploadResponse,
 )
 from nio.crypto import OlmDevice
-from nio.exceptions import OlmUnverifiedDeviceError
 
 from bot.events import Attachment, IncomingMessage, OutgoingFile
-from bot.transport import OUTGOING_TXN, Capabilities, TransportError, TransportHost
+from bot.transport import Capabilities, TransportError, TransportHost
 from bot.transports.matrix.admission import Admission
 from bot.transports.matrix.crosssign import CrossSigningKeys
 from bot.transports.matrix.delivery import DISPATCH_CONCURRENCY, Deliveries
@@ -84,6 +81,7 @@ from bot.transports.matrix.rooms import (
     guard_direct_chat,
 )
 from bot.transports.matrix.sas import SasVerifier
+from bot.transports.matrix.sending import send_settled, sync_filter, upload_file_content
 from bot.transports.matrix.state import StoreMismatchError, load_sync_token
 from bot.transports.matrix.trust import DeviceTrust
 from bot.transports.matrix.undecryptable import Undecryptable
@@ -313,11 +311,7 @@ class MatrixTransport:
 
     # ---------------------------------------------------------------------- sync --
 
-    def _sync_filter(self, timeline_limit: int) -> dict[str, Any]:
-        return {
-            "room": {"timeline": {"limit": timeline_limit}, "state": {"lazy_load_members": False}},
-            "presence": {"not_types": ["*"]},
-        }
+    _sync_filter = staticmethod(sync_filter)
 
     async def _first_sync(self) -> None:
         """Catch up. Without a saved token, all existing history is skipped (never handled)."""
@@ -508,23 +502,7 @@ class MatrixTransport:
         if not await self.is_encrypted(chat_id):
             log.warning("matrix: refused to send a file to unencrypted room %s", chat_id)
             raise TransportError("refusing to send a file to a room that is not end-to-end encrypted")
-        resp, keys = await self.client.upload(
-            lambda *_: file.data,
-            content_type="application/octet-stream",
-            filename=None,
-            encrypt=True,
-            filesize=len(file.data),
-        )
-        if not isinstance(resp, UploadResponse) or keys is None:
-            raise TransportError(f"matrix: upload failed: {getattr(resp, 'status_code', resp)}")
-        keys["url"] = resp.content_uri
-        content = {
-            "msgtype": "m.file",
-            "body": file.filename,
-            "filename": file.filename,
-            "info": {"mimetype": file.mimetype, "size": len(file.data)},
-            "file": keys,
-        }
+        content = await upload_file_content(self.client, file)
         return await self._send(chat_id, content, reply_to)
 
     async def delete_message(self, chat_id: str, message_id: str) -> None:
@@ -540,24 +518,7 @@ class MatrixTransport:
         if chat_id not in self.client.rooms:
             await self.wait_for_room(chat_id)
         lock = self._send_lock.setdefault(chat_id, asyncio.Lock())
-        for _attempt in range(3):
-            self.devices.apply_policy()
-            try:
-                async with lock:  # one key share per room at a time
-                    # the core's stable id for this message: Synapse returns the first event
-                    # for a resent transaction instead of posting it twice (crash re-runs)
-                    resp = await self.client.room_send(
-                        chat_id, "m.room.message", content, tx_id=OUTGOING_TXN.get(), ignore_unverified_devices=False
-                    )
-            except OlmUnverifiedDeviceError:
-                continue  # a device appeared between policy and share: classify it, retry
-            except (TimeoutError, aiohttp.ClientError, OSError, LocalProtocolError) as exc:
-                raise TransportError(f"matrix: send to {chat_id} failed: {type(exc).__name__}") from exc
-            if isinstance(resp, RoomSendResponse):
-                await self.devices.send_withheld(chat_id)
-                return str(resp.event_id)
-            raise TransportError(f"matrix: send to {chat_id} failed: {getattr(resp, 'status_code', resp)}")
-        raise TransportError(f"matrix: could not settle device trust for {chat_id}")
+        return await send_settled(self.client, self.devices, lock, chat_id, content)
 
     async def notice(self, chat_id: str, text: str, *, reply_to: str | None = None) -> None:
         """The transport's own notices (never protected content); failures are logged only."""
