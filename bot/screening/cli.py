@@ -19,7 +19,7 @@ import sys
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .areas import SensitiveAreas
 from .engine import screen_path
@@ -27,6 +27,9 @@ from .levels import LEVELS
 from .model import Limits, Verdict
 from .places import Gazetteer, GazetteerError
 from .sanitize import clean_text
+
+if TYPE_CHECKING:
+    from .pseudonymise import Pseudonymised
 
 #: the command streams from disk, so it can afford a larger single-file limit than chat uploads
 CLI_LIMITS = Limits(max_file_size=4 << 30, max_seconds=3600.0)
@@ -42,6 +45,11 @@ def _level(value: str) -> str:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    _register_screen(subparsers)
+    _register_pseudonymize(subparsers)
+
+
+def _register_screen(subparsers: argparse._SubParsersAction) -> None:
     sp = subparsers.add_parser(
         "screen",
         help="find unlabelled sensitive data in files",
@@ -77,6 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to screen")
     sp.set_defaults(func=run_screen)
 
+
+def _register_pseudonymize(subparsers: argparse._SubParsersAction) -> None:
     pp = subparsers.add_parser(
         "pseudonymize", aliases=["pseudonymise"], help="write a pseudonymised copy of a file and screen the result"
     )
@@ -303,7 +313,7 @@ def run_pseudonymize(args: argparse.Namespace, default_sensitive_areas: Path | N
 
 
 def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | None, fail: Any) -> int:
-    from .pseudonymise import FORMATS, CannotPseudonymise, FormatMismatch, format_for_name, pseudonymise
+    from .pseudonymise import CannotPseudonymise, FormatMismatch, pseudonymise
 
     try:
         areas = _load_areas(args, default_sensitive_areas)
@@ -314,35 +324,11 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
     if problem is not None:
         return fail(f"cannot read {src}: {problem}")
     target: Path = args.output
-    out_format: str | None = None
-    if not target.is_dir():  # a folder: the copy goes inside it under its own name
-        folder = target.parent
-        if not folder.is_dir():
-            return fail(
-                f"the output folder {folder} does not exist"
-                if not folder.exists()
-                else f"the output folder {folder} is not a folder"
-            )
-        if _same_file(target, src):
-            return fail(f"OUT is the same file as IN ({src}); give another output name, the input is never overwritten")
-        if target.suffix:
-            out_format = format_for_name(target.name)
-            if out_format is None:
-                return fail(
-                    f"cannot write a {target.suffix} file; OUT must end in one of "
-                    + ", ".join(sorted({f[1] for f in FORMATS.values()}))
-                )
-    if args.key_file is not None:
-        try:
-            key = args.key_file.read_bytes().strip()
-        except OSError:
-            return fail(f"cannot read key file {args.key_file}")
-        if len(key) < 16:
-            return fail("the key file must hold at least 16 bytes")
-    elif os.environ.get("CLUSTERBOT_PSEUDONYM_KEY"):
-        key = os.environ["CLUSTERBOT_PSEUDONYM_KEY"].encode()
-    else:
-        key = b""  # a one-off random key, said once the copy is written
+    try:
+        out_format = _output_format(src, target)
+        key = _pseudonym_key(args)
+    except UsageError as exc:
+        return fail(str(exc))
     random_key = not key
     key = key or secrets.token_bytes(32)
     try:
@@ -368,6 +354,56 @@ def _pseudonymize_cmd(args: argparse.Namespace, default_sensitive_areas: Path | 
             "note: no --key-file given; a one-off random key was used, so pseudonyms will not match other runs",
             file=sys.stderr,
         )
+    return _report_copy(args, target, res)
+
+
+def _output_format(src: Path, target: Path) -> str | None:
+    """The format OUT asks for by its suffix (None: a folder, or no suffix: IN's own format);
+    raises UsageError when OUT cannot be written."""
+    from .pseudonymise import FORMATS, format_for_name
+
+    out_format: str | None = None
+    if not target.is_dir():  # a folder: the copy goes inside it under its own name
+        folder = target.parent
+        if not folder.is_dir():
+            raise UsageError(
+                f"the output folder {folder} does not exist"
+                if not folder.exists()
+                else f"the output folder {folder} is not a folder"
+            )
+        if _same_file(target, src):
+            raise UsageError(
+                f"OUT is the same file as IN ({src}); give another output name, the input is never overwritten"
+            )
+        if target.suffix:
+            out_format = format_for_name(target.name)
+            if out_format is None:
+                raise UsageError(
+                    f"cannot write a {target.suffix} file; OUT must end in one of "
+                    + ", ".join(sorted({f[1] for f in FORMATS.values()}))
+                )
+    return out_format
+
+
+def _pseudonym_key(args: argparse.Namespace) -> bytes:
+    """The key from --key-file or $CLUSTERBOT_PSEUDONYM_KEY; b"" for none (a one-off random key)."""
+    if args.key_file is not None:
+        try:
+            key: bytes = args.key_file.read_bytes().strip()
+        except OSError:
+            raise UsageError(f"cannot read key file {args.key_file}") from None
+        if len(key) < 16:
+            raise UsageError("the key file must hold at least 16 bytes")
+        return key
+    if os.environ.get("CLUSTERBOT_PSEUDONYM_KEY"):
+        return os.environ["CLUSTERBOT_PSEUDONYM_KEY"].encode()
+    return b""  # a one-off random key, said once the copy is written
+
+
+def _report_copy(args: argparse.Namespace, target: Path, res: Pseudonymised) -> int:
+    """Print the screening of the written copy; the exit status (1: still sensitive)."""
+    from .pseudonymise import FORMATS
+
     v = res.verdict
     verdict = Verdict(str(target), v.verdict, v.required_level, v.label, v.categories, v.findings, v.risk, v.error)
     if args.json:

@@ -123,20 +123,51 @@ def screen_delimited(
             col.add_label(label_from_lines([ln for ln in lines if ln.strip()][:5]))
             _screen_text_rest(stream, head, col, context)
             return
-    try:
-        reader = _rows(head_text, delim)
-        rows: list[list[str]] = []
-        for r in reader:
-            rows.append(r)
-            if len(rows) >= limits.sample_rows + 30:
-                break
-    except csv.Error:
+    rows = _head_rows(head_text, delim, limits.sample_rows + 30)
+    if rows is None:
         col.add_label(label_from_lines([ln for ln in lines if ln.strip()][:5]))
         _screen_text_rest(stream, head, col, context)
         return
     hdr_idx, hxl_idx = find_header(rows)
     col.add_label(label_from_title_rows(rows, hdr_idx, hxl_idx))
     an = TableAnalyzer(col, context=context, title=name, sample_rows=limits.sample_rows)
+    data_start = _analyse_head(an, rows, hdr_idx, hxl_idx, head_text, delim)
+    keys = an.bulk_keys()
+    loc = CsvLocator(delim, an, context)
+    scanner = BulkScanner(
+        col,
+        keys,
+        loc,
+        text_mode=False,
+        column_ok=an.column_ok,
+        areas=not an.area_found,
+        area_needs_context=not an.area_context,
+    )
+    total_lines = run_blocks(scanner, _chain(head, stream), limits.block_size, col, on_block=loc.on_block)
+    if head and not head.endswith(b"\n") and eof:
+        total_lines += 1
+    an.finish(max(total_lines - data_start, an.sampled))
+
+
+def _head_rows(head_text: str, delim: str, limit: int) -> list[list[str]] | None:
+    """The first ``limit`` rows of the head, or None when it does not parse as CSV."""
+    try:
+        reader = _rows(head_text, delim)
+        rows: list[list[str]] = []
+        for r in reader:
+            rows.append(r)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        return None
+    return rows
+
+
+def _analyse_head(
+    an: TableAnalyzer, rows: list[list[str]], hdr_idx: int, hxl_idx: int | None, head_text: str, delim: str
+) -> int:
+    """Classify the columns from the sampled rows (and count risk rows over the whole head);
+    returns the index of the first data row."""
     header = rows[hdr_idx] if hdr_idx >= 0 else []
     hxl = rows[hxl_idx] if hxl_idx is not None else None
     an.set_header(header, hxl)
@@ -154,21 +185,7 @@ def screen_delimited(
                     break
         except csv.Error:
             pass
-    keys = an.bulk_keys()
-    loc = CsvLocator(delim, an, context)
-    scanner = BulkScanner(
-        col,
-        keys,
-        loc,
-        text_mode=False,
-        column_ok=an.column_ok,
-        areas=not an.area_found,
-        area_needs_context=not an.area_context,
-    )
-    total_lines = run_blocks(scanner, _chain(head, stream), limits.block_size, col, on_block=loc.on_block)
-    if head and not head.endswith(b"\n") and eof:
-        total_lines += 1
-    an.finish(max(total_lines - data_start, an.sampled))
+    return data_start
 
 
 def _chain(head: bytes, stream: IO[bytes]) -> IO[bytes]:

@@ -51,88 +51,111 @@ def _flatten(obj: Any, prefix: str, out: dict[str, str], extra: list[dict[str, s
         out[prefix] = str(obj)[:10000]
 
 
-def _records_stream(stream: IO[bytes], col: Collector) -> Iterator[Any]:
-    """Yield top-level records from an array (or an object's 'results'/'data' array)."""
-    buf = ""
-    dec = __import__("codecs").getincrementaldecoder("utf-8")(errors="replace")
-    eof = False
+class _Buffer:
+    """Text decoded from a byte stream (UTF-8, errors replaced), read 1 MB at a time on demand."""
 
-    def more() -> bool:
-        nonlocal buf, eof
-        chunk = stream.read(1 << 20)
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.text = ""
+        self.eof = False
+        self._dec = __import__("codecs").getincrementaldecoder("utf-8")(errors="replace")
+
+    def more(self) -> bool:
+        chunk = self.stream.read(1 << 20)
         if not chunk:
-            eof = True
-            buf += dec.decode(b"", final=True)
+            self.eof = True
+            self.text += self._dec.decode(b"", final=True)
             return False
-        buf += dec.decode(chunk)
+        self.text += self._dec.decode(chunk)
         return True
 
-    pos = 0
-    while True:
-        while pos < len(buf) and buf[pos] in " \t\r\n\ufeff":
-            pos += 1
-        if pos >= len(buf):
-            if not more():
-                return
-            continue
-        break
-    if buf[pos] == "{":
-        # look for the array holding the records within the first MB
-        while len(buf) < (1 << 20) and not eof:
-            more()
-        idx = -1
-        for key in ('"results"', '"data"', '"submissions"', '"records"', '"items"'):
-            k = buf.find(key, pos)
-            if k >= 0:
-                b = buf.find("[", k)
-                if b >= 0:
-                    idx = b
-                    break
+
+def _records_stream(stream: IO[bytes], col: Collector) -> Iterator[Any]:
+    """Yield top-level records from an array (or an object's 'results'/'data' array)."""
+    b = _Buffer(stream)
+    pos = _first_char(b)
+    if pos is None:
+        return
+    if b.text[pos] == "{":
+        idx = _records_array(b, pos)
         if idx < 0:
             # a single object: decode it whole (bounded)
-            while not eof and len(buf) < _MAX_RECORD:
-                more()
+            while not b.eof and len(b.text) < _MAX_RECORD:
+                b.more()
             try:
-                obj, _ = _DEC.raw_decode(buf, pos)
+                obj, _ = _DEC.raw_decode(b.text, pos)
             except ValueError:
                 raise Unreadable("the JSON file is damaged or too large to read as one object") from None
             yield obj
             return
         pos = idx
-    if buf[pos] != "[":
+    if b.text[pos] != "[":
         try:
-            obj, _ = _DEC.raw_decode(buf, pos)
+            obj, _ = _DEC.raw_decode(b.text, pos)
         except ValueError:
             raise Unreadable("the file is not valid JSON") from None
         yield obj
         return
-    pos += 1
+    yield from _array_items(b, pos + 1, col)
+
+
+def _first_char(b: _Buffer) -> int | None:
+    """Position of the first character that is not white space (or a BOM); None for none."""
+    pos = 0
+    while True:
+        while pos < len(b.text) and b.text[pos] in " \t\r\n\ufeff":
+            pos += 1
+        if pos >= len(b.text):
+            if not b.more():
+                return None
+            continue
+        return pos
+
+
+def _records_array(b: _Buffer, pos: int) -> int:
+    """In a top-level object, the '[' of the array holding the records (looked for within the
+    first MB), or -1."""
+    while len(b.text) < (1 << 20) and not b.eof:
+        b.more()
+    for key in ('"results"', '"data"', '"submissions"', '"records"', '"items"'):
+        k = b.text.find(key, pos)
+        if k >= 0:
+            i = b.text.find("[", k)
+            if i >= 0:
+                return i
+    return -1
+
+
+def _array_items(b: _Buffer, pos: int, col: Collector) -> Iterator[Any]:
+    """The items of the array whose first item starts at or after ``pos``; what is consumed is
+    dropped from the buffer, so memory stays bounded."""
     n = 0
     while True:
         while True:
+            buf = b.text
             while pos < len(buf) and buf[pos] in " \t\r\n,":
                 pos += 1
-            if pos < len(buf) or eof:
+            if pos < len(buf) or b.eof:
                 break
-            more()
-        if pos >= len(buf) or buf[pos] in "]}":
+            b.more()
+        if pos >= len(b.text) or b.text[pos] in "]}":
             return
         while True:
             try:
-                obj, end = _DEC.raw_decode(buf, pos)
+                obj, end = _DEC.raw_decode(b.text, pos)
                 break
             except ValueError:
-                if eof or len(buf) - pos > _MAX_RECORD:
+                if b.eof or len(b.text) - pos > _MAX_RECORD:
                     raise Unreadable("the JSON file is damaged (a record cannot be decoded)") from None
-                more()
+                b.more()
         yield obj
         n += 1
         if n % 5000 == 0:
             col.check_time()
-        buf = buf[end:]
+        b.text = b.text[end:]
         pos = 0
-        if len(buf) < (1 << 16) and not eof:
-            more()
+        if len(b.text) < (1 << 16) and not b.eof:
+            b.more()
 
 
 def screen_json(opener: Callable[[], IO[bytes]], col: Collector, name: str, *, context: str = "") -> None:

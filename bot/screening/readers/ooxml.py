@@ -242,22 +242,7 @@ def _iter_rows(stream: IO[bytes], sst: dict[int, str] | None, col: Collector) ->
             else:
                 ci = last_ci + 1
             last_ci = ci
-            val: Cell = ""
-            if t == "inlineStr":
-                val = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
-            else:
-                v = next((x for x in el if local(x.tag) == "v"), None)
-                raw = (v.text or "") if v is not None else ""
-                if t == "s":
-                    try:
-                        idx = int(raw)
-                    except ValueError:
-                        idx = -1
-                    val = idx if sst is None else sst.get(idx, "")
-                else:
-                    val = raw
-                    if raw.endswith(".0") and raw[:-2].isdigit():
-                        val = raw[:-2]
+            val = _cell_value(el, t, sst)
             if 0 <= ci < 16384 and val != "":
                 cells[ci] = val
                 width = max(width, ci + 1)
@@ -278,6 +263,28 @@ def _iter_rows(stream: IO[bytes], sst: dict[int, str] | None, col: Collector) ->
             if root is not None:
                 root.clear()
             yield rownum, row
+
+
+def _cell_value(el: ET.Element, t: str | None, sst: dict[int, str] | None) -> Cell:
+    """The value of a <c> element of type ``t``: inline text, a shared string (or its index
+    when ``sst`` is None), or the raw value ("12.0" read as "12")."""
+    val: Cell = ""
+    if t == "inlineStr":
+        val = "".join(x.text or "" for x in el.iter() if local(x.tag) == "t")
+    else:
+        v = next((x for x in el if local(x.tag) == "v"), None)
+        raw = (v.text or "") if v is not None else ""
+        if t == "s":
+            try:
+                idx = int(raw)
+            except ValueError:
+                idx = -1
+            val = idx if sst is None else sst.get(idx, "")
+        else:
+            val = raw
+            if raw.endswith(".0") and raw[:-2].isdigit():
+                val = raw[:-2]
+    return val
 
 
 def _sample_sheet(z: zipfile.ZipFile, part: str, sheet_name: str, col: Collector) -> tuple[list[list[Cell]], bool]:
@@ -391,6 +398,22 @@ def screen_docx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
     if "word/document.xml" not in z.namelist():
         raise Unreadable("the document is damaged (no main document part)")
     office_labels(z, col)
+    _screen_headers_footers(z, col)
+    body = _DocxBody(col, name)
+    try:
+        for ev, el in ET.iterparse(member_stream(z, "word/document.xml", col), events=("start", "end")):
+            tag = local(el.tag)
+            if ev == "start":
+                body.start(tag, el)
+            else:
+                body.end(tag, el)
+    except ET.ParseError:
+        raise Unreadable("the document is damaged (its text cannot be read)") from None
+    body.feeder.flush()
+    col.add_label(label_from_lines(body.first_page))
+
+
+def _screen_headers_footers(z: zipfile.ZipFile, col: Collector) -> None:
     for part in _docx_parts(z, "header") + _docx_parts(z, "footer"):
         data = _read_small(z, part, 4 << 20)
         if not data:
@@ -406,65 +429,72 @@ def screen_docx(z: zipfile.ZipFile, col: Collector, name: str) -> None:
         for ln in lines:
             hf.add(ln)
         hf.flush()
-    feeder = _TextFeeder(col, "paragraph")
-    first_page: list[str] = []
-    on_first_page = True
-    depth_tbl = 0
-    table_rows: list[list[str]] = []
-    cur_row: list[str] = []
-    cur_cell: list[str] = []
-    tables = 0
-    try:
-        for ev, el in ET.iterparse(member_stream(z, "word/document.xml", col), events=("start", "end")):
-            tag = local(el.tag)
-            if ev == "start":
-                if tag == "tbl":
-                    depth_tbl += 1
-                    if depth_tbl == 1:
-                        table_rows = []
-                elif tag == "br" and on_first_page:
-                    if next((v for k, v in el.attrib.items() if local(k) == "type"), "") == "page":
-                        on_first_page = False
-                elif tag == "lastRenderedPageBreak":
-                    on_first_page = False
-                continue
-            if tag == "p":
-                text = _paragraph_text(el)
-                if depth_tbl:
-                    cur_cell.append(text)
-                else:
-                    feeder.add(text)
-                    if on_first_page and len(first_page) < 80:
-                        first_page.append(text)
-                    if len(first_page) >= 80:
-                        on_first_page = False
-                el.clear()
-            elif tag == "tc" and depth_tbl == 1:
-                cur_row.append(" ".join(t for t in cur_cell if t))
-                cur_cell = []
-                el.clear()
-            elif tag == "tr" and depth_tbl == 1:
-                if len(table_rows) < 100_000:
-                    table_rows.append(cur_row)
-                if len(table_rows) > col.limits.sample_rows + 30:
-                    feeder.add("\t".join(cur_row))
-                cur_row = []
-                el.clear()
-            elif tag == "tbl":
-                depth_tbl -= 1
-                if depth_tbl == 0:
-                    tables += 1
-                    _docx_table(table_rows, col, name, tables, feeder)
-                    if on_first_page:
-                        first_page.extend(" ".join(r) for r in table_rows[:5])
-                    table_rows = []
-                el.clear()
-            elif tag == "body":
-                el.clear()
-    except ET.ParseError:
-        raise Unreadable("the document is damaged (its text cannot be read)") from None
-    feeder.flush()
-    col.add_label(label_from_lines(first_page))
+
+
+class _DocxBody:
+    """The streamed body of a DOCX: paragraphs go to the text scanner (and the first page's to
+    the markings), each top-level table to a table analyser."""
+
+    def __init__(self, col: Collector, name: str) -> None:
+        self.col = col
+        self.name = name
+        self.feeder = _TextFeeder(col, "paragraph")
+        self.first_page: list[str] = []
+        self.on_first_page = True
+        self.depth_tbl = 0
+        self.table_rows: list[list[str]] = []
+        self.cur_row: list[str] = []
+        self.cur_cell: list[str] = []
+        self.tables = 0
+
+    def start(self, tag: str, el: ET.Element) -> None:
+        if tag == "tbl":
+            self.depth_tbl += 1
+            if self.depth_tbl == 1:
+                self.table_rows = []
+        elif tag == "br" and self.on_first_page:
+            if next((v for k, v in el.attrib.items() if local(k) == "type"), "") == "page":
+                self.on_first_page = False
+        elif tag == "lastRenderedPageBreak":
+            self.on_first_page = False
+
+    def end(self, tag: str, el: ET.Element) -> None:
+        if tag == "p":
+            text = _paragraph_text(el)
+            if self.depth_tbl:
+                self.cur_cell.append(text)
+            else:
+                self.feeder.add(text)
+                if self.on_first_page and len(self.first_page) < 80:
+                    self.first_page.append(text)
+                if len(self.first_page) >= 80:
+                    self.on_first_page = False
+            el.clear()
+        elif tag == "tc" and self.depth_tbl == 1:
+            self.cur_row.append(" ".join(t for t in self.cur_cell if t))
+            self.cur_cell = []
+            el.clear()
+        elif tag == "tr" and self.depth_tbl == 1:
+            if len(self.table_rows) < 100_000:
+                self.table_rows.append(self.cur_row)
+            if len(self.table_rows) > self.col.limits.sample_rows + 30:
+                self.feeder.add("\t".join(self.cur_row))
+            self.cur_row = []
+            el.clear()
+        elif tag == "tbl":
+            self._end_table(el)
+        elif tag == "body":
+            el.clear()
+
+    def _end_table(self, el: ET.Element) -> None:
+        self.depth_tbl -= 1
+        if self.depth_tbl == 0:
+            self.tables += 1
+            _docx_table(self.table_rows, self.col, self.name, self.tables, self.feeder)
+            if self.on_first_page:
+                self.first_page.extend(" ".join(r) for r in self.table_rows[:5])
+            self.table_rows = []
+        el.clear()
 
 
 def _sample_rows(an: TableAnalyzer, rows: list[list[str]]) -> int:
