@@ -212,8 +212,12 @@ def test_no_upward_import() -> None:
     for module, targets in g.items():
         for area, forbidden in rules.items():
             if module == area or module.startswith(area + "."):
-                bad += [(module, t) for t in targets if any(t == f or t.startswith(f + ".") for f in forbidden)
-                        and not (area == "storage" and t.startswith("bot.screening"))]
+                bad += [
+                    (module, t)
+                    for t in targets
+                    if any(t == f or t.startswith(f + ".") for f in forbidden)
+                    and not (area == "storage" and t.startswith("bot.screening"))
+                ]
     assert not bad, f"upward imports: {sorted(bad)}"
 
 
