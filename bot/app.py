@@ -174,15 +174,17 @@ class Application:
 
     # ------------------------------------------------------------------ transport hooks
 
-    async def is_known_user(self, handle: str, transport: str = "matrix") -> bool:
+    async def is_known_user(self, handle: str, transport: str) -> bool:
         return await self.directory.is_known(transport, handle)
 
-    async def is_admin(self, handle: str) -> bool:
-        """For the Matrix transport: may this Matrix user confirm an emoji (SAS) verification?"""
-        user = await self.directory.lookup("matrix", handle)
+    async def is_admin(self, handle: str, transport: str) -> bool:
+        """For a transport: may this user confirm an emoji (SAS) verification?"""
+        user = await self.directory.lookup(transport, handle)
         return user is not None and user.role == "admin"
 
-    async def audit_hook(self, actor_id: str, action: str, object_id: str | None, outcome: str) -> None:
+    async def audit_hook(
+        self, actor_id: str, action: str, object_id: str | None, outcome: str, *, transport: str
+    ) -> None:
         """For transports: chat handles and room ids are stored as keyed hashes or internal ids.
 
         A raw room id next to a user would let anyone with the database find a reporter's
@@ -190,7 +192,7 @@ class Application:
         """
         if object_id is not None and object_id.startswith("!"):
             object_id = "room:" + (await self.storage.pseudokey("room", object_id))[:16]
-        user = await self.directory.lookup("matrix", actor_id)
+        user = await self.directory.lookup(transport, actor_id)
         if user is not None:
             await self.storage.audit(user.audit_id, user.role, action, object_id, outcome)
         else:

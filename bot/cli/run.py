@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import signal
 import sys
@@ -25,9 +26,9 @@ def build_transports(cfg: Config, app_hooks: Any) -> list[Any]:
             MatrixTransport(
                 cfg.matrix,
                 is_known_user=lambda uid: app_hooks.is_known_user(uid, "matrix"),
-                audit=app_hooks.audit_hook,
+                audit=functools.partial(app_hooks.audit_hook, transport="matrix"),
                 notify_admins=app_hooks.notify_admins,
-                is_admin=lambda uid: app_hooks.is_admin(uid),
+                is_admin=lambda uid: app_hooks.is_admin(uid, "matrix"),
                 rate_limit_messages=False,  # the core's rate-limit step is the one limit on messages
             )
         )
