@@ -35,7 +35,7 @@ def build_transports(cfg: Config, app_hooks: Any) -> list[Any]:
     if cfg.telegram.enabled:
         from bot.transports.telegram import TelegramTransport
 
-        transports.append(TelegramTransport(cfg.telegram))
+        transports.append(TelegramTransport(cfg.telegram, rate_limit_messages=False))  # the core limits messages
     return transports
 
 

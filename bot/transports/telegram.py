@@ -180,6 +180,7 @@ class TelegramTransport:
         poll_timeout: float = 10,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
+        rate_limit_messages: bool = True,
     ) -> None:
         if config.token is None:
             raise TransportError("telegram: no bot token configured")
@@ -192,6 +193,10 @@ class TelegramTransport:
         self._on_message: TransportHost | None = None
         self._offset: int | None = None
         self._limiter = RateLimiter(config.rate_limit_per_minute)
+        # False when a core is behind the transport (its rate-limit step is the one limit on
+        # messages); the transport then limits only what it answers itself (file refusals,
+        # secret removals). True for a bare transport.
+        self._rate_limit_messages = rate_limit_messages
         # Recently handled message keys: protects the transport's own file refusal from a
         # replayed update (the core has its own, persistent idempotency for everything else).
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -379,8 +384,12 @@ class TelegramTransport:
             self._seen.popitem(last=False)
 
         sender = str(message.from_user.id)
-        limited = not self._limiter.allow(sender)
-        if any(getattr(message, kind, None) for kind in FILE_KINDS + PERSONAL_KINDS):
+        text = message.text or ""
+        command = parse_command(text) if text else None
+        refused_here = any(getattr(message, kind, None) for kind in FILE_KINDS + PERSONAL_KINDS)
+        secret = command is not None and command[0] in SECRET_COMMANDS
+        limited = (self._rate_limit_messages or refused_here or secret) and not self._limiter.allow(sender)
+        if refused_here:
             # Deleted even when rate limited: the data must not stay in the chat; only the
             # explanation is subject to the limit.
             personal = not any(getattr(message, kind, None) for kind in FILE_KINDS)
@@ -388,12 +397,11 @@ class TelegramTransport:
                 message, chat_id, event_id, update.update_id, explain=not limited, personal=personal
             )
             return
-        text = message.text or ""
-        command = parse_command(text) if text else None
-        if command is not None and command[0] in SECRET_COMMANDS:
+        if secret:
             # Deleted first, even when rate limited, and the secret never reaches the core.
+            assert command is not None
             text = await self._remove_secret(message, chat_id, event_id, update.update_id, command, explain=not limited)
-        if limited:
+        if limited and self._rate_limit_messages:
             if self._limiter.first_refusal(sender):
                 await self._safe_send(chat_id, RATE_LIMIT_NOTICE, reply_to=event_id)
             log.info("telegram: rate limited a sender in chat %s (update %d)", chat_id, update.update_id)

@@ -139,6 +139,29 @@ async def test_incoming_message_shape_and_rate_limit(fake: FakeTelegram) -> None
     assert fake.confirmed_below > last["update_id"]  # stop() confirmed the last batch
 
 
+async def test_with_a_core_behind_messages_are_limited_once_by_the_core(fake: FakeTelegram) -> None:
+    """rate_limit_messages=False (what `clusterbot run` builds): every message reaches the core,
+    whose rate-limit step is the one limit; the transport still limits its own refusals."""
+    received: list[IncomingMessage] = []
+
+    async def on_message(msg: IncomingMessage) -> None:
+        received.append(msg)
+
+    t = TelegramTransport(replace(tg_config(fake), rate_limit_per_minute=2), poll_timeout=1, rate_limit_messages=False)
+    await t.start(on_message)
+    try:
+        for _ in range(4):
+            await fake.push_text(PARTNER, "more")
+        for _ in range(3):
+            await fake.push_document(PARTNER)  # refused here: explained twice, then only deleted
+        last = await fake.push_text(PARTNER, "more")
+        await fake.wait_handled(last)
+    finally:
+        await t.stop()
+    assert len(received) == 5 and RATE_LIMIT_NOTICE not in fake.texts()
+    assert len(fake.deleted) == 3 and len(fake.texts()) == 2
+
+
 # --------------------------------------------------------------------------- commands
 
 
