@@ -115,7 +115,12 @@ async def test_verify_user_in_dm_match_verifies_both_identities(
     await partner.wait_for_verification(txn, "done", timeout=30)
 
     # The partner's client: the bot's identity is verified (its master key signed by the partner's USK).
-    status = await partner.user_verification_status(s.bot_id)
+    # (the client uploads its signature of the bot's master key after "done": poll, bounded)
+    for _ in range(40):
+        status = await partner.user_verification_status(s.bot_id)
+        if status["verified"]:
+            break
+        await asyncio.sleep(0.25)
     assert status["verified"], status
     # The bot: the partner's identity is pinned as verified, the device trusted, and the partner's
     # master key carries a valid signature by the bot's user-signing key on the homeserver.
