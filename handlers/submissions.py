@@ -335,7 +335,7 @@ class Submissions:
         if view.state != SubState.HELD:
             await ctx.reply(f"{view.public_id} is {view.state}; only held submissions are pseudonymised here.")
             return
-        from bot.screening import pseudonymize_bytes
+        from bot.screening.pseudonymise import pseudonymize_bytes
         from handlers.common import screening_limits, sensitive_areas
 
         filename, mimetype, data = await self.repo.read(view.id, view.current_version)

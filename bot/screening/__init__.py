@@ -7,7 +7,6 @@ from .areas import SensitiveAreas
 from .engine import screen_bytes, screen_path
 from .levels import CATEGORY_LEVEL, LEVELS
 from .model import Finding, Limits, Verdict
-from .pseudonymise import pseudonymize_bytes
 
 __all__ = [
     "CATEGORY_LEVEL",
@@ -20,3 +19,12 @@ __all__ = [
     "screen_bytes",
     "screen_path",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """pseudonymize_bytes on first use: the screening command does not need the writers."""
+    if name == "pseudonymize_bytes":
+        from .pseudonymise import pseudonymize_bytes
+
+        return pseudonymize_bytes
+    raise AttributeError(name)

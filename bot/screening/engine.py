@@ -21,9 +21,9 @@ from .levels import max_level, rank
 from .model import DEFAULT_LIMITS, Limits, Verdict
 from .places import Gazetteer, GazetteerError
 from .readers.archive import (
-    BAD_ZIP,
     Budget,
     MemberOpener,
+    bad_zip,
     check_zip,
     guard_encryption,
     open_zip,
@@ -230,7 +230,7 @@ class Screening:
                             screen_xlsx(z, col, name)
                         else:
                             screen_docx(z, col, name)
-                    except BAD_ZIP + (EOFError,) as exc:
+                    except bad_zip() + (EOFError,) as exc:
                         raise Unreadable(f"the file is damaged ({type(exc).__name__})") from None
                     return []
                 if "xl/workbook.bin" in names:
@@ -287,7 +287,7 @@ class Screening:
                     None,
                     error=f"{mname}: {msg}",
                 )
-            except BAD_ZIP + (EOFError, OSError, ValueError, KeyError, IndexError) as exc:
+            except bad_zip() + (EOFError, OSError, ValueError, KeyError, IndexError) as exc:
                 v = Verdict(mname, "unreadable", None, None, error=f"{mname}: damaged ({type(exc).__name__})")
             col.merge(child)
             results.append(_MemberResult(mname, v))
@@ -411,7 +411,7 @@ def _run_raw(
         return Verdict(path, "unreadable", None, given, error="the file needs too much memory to check")
     except RecursionError:
         return Verdict(path, "unreadable", None, given, error="the file is nested too deeply to check")
-    except BAD_ZIP:
+    except bad_zip():
         return Verdict(path, "unreadable", None, given, error="the file is damaged (bad zip structure)")
     except Exception as exc:  # noqa: BLE001 - never a traceback, on any input
         return Verdict(

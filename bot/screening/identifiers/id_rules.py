@@ -4,17 +4,12 @@ A declarative table plus the small checksum / format validators it names."""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from stdnum import iban as _iban
-from stdnum import luhn as _luhn
-from stdnum.cn import ric as _cn_ric
-from stdnum.in_ import aadhaar as _aadhaar
-from stdnum.in_ import pan as _pan
-from stdnum.th import pin as _th_pin
-from stdnum.us import ssn as _us_ssn
+from typing import Any
 
 from .common import _digits, to_ascii_digits
 
@@ -29,9 +24,16 @@ class IdRule:
     window: int = 48  # characters after the keyword where the number may start
 
 
+@functools.cache
+def _stdnum(name: str) -> Any:
+    """python-stdnum modules, imported on first use: most files never reach a validator, and
+    importing stdnum costs a screening command ~30 ms of start-up."""
+    return importlib.import_module(f"stdnum.{name}")
+
+
 def _ssn_ok(v: str) -> bool:
     d = _digits(v)
-    return len(d) == 9 and d not in ("123456789", "987654321") and _us_ssn.is_valid(d)
+    return len(d) == 9 and d not in ("123456789", "987654321") and _stdnum("us.ssn").is_valid(d)
 
 
 def _passport_ok(v: str) -> bool:
@@ -43,10 +45,10 @@ def _passport_ok(v: str) -> bool:
     return bool(re.fullmatch(r"[A-Z0-9]{8,9}", c)) and any(ch.isalpha() for ch in c)
 
 
-def _stdnum_ok(mod: object) -> Callable[[str], bool]:
+def _stdnum_ok(name: str) -> Callable[[str], bool]:
     def ok(v: str) -> bool:
         try:
-            return bool(mod.is_valid(to_ascii_digits(v)))  # type: ignore[attr-defined]
+            return bool(_stdnum(name).is_valid(to_ascii_digits(v)))
         except Exception:  # noqa: BLE001
             return False
 
@@ -62,7 +64,7 @@ def _bd_nid_ok(v: str) -> bool:
 
 def _card_ok(v: str) -> bool:
     d = _digits(v)
-    return 13 <= len(d) <= 19 and len(set(d)) > 2 and _luhn.is_valid(d) and d[0] in "23456"
+    return 13 <= len(d) <= 19 and len(set(d)) > 2 and _stdnum("luhn").is_valid(d) and d[0] in "23456"
 
 
 def _progres_ok(v: str) -> bool:
@@ -77,7 +79,7 @@ def _fcn_ok(v: str) -> bool:
 
 def _iban_ok(v: str) -> bool:
     c = v.replace(" ", "").upper()
-    return 15 <= len(c) <= 34 and _iban.is_valid(c)
+    return 15 <= len(c) <= 34 and _stdnum("iban").is_valid(c)
 
 
 #: keyword followed by the usual separators / 'no.' / 'number' before the value
@@ -109,23 +111,23 @@ KEYWORD_IDS: tuple[IdRule, ...] = (
         + r"|\bthai id\b|\bpink card\b|\u0e40\u0e25\u0e02\u0e1b\u0e23\u0e30\u0e08\u0e33\u0e15\u0e31\u0e27"
         r"|\u0e1a\u0e31\u0e15\u0e23\u0e1b\u0e23\u0e30\u0e0a\u0e32\u0e0a\u0e19",  # เลขประจำตัว บัตรประชาชน
         r"[0-9](?:[- ]?[0-9]){12}",
-        _stdnum_ok(_th_pin),
+        _stdnum_ok("th.pin"),
     ),
     # Thai ID in its printed 1-4-5-2-1 grouping is distinctive (and checksummed): no keyword needed
-    IdRule("th_national_id", "national_id", None, r"\b[1-8]-[0-9]{4}-[0-9]{5}-[0-9]{2}-[0-9]\b", _stdnum_ok(_th_pin)),
+    IdRule("th_national_id", "national_id", None, r"\b[1-8]-[0-9]{4}-[0-9]{5}-[0-9]{2}-[0-9]\b", _stdnum_ok("th.pin")),
     IdRule(
         "in_aadhaar",
         "national_id",
         r"\b(?:aadhaa?r|uidai|uid)\b|\u0906\u0927\u093e\u0930",  # आधार
         r"[2-9][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}",
-        _stdnum_ok(_aadhaar),
+        _stdnum_ok("in_.aadhaar"),
     ),
     IdRule(
         "in_pan",
         "national_id",
         r"\b(?:pan(?: card)?|permanent account number)\b",
         r"[A-Za-z]{5}[0-9]{4}[A-Za-z]",
-        _stdnum_ok(_pan),
+        _stdnum_ok("in_.pan"),
     ),
     IdRule(
         "bd_nid",
@@ -140,7 +142,7 @@ KEYWORD_IDS: tuple[IdRule, ...] = (
         "national_id",
         _GENERIC_ID_KW + r"|\bresident id\b|\u8eab\u4efd\u8bc1|\u8eab\u4efd\u8b49",  # 身份证 身份證
         r"[1-9][0-9]{16}[0-9Xx]",
-        _stdnum_ok(_cn_ric),
+        _stdnum_ok("cn.ric"),
     ),
     IdRule(
         "iban",

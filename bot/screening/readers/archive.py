@@ -6,12 +6,11 @@ Limits: depth, member count, declared total size, per-member compression ratio, 
 
 from __future__ import annotations
 
+import functools
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
-
-import pyzipper
+from typing import IO, Any
 
 from ..collector import Collector, Encrypted, Unreadable
 from ..sanitize import clean_text
@@ -147,20 +146,26 @@ class _BudgetReader(CountingReader):
 ScreenFn = Callable[[Callable[[], IO[bytes]], str, Collector, int], None]
 
 
-# pyzipper (used to open AES-encrypted archives) has its own exception classes
-BAD_ZIP: tuple[type[Exception], ...] = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    pyzipper.BadZipFile,
-    pyzipper.LargeZipFile,
-)
+@functools.cache
+def _pyzipper() -> Any:
+    """pyzipper (AES-encrypted archives) pulls in a crypto library: imported on the first
+    archive, not at start-up (a CSV never needs it)."""
+    import pyzipper
+
+    return pyzipper
+
+
+def bad_zip() -> tuple[type[Exception], ...]:
+    """zipfile's and pyzipper's own exception classes for a damaged archive."""
+    z = _pyzipper()
+    return (zipfile.BadZipFile, zipfile.LargeZipFile, z.BadZipFile, z.LargeZipFile)
 
 
 def open_zip(stream: IO[bytes]) -> zipfile.ZipFile:
     """A zip reader that also opens AES-encrypted members (pyzipper's AESZipFile)."""
     try:
-        return pyzipper.AESZipFile(stream)
-    except BAD_ZIP + (OSError, ValueError, EOFError, KeyError, IndexError):
+        return _pyzipper().AESZipFile(stream)
+    except bad_zip() + (OSError, ValueError, EOFError, KeyError, IndexError):
         raise Unreadable("the archive is damaged or not a zip file") from None
     except NotImplementedError:
         raise Unreadable("the archive uses a feature that is not supported") from None
