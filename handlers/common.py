@@ -137,10 +137,7 @@ async def org_label(app: Application, org_id: int | None) -> str:
     """The organisation's name, or its pseudonym when the cluster is configured so."""
     if org_id is None:
         return "no organisation"
-    from storage.models import Organisation
-
-    async with app.storage.session() as s:
-        org = await s.get(Organisation, org_id)
+    org = await app.directory.org(org_id)
     if org is None:
         return "unknown organisation"
     return org.pseudonym if app.config.guidance.pseudonymous_orgs else org.name

@@ -88,6 +88,20 @@ def normalise_link_code(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class OrgInfo:
+    """An organisation as the workflows see it (a frozen view, not the ORM row)."""
+
+    id: int
+    name: str
+    sector: str | None
+    pseudonym: str
+
+    @classmethod
+    def of(cls, org: Organisation) -> OrgInfo:
+        return cls(org.id, org.name, org.sector, org.pseudonym)
+
+
+@dataclass(frozen=True)
 class UserInfo:
     """What the core knows about a sender; frozen so handlers cannot edit it."""
 
@@ -139,15 +153,23 @@ class Directory:
             await s.flush()
             return org.id
 
-    async def list_orgs(self) -> list[Organisation]:
+    async def list_orgs(self) -> list[OrgInfo]:
         async with self.storage.session() as s:
-            return list((await s.execute(select(Organisation).order_by(Organisation.name))).scalars())
+            return [
+                OrgInfo.of(o) for o in (await s.execute(select(Organisation).order_by(Organisation.name))).scalars()
+            ]
 
-    async def org_by_name(self, name: str) -> Organisation | None:
+    async def org(self, org_id: int) -> OrgInfo | None:
         async with self.storage.session() as s:
-            return (await s.execute(select(Organisation).where(Organisation.name == name))).scalar_one_or_none()
+            org = await s.get(Organisation, org_id)
+        return OrgInfo.of(org) if org is not None else None
 
-    async def org_matching(self, name: str) -> Organisation | None:
+    async def org_by_name(self, name: str) -> OrgInfo | None:
+        async with self.storage.session() as s:
+            org = (await s.execute(select(Organisation).where(Organisation.name == name))).scalar_one_or_none()
+        return OrgInfo.of(org) if org is not None else None
+
+    async def org_matching(self, name: str) -> OrgInfo | None:
         """The organisation with exactly this name, else the one whose name differs only in case."""
         exact = await self.org_by_name(name)
         if exact is not None:
@@ -158,7 +180,7 @@ class Directory:
                     await s.execute(select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
                 ).scalars()
             )
-        return rows[0] if len(rows) == 1 else None
+        return OrgInfo.of(rows[0]) if len(rows) == 1 else None
 
     async def add_user(self, handle: str, *, role: str, org: str | None = None, transport: str = "matrix") -> int:
         if role not in ROLES:

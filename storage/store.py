@@ -37,6 +37,7 @@ from storage.chain import (
 from storage.crypto import CryptoError, KeyRing, new_key, open_sealed, seal
 from storage.engine import make_engine, make_sessionmaker
 from storage.models import AuditEntry, DataKey, ProcessedEvent, Setting
+from storage.views import AuditRow
 
 log = logging.getLogger(__name__)
 
@@ -438,9 +439,11 @@ class Storage:
             },
         )
 
-    async def audit_entries(self) -> list[AuditEntry]:
+    async def audit_entries(self) -> list[AuditRow]:
+        """The whole audit chain as frozen rows (operators' exports and tests)."""
         async with self.session() as session:
-            return list((await session.execute(select(AuditEntry).order_by(AuditEntry.seq))).scalars())
+            rows = (await session.execute(select(AuditEntry).order_by(AuditEntry.seq))).scalars()
+            return [AuditRow(**{f: getattr(r, f) for f in AuditRow.__dataclass_fields__}) for r in rows]
 
     async def verify_audit(self) -> ChainProblem | None:
         return (await self.verify_chained(AuditEntry, AUDIT_FIELDS)).problem

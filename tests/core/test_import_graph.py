@@ -239,3 +239,15 @@ def test_function_size(module: str) -> None:
         and (module, n.name) not in TABLES
     ]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines in {module}: {long}"
+
+
+def test_handlers_hold_no_sql_and_open_no_session() -> None:
+    """Workflows store through repositories (storage/): no session block, query or statement."""
+    bad = []
+    for module, path in MODULES.items():
+        if module.split(".")[0] != "handlers":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if any(token in line for token in (".session(", "select(", ".execute(", "sqlalchemy")):
+                bad.append(f"{module}:{n}: {line.strip()}")
+    assert not bad, "\n".join(bad)
