@@ -29,6 +29,7 @@ import logging
 import re
 import shlex
 import unicodedata
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from handlers.common import first_word, yes_no
@@ -250,17 +251,24 @@ class DirectoryChat:
         if self._own(ctx, handle):
             await ctx.deny("directory.user_remove", None, "You cannot remove yourself; ask another admin.")
             return
-        try:
-            uid = await self.directory.remove_user(handle, only_roles=manageable)
-        except RoleRefused as exc:
-            await self.refuse_role(ctx, "directory.user_remove", exc.role)
-            return
-        except DirectoryError as exc:
-            await ctx.audit("directory.user_remove", None, "failed")
-            await ctx.reply(f"Not removed: {exc}.")
+        uid = await self._change(
+            ctx, "directory.user_remove", "Not removed", self.directory.remove_user(handle, only_roles=manageable)
+        )
+        if uid is None:
             return
         await ctx.audit("directory.user_remove", f"user:{uid}", "done")
         await self.announce(ctx, f"Directory: {self.who(ctx)} removed {handle}.")
+
+    async def _change(self, ctx: Context, action: str, failed: str, change: Awaitable[int]) -> int | None:
+        """Run a directory change; a refused role or a directory error is answered and audited."""
+        try:
+            return await change
+        except RoleRefused as exc:
+            await self.refuse_role(ctx, action, exc.role)
+        except DirectoryError as exc:
+            await ctx.audit(action, None, "failed")
+            await ctx.reply(f"{failed}: {exc}.")
+        return None
 
     async def user_role(self, ctx: Context, rest: str, manageable: tuple[str, ...]) -> None:
         words = _words(rest)
@@ -277,14 +285,10 @@ class DirectoryChat:
         if self._own(ctx, handle):
             await ctx.deny("directory.user_role", None, "You cannot change your own role; ask another admin.")
             return
-        try:
-            uid = await self.directory.set_role(handle, role, only_roles=manageable)
-        except RoleRefused as exc:
-            await self.refuse_role(ctx, "directory.user_role", exc.role)
-            return
-        except DirectoryError as exc:
-            await ctx.audit("directory.user_role", None, "failed")
-            await ctx.reply(f"Not changed: {exc}.")
+        uid = await self._change(
+            ctx, "directory.user_role", "Not changed", self.directory.set_role(handle, role, only_roles=manageable)
+        )
+        if uid is None:
             return
         await ctx.audit("directory.user_role", f"user:{uid}", "done")
         await self.announce(ctx, f"Directory: {self.who(ctx)} set {handle} to {role}.")

@@ -150,5 +150,23 @@ def _quiet_nio() -> None:
     logging.getLogger("peewee").setLevel(logging.WARNING)
 
 
+@pytest.fixture
+async def stack(synapse: SynapseServer, new_user: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """The real bot (BotStack: `clusterbot run`'s composition) on the session's Synapse."""
+    from bot.demo import BotStack
+
+    s = BotStack(synapse, tmp_path / "bot", new_user("bot"))
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def person(stack: Any, new_user: Any, scripted: Any, role: str, org: str | None = None) -> ScriptedUser:
+    """A fresh account in the bot's directory with ``role``, as a scripted nio client."""
+    user = new_user(role)
+    await stack.add_users([(user.user_id, role, org)])
+    return await scripted(user)
+
+
 # The Element-stack (matrix-js-sdk + Rust crypto, strict) client factory; see strict_client.py.
 from tests.e2e.strict_client import strict_clients  # noqa: E402, F401

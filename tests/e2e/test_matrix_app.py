@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from bot.demo import BENEFICIARY_CSV, BotStack
+from bot.demo import BENEFICIARY_CSV
 from tests.e2e.synapse import ScriptedUser
 
 pytestmark = pytest.mark.e2e
@@ -18,15 +18,6 @@ def _screening_ready() -> bool:
         return hasattr(importlib.import_module("bot.screening"), "screen_bytes")
     except ImportError:
         return False
-
-
-@pytest.fixture
-async def stack(synapse, new_user, tmp_path):
-    bot_user = new_user("bot")
-    s = BotStack(synapse, tmp_path / "bot", bot_user)
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def _partner(stack, synapse, new_user, scripted, role="partner", org="Relief Org"):

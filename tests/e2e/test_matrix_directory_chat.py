@@ -10,6 +10,7 @@ import time
 import pytest
 
 from bot.demo import BotStack
+from tests.e2e.conftest import person
 from tests.e2e.synapse import ScriptedUser
 
 pytestmark = pytest.mark.e2e
@@ -17,20 +18,6 @@ pytestmark = pytest.mark.e2e
 AGGREGATE = (
     b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,1200\nKachin,Myitkyina,MMR001001,800\n"
 )
-
-
-@pytest.fixture
-async def stack(synapse, new_user, tmp_path):
-    s = BotStack(synapse, tmp_path / "bot", new_user("bot"))
-    await s.start()
-    yield s
-    await s.stop()
-
-
-async def person(stack: BotStack, new_user, scripted, role: str, org: str | None = None) -> ScriptedUser:
-    user = new_user(role)
-    await stack.add_users([(user.user_id, role, org)])
-    return await scripted(user)
 
 
 async def protected_room(client: ScriptedUser, stack: BotStack, kind: str) -> str:

@@ -27,14 +27,6 @@ def clean(m: Message) -> bool:
     return bool(m["decrypted"]) and (m["shield"] is None or m["shield"]["colour"] == "NONE")
 
 
-@pytest.fixture
-async def stack(synapse, new_user, tmp_path):
-    s = BotStack(synapse, tmp_path / "bot", new_user("bot"))
-    await s.start()
-    yield s
-    await s.stop()
-
-
 async def strict_person(stack, new_user, strict_clients, role, org=None) -> StrictClient:
     user = new_user(role)
     await stack.add_users([(user.user_id, role, org)])

@@ -15,6 +15,7 @@ import sqlite3
 import pytest
 
 from bot.demo import BotStack
+from tests.e2e.conftest import person
 from tests.e2e.synapse import ScriptedUser
 
 pytestmark = pytest.mark.e2e
@@ -23,20 +24,6 @@ AGGREGATE = (
     b"State,Township,Township Pcode,Households reached\nRakhine,Sittwe,MMR012001,1200\nKachin,Myitkyina,MMR001001,800\n"
 )
 PRODUCT = b"State,Township,Township Pcode,People reached\nRakhine,Sittwe,MMR012001,5400\n"
-
-
-@pytest.fixture
-async def stack(synapse, new_user, tmp_path):
-    s = BotStack(synapse, tmp_path / "bot", new_user("bot"))
-    await s.start()
-    yield s
-    await s.stop()
-
-
-async def person(stack: BotStack, new_user, scripted, role: str, org: str | None = None) -> ScriptedUser:
-    user = new_user(role)
-    await stack.add_users([(user.user_id, role, org)])
-    return await scripted(user)
 
 
 async def dm(client: ScriptedUser, stack: BotStack) -> str:
